@@ -1,0 +1,34 @@
+"""Shared fixtures: where τ²-bench's reference data is, and the loaded reference databases."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+TAU2_DIR = Path(os.environ.get("COVE_TAU2_DIR", Path(__file__).resolve().parents[2] / "shared" / "tau2"))
+REQUIRE_TAU2 = os.environ.get("COVE_REQUIRE_TAU2") == "1"
+
+
+def require_tau2() -> Path:
+    """The τ²-bench data folder; skips the test (or fails it, in CI) when it is absent."""
+    if (TAU2_DIR / "tool_schemas.json").exists():
+        return TAU2_DIR
+    message = f"τ²-bench reference data not found at {TAU2_DIR} (../shared/tau2 exists beside the checkout only for developers and CI)"
+    if REQUIRE_TAU2:
+        pytest.fail(message + "; COVE_REQUIRE_TAU2=1 makes its absence an error")
+    pytest.skip(message)
+
+
+@pytest.fixture(scope="session")
+def tau2_dir() -> Path:
+    return require_tau2()
+
+
+@pytest.fixture(scope="session")
+def tau2_databases(tau2_dir):
+    """The τ²-bench retail and airline databases, loaded once per test session."""
+    from domains.registry import get_domain
+
+    return {name: get_domain(name).load(tau2_dir / name / "db.json") for name in ("retail", "airline")}

@@ -73,7 +73,7 @@ def db_check(
         typer.echo(f"{db}: ok ({domain})")
         return
     for problem in problems[:limit]:
-        typer.echo(f"{db}: {problem}", err=True)
+        typer.echo(str(problem) if problem.where.startswith(str(db)) else f"{db}: {problem}", err=True)
     if len(problems) > limit:
         typer.echo(f"... and {len(problems) - limit} more", err=True)
     typer.echo(f"{db}: {len(problems)} problem(s)", err=True)

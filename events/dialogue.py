@@ -1,0 +1,80 @@
+"""Events of a dialogue's life: its task, its turns, how it ended and how it was scored."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from typing import Any, Literal
+
+from events.calls import ModelCall
+from events.envelope import Envelope, FrozenModel
+
+
+class TaskSampled(Envelope):
+    """A task drawn from a domain (`task`: task_id, user_id, constraints, descriptions, instruction,
+    ...); `config` holds the run settings that matter for scoring, never secrets."""
+
+    type: Literal["task_sampled"] = "task_sampled"
+    domain: str
+    task: dict[str, Any]
+    seed: int
+    base_db_hash: str
+    config: dict[str, Any] = {}
+
+
+class InstructionFuzzified(Envelope):
+    """The user's instruction once exact values became fuzzy descriptions; `rewrite` is an optional
+    LLM rewrite attempt: {"accepted": bool, "reason": str, "model": str, ...}."""
+
+    type: Literal["instruction_fuzzified"] = "instruction_fuzzified"
+    instruction: str
+    descriptions: dict[str, Any]
+    fuzz_level: str
+    rewrite: dict[str, Any] | None = None
+
+
+class UserSpoke(Envelope):
+    type: Literal["user_spoke"] = "user_spoke"
+    content: str
+    call: ModelCall | None = None
+
+
+class ToolCallRequest(FrozenModel):
+    """A tool call as the model asked for it; `arguments` is the JSON string exactly as sent."""
+
+    id: str
+    name: str
+    arguments: str
+
+
+class AgentSpoke(Envelope):
+    type: Literal["agent_spoke"] = "agent_spoke"
+    content: str | None = None
+    tool_calls: list[ToolCallRequest] = []
+    call: ModelCall | None = None
+
+
+class TerminationReason(StrEnum):
+    USER_STOP = "user_stop"
+    TRANSFER = "transfer"
+    OUT_OF_SCOPE = "out_of_scope"
+    MAX_TURNS = "max_turns"
+    TOO_MANY_ERRORS = "too_many_errors"
+    TIMEOUT = "timeout"
+    INFRASTRUCTURE_FAILURE = "infrastructure_failure"
+    AGENT_ERROR = "agent_error"
+    USER_ERROR = "user_error"
+
+
+class DialogueEnded(Envelope):
+    type: Literal["dialogue_ended"] = "dialogue_ended"
+    reason: TerminationReason
+    detail: str | None = None
+
+
+class DialogueVerified(Envelope):
+    """The verifier's verdict (score, scored, constraint vector, redundant writes, violations,
+    attribution: its content is the verifier's to define)."""
+
+    type: Literal["dialogue_verified"] = "dialogue_verified"
+    verdict: dict[str, Any]
+    verifier_version: str

@@ -1,0 +1,53 @@
+"""The per-dialogue hash chain: each event's hash covers its payload and the previous hash."""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Iterable
+from typing import NamedTuple
+
+from events import EventError, parse_event
+
+GENESIS_HASH = "0" * 64
+
+
+def chain_hash(prev_hash: str, payload: str) -> str:
+    """sha256 of the previous hash followed by this event's canonical payload."""
+    return hashlib.sha256((prev_hash + payload).encode()).hexdigest()
+
+
+class StoredEvent(NamedTuple):
+    dialogue_id: str
+    seq: int
+    event_id: str
+    type: str
+    payload: str
+    prev_hash: str
+    hash: str
+
+
+def chain_problems(rows: Iterable[StoredEvent]) -> list[str]:
+    """Everything wrong with one dialogue's stored events (in seq order); empty if intact."""
+    problems: list[str] = []
+    expected_seq, previous_hash = 0, GENESIS_HASH
+    for row in rows:
+        if row.seq != expected_seq:
+            problems.append(f"gap: expected seq {expected_seq}, found {row.seq} ({row.event_id})")
+        if row.prev_hash != previous_hash:
+            problems.append(f"broken link at {row.event_id}: prev_hash is not the previous hash")
+        if chain_hash(row.prev_hash, row.payload) != row.hash:
+            problems.append(f"edited payload at {row.event_id}: hash does not match payload")
+        problems.extend(_column_problems(row))
+        expected_seq, previous_hash = row.seq + 1, row.hash
+    return problems
+
+
+def _column_problems(row: StoredEvent) -> list[str]:
+    try:
+        event = parse_event(row.payload)
+    except EventError as error:
+        return [f"unparseable payload at {row.event_id}: {error}"]
+    stored = (row.dialogue_id, row.seq, row.event_id, row.type)
+    if (event.dialogue_id, event.seq, event.event_id, event.type) != stored:
+        return [f"columns of {row.event_id} disagree with its payload"]
+    return []

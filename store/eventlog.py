@@ -1,0 +1,339 @@
+"""The SQLite copy of every event: append batches idempotently, query dialogues, audit hash chains.
+
+    with EventStore("run.db") as store:
+        store.append(events)                      # one transaction; republished events are skipped
+        store.dialogue_ids(constraint_type="cancel_order", termination_reason="user_stop")
+        store.verify_chain("retail-7")            # [] when nothing was edited, lost or reordered
+
+One writer at a time (the recorder); any number of readers, e.g. `EventStore(path, readonly=True)`.
+"""
+
+from __future__ import annotations
+
+import itertools
+import json
+import sqlite3
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from sqlite_utils import Database
+
+from events import Event, TaskSampled, event_to_json, parse_event
+from store.chain import GENESIS_HASH, StoredEvent, chain_hash, chain_problems
+from store.errors import EventConflictError, SequenceGapError, StoreError
+from store.projection import constraint_types_of, summary_changes
+from store.schema import open_connection
+
+_INSERT_EVENT = """INSERT INTO events (dialogue_id, seq, event_id, type, actor, time, causation_id,
+    payload, prev_hash, hash) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"""
+_COUNT_EVENTS = """INSERT INTO dialogues (dialogue_id, n_events) VALUES (?, ?)
+    ON CONFLICT (dialogue_id) DO UPDATE SET n_events = n_events + excluded.n_events"""
+_CHAIN_COLUMNS = "dialogue_id, seq, event_id, type, payload, prev_hash, hash"
+
+
+@dataclass(frozen=True)
+class AppendResult:
+    inserted: int
+    duplicates: int
+
+
+@dataclass(frozen=True)
+class DialogueSummary:
+    """One row of the `dialogues` table: what audits filter on."""
+
+    dialogue_id: str
+    task_id: str | None
+    domain: str | None
+    seed: int | None
+    base_db_hash: str | None
+    agent_model: str | None
+    user_model: str | None
+    constraint_types: tuple[str, ...]
+    termination_reason: str | None
+    score: float | None
+    scored: bool | None
+    attribution: str | None
+    verifier_version: str | None
+    n_events: int
+
+
+@dataclass
+class _DialogueChanges:
+    inserted: int = 0
+    columns: dict[str, Any] = field(default_factory=dict)
+    constraint_types: list[str] | None = None
+
+
+class EventStore:
+    def __init__(self, path: str | Path, *, readonly: bool = False) -> None:
+        self.path = Path(path)
+        self.readonly = readonly
+        self._conn = open_connection(self.path, readonly=readonly)
+        self._db = Database(self._conn, execute_plugins=False)
+
+    def close(self) -> None:
+        self._conn.close()
+
+    def __enter__(self) -> EventStore:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
+
+    # -- writing -------------------------------------------------------------------------------
+
+    def append(self, events: Iterable[Event]) -> AppendResult:
+        """Store a batch in one transaction, in (dialogue, seq) order whatever the input order.
+
+        Already stored events with identical payloads are skipped and counted as duplicates; a
+        stored event id with another payload raises `EventConflictError`; an event that does not
+        follow its dialogue's last stored one raises `SequenceGapError`. Errors store nothing.
+        """
+        batch = sorted(
+            ((event, event_to_json(event).decode()) for event in events),
+            key=lambda pair: (pair[0].dialogue_id, pair[0].seq),
+        )
+        if not batch:
+            return AppendResult(inserted=0, duplicates=0)
+        with self._named_errors(), self._write_transaction():
+            rows, changes = self._plan_rows(batch)
+            self._conn.executemany(_INSERT_EVENT, rows)
+            self._apply_summaries(changes)
+        return AppendResult(inserted=len(rows), duplicates=len(batch) - len(rows))
+
+    def _plan_rows(
+        self, batch: list[tuple[Event, str]]
+    ) -> tuple[list[tuple[Any, ...]], dict[str, _DialogueChanges]]:
+        heads: dict[str, tuple[int, str]] = {}
+        planned: dict[str, str] = {}
+        rows: list[tuple[Any, ...]] = []
+        changes: dict[str, _DialogueChanges] = {}
+        for event, payload in batch:
+            dialogue_id = event.dialogue_id
+            if dialogue_id not in heads:
+                heads[dialogue_id] = self._head(dialogue_id)
+            last_seq, last_hash = heads[dialogue_id]
+            if event.seq <= last_seq:
+                stored = planned.get(event.event_id) or self._stored_payload(event.event_id)
+                if stored != payload:
+                    raise EventConflictError(event.event_id, stored or "", payload)
+                continue
+            if event.seq != last_seq + 1:
+                raise SequenceGapError(dialogue_id, last_seq + 1, event.seq)
+            digest = chain_hash(last_hash, payload)
+            rows.append((dialogue_id, event.seq, event.event_id, event.type, event.actor,
+                         event.time, event.causation_id, payload, last_hash, digest))
+            planned[event.event_id] = payload
+            heads[dialogue_id] = (event.seq, digest)
+            change = changes.setdefault(dialogue_id, _DialogueChanges())
+            change.inserted += 1
+            change.columns.update(summary_changes(event))
+            if isinstance(event, TaskSampled):
+                change.constraint_types = constraint_types_of(event.task)
+        return rows, changes
+
+    def _head(self, dialogue_id: str) -> tuple[int, str]:
+        row = self._conn.execute(
+            "SELECT seq, hash FROM events WHERE dialogue_id = ? ORDER BY seq DESC LIMIT 1",
+            (dialogue_id,),
+        ).fetchone()
+        return (row[0], row[1]) if row else (-1, GENESIS_HASH)
+
+    def _stored_payload(self, event_id: str) -> str | None:
+        row = self._conn.execute(
+            "SELECT payload FROM events WHERE event_id = ?", (event_id,)
+        ).fetchone()
+        return row[0] if row else None
+
+    def _apply_summaries(self, changes: dict[str, _DialogueChanges]) -> None:
+        self._conn.executemany(
+            _COUNT_EVENTS, [(dialogue_id, change.inserted) for dialogue_id, change in changes.items()]
+        )
+        updates: dict[tuple[str, ...], list[tuple[Any, ...]]] = {}
+        for dialogue_id, change in changes.items():
+            if change.columns:
+                updates.setdefault(tuple(change.columns), []).append(
+                    (*change.columns.values(), dialogue_id)
+                )
+        for columns, rows in updates.items():  # columns come from SUMMARY_COLUMNS only
+            assignments = ", ".join(f"{column} = ?" for column in columns)
+            self._conn.executemany(
+                f"UPDATE dialogues SET {assignments} WHERE dialogue_id = ?", rows
+            )
+        typed = {id_: change.constraint_types for id_, change in changes.items()
+                 if change.constraint_types is not None}
+        self._conn.executemany(
+            "DELETE FROM constraint_types WHERE dialogue_id = ?", [(id_,) for id_ in typed]
+        )
+        self._conn.executemany(
+            "INSERT INTO constraint_types (constraint_type, dialogue_id) VALUES (?, ?)",
+            [(kind, id_) for id_, kinds in typed.items() for kind in kinds],
+        )
+
+    @contextmanager
+    def _write_transaction(self) -> Iterator[None]:
+        self._conn.execute("BEGIN IMMEDIATE")
+        try:
+            yield
+        except BaseException:
+            self._conn.execute("ROLLBACK")
+            raise
+        self._conn.execute("COMMIT")
+
+    @contextmanager
+    def _named_errors(self) -> Iterator[None]:
+        try:
+            yield
+        except sqlite3.Error as error:
+            raise StoreError(f"{self.path}: {error}") from error
+
+    # -- reading -------------------------------------------------------------------------------
+
+    def events(self, dialogue_id: str) -> list[Event]:
+        """A dialogue's events in seq order (empty if unknown)."""
+        with self._named_errors():
+            rows = self._conn.execute(
+                "SELECT payload FROM events WHERE dialogue_id = ? ORDER BY seq", (dialogue_id,)
+            ).fetchall()
+        return [parse_event(payload) for (payload,) in rows]
+
+    def iter_events(self) -> Iterator[Event]:
+        """Every stored event, dialogue by dialogue, each dialogue in seq order."""
+        with self._named_errors():
+            cursor = self._conn.execute("SELECT payload FROM events ORDER BY dialogue_id, seq")
+            for (payload,) in cursor:
+                yield parse_event(payload)
+
+    def last_seq(self, dialogue_id: str) -> int | None:
+        """The seq of the dialogue's last stored event, None if none is stored."""
+        with self._named_errors():
+            seq, _ = self._head(dialogue_id)
+        return None if seq < 0 else seq
+
+    def dialogue_ids(
+        self,
+        *,
+        constraint_type: str | None = None,
+        model: str | None = None,
+        termination_reason: str | None = None,
+        score: float | None = None,
+        min_score: float | None = None,
+        max_score: float | None = None,
+        scored: bool | None = None,
+        domain: str | None = None,
+        limit: int | None = None,
+    ) -> list[str]:
+        """Ids of the dialogues matching every filter given, sorted; `model` matches either role."""
+        clauses: list[str] = []
+        params: list[Any] = []
+        for sql, value in (
+            ("dialogue_id IN (SELECT dialogue_id FROM constraint_types WHERE constraint_type = ?)",
+             constraint_type),
+            ("termination_reason = ?", termination_reason),
+            ("score = ?", score),
+            ("score >= ?", min_score),
+            ("score <= ?", max_score),
+            ("scored = ?", None if scored is None else int(scored)),
+            ("domain = ?", domain),
+        ):
+            if value is not None:
+                clauses.append(sql)
+                params.append(value)
+        if model is not None:
+            clauses.append("(agent_model = ? OR user_model = ?)")
+            params += [model, model]
+        with self._named_errors():
+            rows = self._db["dialogues"].rows_where(
+                " AND ".join(clauses) or None,
+                params,
+                select="dialogue_id",
+                order_by="dialogue_id",
+                limit=limit,
+            )
+            return [row["dialogue_id"] for row in rows]
+
+    def dialogue_summary(self, dialogue_id: str) -> DialogueSummary | None:
+        """The dialogue's summary row, None if no event of it is stored."""
+        with self._named_errors():
+            rows = list(self._db["dialogues"].rows_where("dialogue_id = ?", [dialogue_id]))
+        if not rows:
+            return None
+        row = rows[0]
+        scored = row.pop("scored")
+        return DialogueSummary(
+            **row
+            | {
+                "constraint_types": tuple(json.loads(row["constraint_types"] or "[]")),
+                "scored": None if scored is None else bool(scored),
+            }
+        )
+
+    # -- auditing ------------------------------------------------------------------------------
+
+    def verify_chain(self, dialogue_id: str) -> list[str]:
+        """Problems in one dialogue's record (edited payload, broken link, gap, lost events)."""
+        with self._named_errors():
+            rows = self._conn.execute(
+                f"SELECT {_CHAIN_COLUMNS} FROM events WHERE dialogue_id = ? ORDER BY seq",
+                (dialogue_id,),
+            ).fetchall()
+            counted = self._counted_events().get(dialogue_id)
+        if not rows and counted is None:
+            return [f"unknown dialogue {dialogue_id}"]
+        return chain_problems(map(StoredEvent._make, rows)) + _count_problems(len(rows), counted)
+
+    def verify_all_chains(self) -> dict[str, list[str]]:
+        """Problems of every dialogue that has any, by dialogue id; empty if all are intact."""
+        problems: dict[str, list[str]] = {}
+        with self._named_errors():
+            counted = self._counted_events()
+            cursor = self._conn.execute(
+                f"SELECT {_CHAIN_COLUMNS} FROM events ORDER BY dialogue_id, seq"
+            )
+            for dialogue_id, rows in itertools.groupby(
+                map(StoredEvent._make, cursor), key=lambda row: row.dialogue_id
+            ):
+                stored = list(rows)
+                found = chain_problems(stored) + _count_problems(
+                    len(stored), counted.pop(dialogue_id, None)
+                )
+                if found:
+                    problems[dialogue_id] = found
+        for dialogue_id, expected in counted.items():
+            problems[dialogue_id] = _count_problems(0, expected)
+        return problems
+
+    def _counted_events(self) -> dict[str, int]:
+        return dict(self._conn.execute("SELECT dialogue_id, n_events FROM dialogues"))
+
+    def stats(self) -> dict[str, Any]:
+        """Counts for a quick look: events by type, dialogues by termination reason, scores."""
+        with self._named_errors():
+            query = self._db.query
+            by_type = {row["type"]: row["n"] for row in query(
+                "SELECT type, count(*) AS n FROM events GROUP BY type ORDER BY type")}
+            by_reason = {row["reason"]: row["n"] for row in query(
+                "SELECT coalesce(termination_reason, 'unfinished') AS reason, count(*) AS n"
+                " FROM dialogues GROUP BY reason ORDER BY reason")}
+            scores = next(query(
+                "SELECT count(*) AS dialogues, sum(scored = 1) AS scored,"
+                " sum(scored = 0) AS unscored, avg(score) AS mean_score FROM dialogues"))
+        return {
+            "path": str(self.path),
+            "events": sum(by_type.values()),
+            "dialogues": scores["dialogues"],
+            "events_by_type": by_type,
+            "termination_reasons": by_reason,
+            "scored": scores["scored"] or 0,
+            "unscored": scores["unscored"] or 0,
+            "mean_score": scores["mean_score"],
+        }
+
+
+def _count_problems(stored: int, counted: int | None) -> list[str]:
+    if counted is None or counted == stored:
+        return []
+    return [f"event count mismatch: {counted} appended, {stored} stored (events lost?)"]

@@ -121,6 +121,68 @@ def tools_replay(
         atomic_write_text(out, state.dumps())
 
 
+@app.command("verify")
+def verify(
+    store: Annotated[Path, typer.Option("--store", help="The run's events.db.")],
+    dialogue: Annotated[str | None, typer.Option("--dialogue", help="Only this dialogue id.")] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="One JSON object per dialogue.")] = False,
+) -> None:
+    """Re-verify dialogues from the event log alone; exit 1 if any replay or chain check fails."""
+    from store.audit import audit_dialogue
+
+    event_store = open_store(store)
+    ids = [dialogue] if dialogue else event_store.dialogue_ids()
+    if dialogue and event_store.last_seq(dialogue) is None:
+        fail(f"{store}: no dialogue {dialogue!r}")
+    failures = 0
+    for dialogue_id in ids:
+        result = audit_dialogue(event_store, dialogue_id)
+        failures += not result.ok
+        if as_json:
+            sys.stdout.write(json.dumps(result.to_json()) + "\n")
+            continue
+        verdict = result.verdict
+        head = f"{dialogue_id}: " + (f"score {verdict.score}  attribution {verdict.attribution}  termination {verdict.termination}" if verdict else "not finished")
+        typer.echo(head)
+        for constraint in verdict.constraints if verdict else []:
+            typer.echo(f"  {'ok' if constraint['satisfied'] else 'NO'}  {constraint['type']}" + (f"  ({'; '.join(constraint['missing'])})" if constraint["missing"] else ""))
+        for write in verdict.redundant_writes if verdict else []:
+            typer.echo(f"  redundant write: {write['name']}")
+        for violation in verdict.violations if verdict else []:
+            typer.echo(f"  violation: {violation['rule']}: {violation['message']}")
+        for problem in result.problems:
+            typer.echo(f"  PROBLEM: {problem}", err=True)
+    if not as_json:
+        typer.echo(f"{len(ids)} dialogue(s) re-verified, {failures} with problems")
+    if failures:
+        raise typer.Exit(1)
+
+
+@app.command("show")
+def show(
+    dialogue_id: Annotated[str, typer.Argument(help="The dialogue id.")],
+    store: Annotated[Path, typer.Option("--store", help="The run's events.db.")],
+) -> None:
+    """Print one dialogue readably: turns, tool calls and results, state changes, verdict."""
+    from store.audit import render_dialogue
+
+    event_store = open_store(store)
+    if event_store.last_seq(dialogue_id) is None:
+        fail(f"{store}: no dialogue {dialogue_id!r}")
+    typer.echo(render_dialogue(event_store, dialogue_id))
+
+
+def open_store(path: Path):
+    """An existing event store opened read-only, or a clear error."""
+    from store.errors import StoreError
+    from store.eventlog import EventStore
+
+    try:
+        return EventStore(path, readonly=True)
+    except StoreError as exc:
+        fail(str(exc))
+
+
 def main() -> None:
     app()
 

@@ -200,7 +200,7 @@ class Toolkit:
         if isinstance(arguments, str):
             try:
                 arguments = json.loads(arguments) if arguments.strip() else {}
-            except ValueError as exc:
+            except (ValueError, RecursionError) as exc:
                 message = f"Error: Invalid arguments for {name}: not valid JSON ({exc})"
                 return ToolOutcome(name, arguments, False, message, ErrorKind.INVALID_ARGUMENTS, tool_.mutates_state)
         if arguments is None:
@@ -212,6 +212,9 @@ class Toolkit:
             kwargs = tool_.validate(arguments)
         except ValidationError as exc:
             message = "Error: " + _format_validation_error(name, exc)
+            return ToolOutcome(name, arguments, False, message, ErrorKind.INVALID_ARGUMENTS, tool_.mutates_state)
+        except (ValueError, TypeError, RecursionError) as exc:
+            message = f"Error: Invalid arguments for {name}: {type(exc).__name__}: {exc}"
             return ToolOutcome(name, arguments, False, message, ErrorKind.INVALID_ARGUMENTS, tool_.mutates_state)
         state.begin()
         try:

@@ -13,6 +13,7 @@ from __future__ import annotations
 import itertools
 import json
 import sqlite3
+import zlib
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -21,6 +22,7 @@ from typing import Any
 
 from sqlite_utils import Database
 
+from domains.state import Database as BaseDatabase
 from events import Event, TaskSampled, event_to_json, parse_event
 from store.chain import GENESIS_HASH, StoredEvent, chain_hash, chain_problems
 from store.errors import EventConflictError, SequenceGapError, StoreError
@@ -82,6 +84,33 @@ class EventStore:
 
     def __exit__(self, *exc_info: object) -> None:
         self.close()
+
+    # -- base databases ------------------------------------------------------------------------
+
+    def put_base(self, base: BaseDatabase) -> str:
+        """Keep a base database in the store (once per content hash), so replay needs nothing else."""
+        if self.base_hashes().get(base.content_hash) is None:
+            content = zlib.compress(base.new_state().dumps().encode(), 6)
+            with self._named_errors(), self._write_transaction():
+                self._conn.execute(
+                    "INSERT OR IGNORE INTO bases (hash, domain, content) VALUES (?, ?, ?)",
+                    (base.content_hash, base.domain, content),
+                )
+        return base.content_hash
+
+    def base_hashes(self) -> dict[str, str]:
+        """Content hash -> domain of every base database kept in the store."""
+        return dict(self._conn.execute("SELECT hash, domain FROM bases").fetchall())
+
+    def base(self, content_hash: str) -> BaseDatabase:
+        """The base database with this content hash; a StoreError if the store does not keep it."""
+        row = self._conn.execute("SELECT domain, content FROM bases WHERE hash = ?", (content_hash,)).fetchone()
+        if row is None:
+            raise StoreError(f"{self.path}: no base database with hash {content_hash[:12]}")
+        from domains.registry import get_domain
+
+        domain, content = row
+        return get_domain(domain).from_json(json.loads(zlib.decompress(content)), source=f"{self.path}#base/{content_hash[:12]}")
 
     # -- writing -------------------------------------------------------------------------------
 

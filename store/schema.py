@@ -11,7 +11,7 @@ from store.errors import StoreError
 
 APPLICATION_ID = 0x436F5645  # "CoVE" in the SQLite header: this file is a cove event store
 SCHEMA_VERSION = 1
-TABLES = ("events", "dialogues", "constraint_types")
+TABLES = ("events", "dialogues", "constraint_types", "bases")
 
 EVENT_COLUMNS = {
     "dialogue_id": str,
@@ -120,6 +120,12 @@ def create_schema(conn: sqlite3.Connection) -> None:
         )
         db["constraint_types"].create_index(
             ["dialogue_id"], "constraint_types_by_dialogue", if_not_exists=True
+        )
+        db["bases"].create(  # the base databases dialogues were sampled from, by content hash
+            {"hash": str, "domain": str, "content": bytes},  # content: zlib-compressed db.json text
+            pk="hash",
+            not_null=["hash", "domain", "content"],
+            if_not_exists=True,
         )
         conn.execute(f"PRAGMA application_id = {APPLICATION_ID}")
         conn.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")

@@ -8,6 +8,7 @@ parsed syntax tree that only admits numbers and arithmetic operators, with bound
 from __future__ import annotations
 
 import ast
+import math
 import operator
 
 from domains.tooling import ToolError
@@ -27,6 +28,13 @@ _BINARY = {
 _UNARY = {ast.UAdd: operator.pos, ast.USub: operator.neg}
 
 
+def _power_too_large(base: int | float, exponent: int | float) -> bool:
+    """Whether base ** exponent would be absurdly large (over ~10**300) or the exponent is huge."""
+    if abs(exponent) > MAX_EXPONENT:
+        return True
+    return abs(base) > 1 and exponent > 0 and exponent * math.log10(abs(base)) > 300
+
+
 def _evaluate(node: ast.AST) -> int | float:
     if isinstance(node, ast.Expression):
         return _evaluate(node.body)
@@ -36,9 +44,12 @@ def _evaluate(node: ast.AST) -> int | float:
         return _UNARY[type(node.op)](_evaluate(node.operand))
     if isinstance(node, ast.BinOp) and type(node.op) in _BINARY:
         left, right = _evaluate(node.left), _evaluate(node.right)
-        if isinstance(node.op, ast.Pow) and abs(right) > MAX_EXPONENT:
+        if isinstance(node.op, ast.Pow) and _power_too_large(left, right):
             raise ToolError("Exponent too large")
-        return _BINARY[type(node.op)](left, right)
+        value = _BINARY[type(node.op)](left, right)
+        if isinstance(value, complex):
+            raise ToolError("Invalid expression: the result is not a real number")
+        return value
     raise ToolError("Invalid expression")
 
 

@@ -75,6 +75,7 @@ class EventStore:
         self.readonly = readonly
         self._conn = open_connection(self.path, readonly=readonly)
         self._db = Database(self._conn, execute_plugins=False)
+        self._bases: dict[str, BaseDatabase] = {}
 
     def close(self) -> None:
         self._conn.close()
@@ -104,13 +105,18 @@ class EventStore:
 
     def base(self, content_hash: str) -> BaseDatabase:
         """The base database with this content hash; a StoreError if the store does not keep it."""
+        cached = self._bases.get(content_hash)
+        if cached is not None:
+            return cached
         row = self._conn.execute("SELECT domain, content FROM bases WHERE hash = ?", (content_hash,)).fetchone()
         if row is None:
             raise StoreError(f"{self.path}: no base database with hash {content_hash[:12]}")
         from domains.registry import get_domain
 
         domain, content = row
-        return get_domain(domain).from_json(json.loads(zlib.decompress(content)), source=f"{self.path}#base/{content_hash[:12]}")
+        base = get_domain(domain).from_json(json.loads(zlib.decompress(content)), source=f"{self.path}#base/{content_hash[:12]}")
+        self._bases[content_hash] = base  # loaded once per store object: bases are immutable
+        return base
 
     # -- writing -------------------------------------------------------------------------------
 

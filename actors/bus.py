@@ -1,0 +1,196 @@
+"""The messaging layer every actor uses: one JetStream stream, durable publishes, settled consumers.
+
+    router = ActorRouter("recorder")
+
+    @router.consumes("cove.dialogue.>")
+    async def record_event(event: UserSpoke, msg: NatsMessage) -> None:
+        ...  # make the effect durable, e.g. `await publish_event(...)`; never ack here
+
+    broker = NatsBroker(url); broker.include_router(router); await start_bus(broker)
+
+The router settles every message: ack after the handler returned, nak with backoff when it
+raised, and after `RetryPolicy.max_deliver` deliveries a `MessageDeadLettered` event on
+`cove.deadletter.<actor>`, then term. All replicas of an actor share one durable pull consumer.
+"""
+
+from dataclasses import dataclass
+from functools import partial
+from typing import Any
+
+import structlog
+from faststream import AckPolicy, BaseMiddleware
+from faststream.nats import ConsumerConfig, JStream, NatsBroker, NatsRouter, PubAck, PullSub
+from nats.aio.msg import Msg
+from nats.js.api import StorageType, StreamConfig
+from nats.js.errors import BadRequestError
+from pydantic import BaseModel, ConfigDict
+
+log = structlog.get_logger(__name__)
+
+STREAM_NAME = "COVE"
+# duplicate_window (seconds): a second publish with the same Nats-Msg-Id is acked, not stored.
+STREAM_CONFIG = StreamConfig(
+    name=STREAM_NAME, subjects=["cove.>"], storage=StorageType.FILE, duplicate_window=300.0
+)
+# declare=False: FastStream turns `declare` off on a JStream after the first broker start, so a
+# second broker in the same process would not create it; `start_bus` declares the stream instead.
+COVE_STREAM = JStream(name=STREAM_NAME, declare=False)
+
+
+class UnsettledDeliveriesError(RuntimeError):
+    """Delivered past max_deliver without a nak: earlier tries hung, killed the worker, or lost the ack."""
+
+
+class MessageDeadLettered(BaseModel):
+    """A message an actor gave up on after `num_delivered` deliveries; its payload is kept verbatim."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid", ser_json_bytes="base64", val_json_bytes="base64")
+    actor: str
+    subject: str
+    payload: bytes
+    headers: dict[str, str]
+    error: str
+    num_delivered: int
+    stream_seq: int
+
+
+@dataclass(frozen=True)
+class RetryPolicy:
+    """How often a failing message is tried, and how long JetStream waits between tries."""
+
+    max_deliver: int = 5
+    first_delay: float = 1.0  # seconds before the 2nd delivery, doubling after each failure
+    max_delay: float = 60.0
+
+    def delay(self, num_delivered: int) -> float:
+        return min(self.first_delay * 2 ** (num_delivered - 1), self.max_delay)
+
+
+@dataclass(frozen=True)
+class Delivery:
+    """What JetStream says about one delivery (from `NatsMessage.raw_message` or a raw `Msg`)."""
+
+    subject: str
+    msg_id: str | None  # the publisher's Nats-Msg-Id
+    num_delivered: int  # 1 on the first delivery
+    stream_seq: int
+    headers: dict[str, str]
+
+    @classmethod
+    def of(cls, raw: Msg) -> "Delivery":
+        headers = dict(raw.headers or {})
+        meta = raw.metadata
+        return cls(
+            raw.subject, headers.get("Nats-Msg-Id"), meta.num_delivered, meta.sequence.stream, headers
+        )
+
+
+async def start_bus(broker: NatsBroker) -> None:
+    """Connect, create or update the COVE stream, then start the subscribers."""
+    await broker.connect()
+    js = broker.config.connection_state.stream
+    try:
+        await js.add_stream(config=STREAM_CONFIG)
+    except BadRequestError:  # exists with another config: converge on ours
+        await js.update_stream(config=STREAM_CONFIG)
+    await broker.start()
+
+
+async def publish_event(
+    broker: NatsBroker, subject: str, payload: bytes | BaseModel, msg_id: str, *, timeout: float = 5.0
+) -> PubAck:
+    """Store `payload` in the COVE stream once per `msg_id`; returns after JetStream's PubAck."""
+    # stream= makes FastStream publish through JetStream and wait for the PubAck; without it the
+    # publish is fire-and-forget core NATS. Its default timeout (0.5 s) is too short under load.
+    return await broker.publish(
+        payload, subject, headers={"Nats-Msg-Id": msg_id}, stream=STREAM_NAME, timeout=timeout
+    )
+
+
+class SettleMessage(BaseMiddleware):
+    """Acks, naks with backoff, or dead-letters each message once its handler has finished."""
+
+    def __init__(self, msg: Msg | None, /, *, context: Any, actor: str, retry: RetryPolicy) -> None:
+        super().__init__(msg, context=context)  # msg is None when FastStream wraps a publish
+        self.actor, self.retry = actor, retry
+
+    async def on_receive(self) -> None:
+        self.delivery = Delivery.of(self.msg)
+        self._log_tokens = structlog.contextvars.bind_contextvars(
+            actor=self.actor, subject=self.delivery.subject, stream_seq=self.delivery.stream_seq
+        )
+
+    async def consume_scope(self, call_next: Any, msg: Any) -> Any:
+        if self.delivery.num_delivered > self.retry.max_deliver:
+            raise UnsettledDeliveriesError(f"delivery {self.delivery.num_delivered}, none settled")
+        return await call_next(msg)
+
+    async def after_processed(self, exc_type: Any = None, exc: Any = None, tb: Any = None) -> bool:
+        try:
+            if exc is None:
+                await self.msg.ack()
+                return False
+            if not isinstance(exc, Exception):  # cancelled: redelivered after ack_wait
+                return False
+            await self._retry_or_dead_letter(exc)
+            return True  # settled here: FastStream need not log it again
+        finally:
+            structlog.contextvars.reset_contextvars(**self._log_tokens)
+
+    async def _retry_or_dead_letter(self, exc: Exception) -> None:
+        delivered = self.delivery.num_delivered
+        if delivered < self.retry.max_deliver:
+            delay = self.retry.delay(delivered)
+            log.warning("handler_failed_retrying", error=repr(exc), num_delivered=delivered, delay=delay)
+            await self.msg.nak(delay=delay)
+            return
+        d = self.delivery
+        dead = MessageDeadLettered(
+            actor=self.actor, subject=d.subject, payload=self.msg.data, headers=d.headers,
+            error=repr(exc), num_delivered=delivered, stream_seq=d.stream_seq,
+        )  # fmt: skip
+        try:  # the msg id turns a repeated dead-lettering of this message into a no-op
+            broker = self.context.get("broker")  # FastStream's per-message context
+            msg_id = f"deadletter.{self.actor}.{d.stream_seq}"
+            await publish_event(broker, f"cove.deadletter.{self.actor}", dead, msg_id)
+        except Exception as publish_error:  # keep the message: it is tried again later
+            log.error("dead_letter_publish_failed", error=repr(publish_error))
+            await self.msg.nak(delay=self.retry.max_delay)
+            return
+        log.error("handler_failed_dead_lettered", error=repr(exc), num_delivered=delivered)
+        await self.msg.term()
+
+
+class ActorRouter(NatsRouter):
+    """The subscribers of one actor type; every replica of that actor shares their consumers."""
+
+    def __init__(self, actor: str, retry: RetryPolicy = RetryPolicy()) -> None:
+        settle = partial(SettleMessage, actor=actor, retry=retry)
+        super().__init__(middlewares=(settle,), ack_policy=AckPolicy.MANUAL)
+        self.actor = actor
+
+    def consumes(
+        self,
+        subject: str,
+        *,
+        consumer: str | None = None,
+        max_workers: int = 1,
+        batch_size: int = 1,
+        ack_wait: float = 60.0,
+    ) -> Any:
+        """Subscriber decorator on the durable pull consumer `consumer` (default: the actor's name).
+
+        `max_workers` handlers run at once in this replica (use it for LLM-bound actors);
+        `batch_size` messages are fetched per pull request. A handler running longer than
+        `ack_wait` seconds gets its message redelivered to another replica.
+        """
+        durable = consumer or self.actor
+        return self.subscriber(
+            subject,
+            stream=COVE_STREAM,
+            durable=durable,
+            max_workers=max_workers,
+            pull_sub=PullSub(batch_size=batch_size, timeout=1.0),
+            # max_deliver=-1: SettleMessage is the one that stops retries, never silently
+            config=ConsumerConfig(durable_name=durable, ack_wait=ack_wait, max_deliver=-1),
+        )

@@ -136,16 +136,14 @@ class ToolOutcome:
     content: str
     error_kind: ErrorKind | None = None
     mutates_state: bool = False
+    is_text: bool = False  # the tool returned plain text rather than a JSON value
 
     @property
     def result(self) -> Any:
-        """The result as a JSON value (a string result stays a string)."""
+        """The result as a JSON value (a text result stays a string)."""
         if not self.ok:
             return None
-        try:
-            return json.loads(self.content)
-        except ValueError:
-            return self.content
+        return self.content if self.is_text else json.loads(self.content)
 
     @property
     def error(self) -> str | None:
@@ -228,4 +226,4 @@ class Toolkit:
             message = f"Error: {type(exc).__name__}: {exc}"
             return ToolOutcome(name, arguments, False, message, ErrorKind.CRASH, tool_.mutates_state)
         state.commit()
-        return ToolOutcome(name, arguments, True, content, None, tool_.mutates_state)
+        return ToolOutcome(name, arguments, True, content, None, tool_.mutates_state, isinstance(value, str))

@@ -10,7 +10,7 @@
 
 The router settles every message: ack after the handler returned, nak with backoff when it
 raised, and after `RetryPolicy.max_deliver` deliveries a `MessageDeadLettered` event on
-`cove.deadletter.<actor>`, then term. All replicas of an actor share one durable pull consumer.
+`cove-deadletter.<actor>`, then term. All replicas of an actor share one durable pull consumer.
 """
 
 from dataclasses import dataclass
@@ -23,14 +23,16 @@ from faststream.nats import ConsumerConfig, JStream, NatsBroker, NatsRouter, Pub
 from nats.aio.msg import Msg
 from nats.js.api import StorageType, StreamConfig
 from nats.js.errors import BadRequestError
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel
+
+from events.dead_letters import DEAD_LETTER_PREFIX, MessageDeadLettered, dead_letter_subject
 
 log = structlog.get_logger(__name__)
 
 STREAM_NAME = "COVE"
 # duplicate_window (seconds): a second publish with the same Nats-Msg-Id is acked, not stored.
 STREAM_CONFIG = StreamConfig(
-    name=STREAM_NAME, subjects=["cove.>"], storage=StorageType.FILE, duplicate_window=300.0
+    name=STREAM_NAME, subjects=["cove.>", f"{DEAD_LETTER_PREFIX}.>"], storage=StorageType.FILE, duplicate_window=300.0
 )
 # declare=False: FastStream turns `declare` off on a JStream after the first broker start, so a
 # second broker in the same process would not create it; `start_bus` declares the stream instead.
@@ -39,19 +41,6 @@ COVE_STREAM = JStream(name=STREAM_NAME, declare=False)
 
 class UnsettledDeliveriesError(RuntimeError):
     """Delivered past max_deliver without a nak: earlier tries hung, killed the worker, or lost the ack."""
-
-
-class MessageDeadLettered(BaseModel):
-    """A message an actor gave up on after `num_delivered` deliveries; its payload is kept verbatim."""
-
-    model_config = ConfigDict(frozen=True, extra="forbid", ser_json_bytes="base64", val_json_bytes="base64")
-    actor: str
-    subject: str
-    payload: bytes
-    headers: dict[str, str]
-    error: str
-    num_delivered: int
-    stream_seq: int
 
 
 @dataclass(frozen=True)
@@ -152,7 +141,7 @@ class SettleMessage(BaseMiddleware):
         try:  # the msg id turns a repeated dead-lettering of this message into a no-op
             broker = self.context.get("broker")  # FastStream's per-message context
             msg_id = f"deadletter.{self.actor}.{d.stream_seq}"
-            await publish_event(broker, f"cove.deadletter.{self.actor}", dead, msg_id)
+            await publish_event(broker, dead_letter_subject(self.actor), dead, msg_id)
         except Exception as publish_error:  # keep the message: it is tried again later
             log.error("dead_letter_publish_failed", error=repr(publish_error))
             await self.msg.nak(delay=self.retry.max_delay)

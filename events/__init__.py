@@ -7,10 +7,11 @@
 
 from events.calls import ModelCall, ModelCallFailed, ModelRole, TokenUsage
 from events.codec import EVENT_TYPES, Event, event_to_json, parse_event
-from events.dead_letters import MessageDeadLettered
+from events.dead_letters import MessageDeadLettered, dead_letter_subject
 from events.dialogue import (
     AgentSpoke,
     DialogueEnded,
+    DialogueRequested,
     DialogueVerified,
     InstructionFuzzified,
     TaskSampled,
@@ -27,6 +28,7 @@ __all__ = [
     "SUBJECT_PREFIX",
     "AgentSpoke",
     "DialogueEnded",
+    "DialogueRequested",
     "DialogueVerified",
     "Envelope",
     "Event",
@@ -45,6 +47,7 @@ __all__ = [
     "ToolFailed",
     "ToolReturned",
     "UserSpoke",
+    "dead_letter_subject",
     "dialogue_token",
     "event_to_json",
     "next_event_id",

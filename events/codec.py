@@ -8,9 +8,9 @@ from typing import Annotated, Any, Union, get_args
 from pydantic import Field, TypeAdapter, ValidationError
 
 from events.calls import ModelCallFailed
-from events.dead_letters import MessageDeadLettered
 from events.dialogue import (
     AgentSpoke,
+    DialogueRequested,
     DialogueEnded,
     DialogueVerified,
     InstructionFuzzified,
@@ -22,6 +22,7 @@ from events.tools import ToolCalled, ToolFailed, ToolReturned
 
 Event = Annotated[
     Union[
+        DialogueRequested,
         TaskSampled,
         InstructionFuzzified,
         UserSpoke,
@@ -32,7 +33,6 @@ Event = Annotated[
         ModelCallFailed,
         DialogueEnded,
         DialogueVerified,
-        MessageDeadLettered,
     ],
     Field(discriminator="type"),
 ]

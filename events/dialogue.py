@@ -9,6 +9,18 @@ from events.calls import ModelCall
 from events.envelope import Envelope, FrozenModel
 
 
+class DialogueRequested(Envelope):
+    """A run asks for one more dialogue: task number `task_index` of the run seeded `seed`.
+    `config` holds the run settings that matter for the result (domain, models, limits), never secrets."""
+
+    type: Literal["dialogue_requested"] = "dialogue_requested"
+    domain: str
+    run_id: str
+    seed: int
+    task_index: int
+    config: dict[str, Any] = {}
+
+
 class TaskSampled(Envelope):
     """A task drawn from a domain (`task`: task_id, user_id, constraints, descriptions, instruction,
     ...); `config` holds the run settings that matter for scoring, never secrets."""

@@ -118,6 +118,21 @@ class EventStore:
         self._bases[content_hash] = base  # loaded once per store object: bases are immutable
         return base
 
+    # -- dead letters --------------------------------------------------------------------------
+
+    def put_dead_letter(self, dead: Any) -> None:
+        """Keep a message an actor gave up on (a `MessageDeadLettered`); idempotent per message."""
+        with self._named_errors(), self._write_transaction():
+            self._conn.execute(
+                "INSERT OR IGNORE INTO dead_letters (actor, stream_seq, subject, error, num_delivered, headers, payload) VALUES (?, ?, ?, ?, ?, ?, ?)",
+                (dead.actor, dead.stream_seq, dead.subject, dead.error, dead.num_delivered, json.dumps(dead.headers, sort_keys=True), dead.payload),
+            )
+
+    def dead_letters(self) -> list[dict[str, Any]]:
+        rows = self._conn.execute("SELECT actor, stream_seq, subject, error, num_delivered, headers, payload FROM dead_letters ORDER BY actor, stream_seq")
+        keys = ("actor", "stream_seq", "subject", "error", "num_delivered", "headers", "payload")
+        return [dict(zip(keys, row)) for row in rows]
+
     # -- writing -------------------------------------------------------------------------------
 
     def append(self, events: Iterable[Event]) -> AppendResult:

@@ -11,7 +11,7 @@ from store.errors import StoreError
 
 APPLICATION_ID = 0x436F5645  # "CoVE" in the SQLite header: this file is a cove event store
 SCHEMA_VERSION = 1
-TABLES = ("events", "dialogues", "constraint_types", "bases")
+TABLES = ("events", "dialogues", "constraint_types", "bases", "dead_letters")
 
 EVENT_COLUMNS = {
     "dialogue_id": str,
@@ -125,6 +125,11 @@ def create_schema(conn: sqlite3.Connection) -> None:
             {"hash": str, "domain": str, "content": bytes},  # content: zlib-compressed db.json text
             pk="hash",
             not_null=["hash", "domain", "content"],
+            if_not_exists=True,
+        )
+        db["dead_letters"].create(  # messages an actor gave up on (poison or endlessly failing)
+            {"actor": str, "stream_seq": int, "subject": str, "error": str, "num_delivered": int, "headers": str, "payload": bytes},
+            pk=("actor", "stream_seq"),
             if_not_exists=True,
         )
         conn.execute(f"PRAGMA application_id = {APPLICATION_ID}")

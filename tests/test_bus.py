@@ -12,10 +12,10 @@ from actors.bus import (
     STREAM_NAME,
     ActorRouter,
     Delivery,
-    MessageDeadLettered,
     RetryPolicy,
     publish_event,
 )
+from events import MessageDeadLettered
 from actors.natsserver import EmbeddedNats, NatsServerNotFoundError, find_nats_server
 from tests.nats_fixtures import running_broker
 
@@ -36,10 +36,10 @@ def collecting_router(actor: str, expected: int) -> tuple[ActorRouter, list[str]
 
 
 def dead_letter_watcher() -> tuple[ActorRouter, asyncio.Queue[MessageDeadLettered]]:
-    """A router that puts every `cove.deadletter.>` event on the returned queue."""
+    """A router that puts every `cove-deadletter.>` event on the returned queue."""
     router, dead_letters = ActorRouter("deadletter-watcher"), asyncio.Queue()
 
-    @router.consumes("cove.deadletter.>")
+    @router.consumes("cove-deadletter.>")
     async def watch(dead: MessageDeadLettered) -> None:
         await dead_letters.put(dead)
 

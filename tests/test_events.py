@@ -15,7 +15,7 @@ from events import (
     DialogueVerified,
     EventError,
     InstructionFuzzified,
-    MessageDeadLettered,
+    DialogueRequested,
     ModelCall,
     ModelCallFailed,
     ModelRole,
@@ -97,10 +97,8 @@ SAMPLES = {
                  "violations": [], "attribution": None},
         verifier_version="1",
     ),
-    "message_dead_lettered": MessageDeadLettered(**envelope(10, "recorder"),
-                                                 subject="cove.user_spoke.retail-7-s42",
-                                                 error="EventError: malformed event",
-                                                 deliveries=5, payload='{"type": "user_spoke"}'),
+    "dialogue_requested": DialogueRequested(**envelope(0, "run"), domain="retail", run_id="r1",
+                                            seed=42, task_index=7, config={"max_turns": 60}),
 }
 SAMPLE_IDS = list(SAMPLES)
 NATS_SUBJECT = re.compile(r"[A-Za-z0-9_-]+(\.[A-Za-z0-9_-]+)*")

@@ -1,0 +1,74 @@
+"""Each process's memory of dialogues: the events it has seen, and worlds rebuilt from them.
+
+Any replica can serve any dialogue: when a trigger arrives for a dialogue whose earlier events this
+process has not seen (another process produced them), the missing ones are read back from the
+JetStream stream, the log of record. In a single-process run every actor shares one cache, so the
+stream is never read back.
+"""
+
+from __future__ import annotations
+
+from collections import OrderedDict
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+
+from actors.view import DialogueView
+from domains.state import State
+from events import Event
+
+FetchEvents = Callable[[str, int], Awaitable[list[Event]]]  # (dialogue_id, up to seq) -> events 0..seq
+
+
+@dataclass
+class DialogueEntry:
+    events: list[Event] = field(default_factory=list)
+    world: State | None = None  # the tool world after `world_calls` executed tool calls
+    world_calls: int = 0
+
+
+class DialogueCache:
+    """Events by dialogue (a contiguous prefix per dialogue), bounded, least recently used out first."""
+
+    def __init__(self, max_dialogues: int = 20_000) -> None:
+        self._entries: OrderedDict[str, DialogueEntry] = OrderedDict()
+        self.max_dialogues = max_dialogues
+        self.hits = 0
+        self.misses = 0
+
+    def entry(self, dialogue_id: str) -> DialogueEntry:
+        entry = self._entries.get(dialogue_id)
+        if entry is None:
+            entry = self._entries[dialogue_id] = DialogueEntry()
+            while len(self._entries) > self.max_dialogues:
+                self._entries.popitem(last=False)
+        else:
+            self._entries.move_to_end(dialogue_id)
+        return entry
+
+    def remember(self, event: Event) -> None:
+        """Add an event if it extends the dialogue's known prefix (others are read back when needed)."""
+        entry = self.entry(event.dialogue_id)
+        if event.seq == len(entry.events):
+            entry.events.append(event)
+
+    def forget(self, dialogue_id: str) -> None:
+        self._entries.pop(dialogue_id, None)
+
+    def known(self, dialogue_id: str) -> int:
+        entry = self._entries.get(dialogue_id)
+        return len(entry.events) if entry else 0
+
+    async def view(self, trigger: Event, fetch: FetchEvents) -> DialogueView:
+        """The dialogue up to and including `trigger`, read back from the stream if this process lacks a part."""
+        entry = self.entry(trigger.dialogue_id)
+        if len(entry.events) < trigger.seq:
+            self.misses += 1
+            entry.events = await fetch(trigger.dialogue_id, trigger.seq)
+            entry.world, entry.world_calls = None, 0
+        else:
+            self.hits += 1
+        self.remember(trigger)
+        return DialogueView.of(entry.events[: trigger.seq + 1])
+
+    def __len__(self) -> int:
+        return len(self._entries)

@@ -1,0 +1,230 @@
+"""The thin FastStream adapters: load the dialogue, call the actor's decision, publish what it returns.
+
+Every actor type is one `ActorRouter` whose durable pull consumers (one per event type it reacts to)
+are shared by all its replicas. A handler publishes its events to JetStream (each with its event id
+as `Nats-Msg-Id`, waiting for the PubAck) and only then returns, so the trigger is acked after the
+effect is durable. A redelivered trigger finds its answer already known and does nothing; if it
+does run again, its events carry the same ids and JetStream drops the copies.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import structlog
+from faststream.nats import NatsBroker, NatsMessage
+from nats.js.errors import NotFoundError
+
+from actors.bus import STREAM_NAME, ActorRouter, Delivery, RetryPolicy, publish_event
+from actors.cache import DialogueCache
+from actors.drafts import Draft, stamp
+from actors.executor import execute_tool_calls, rebuild_world
+from actors.fuzzifier import template_instruction
+from actors.sampler import SamplingSettings, TaskSequence, sample_requested_task
+from actors.turns import DialogueLimits, ModelNeeded, agent_reply, agent_step, model_failure, user_reply, user_step
+from actors.verifier import unscored, verify_ended_dialogue
+from actors.view import DialogueView
+from domains.state import Database
+from events import (
+    AgentSpoke,
+    DialogueEnded,
+    DialogueRequested,
+    Event,
+    EventError,
+    InstructionFuzzified,
+    MessageDeadLettered,
+    TaskSampled,
+    ToolFailed,
+    ToolReturned,
+    UserSpoke,
+    dead_letter_subject,
+    event_to_json,
+    parse_event,
+    subject_for,
+    subject_pattern,
+)
+
+log = structlog.get_logger(__name__)
+
+ACTORS = ("sampler", "fuzzifier", "user", "agent", "executor", "verifier", "recorder")
+TRIGGERS: dict[str, tuple[type, ...]] = {
+    "sampler": (DialogueRequested,),
+    "fuzzifier": (TaskSampled,),
+    "agent": (InstructionFuzzified, UserSpoke, ToolReturned, ToolFailed),
+    "user": (AgentSpoke,),
+    "executor": (AgentSpoke,),
+    "verifier": (DialogueEnded,),
+}
+
+
+class BaseMismatchError(RuntimeError):
+    """A dialogue was sampled from another base database than the one this worker loaded."""
+
+
+@dataclass
+class ActorContext:
+    """What every actor of one process shares: the broker, the dialogue cache, the bases, the models."""
+
+    broker: NatsBroker
+    bases: dict[str, Database]  # by domain
+    limits: DialogueLimits = field(default_factory=DialogueLimits)
+    sampling: SamplingSettings = field(default_factory=SamplingSettings)
+    models: dict[str, Any] = field(default_factory=dict)  # role -> ModelClient
+    cache: DialogueCache = field(default_factory=DialogueCache)
+    retry: RetryPolicy = field(default_factory=RetryPolicy)
+    clock: Callable[[], float] = time.time
+    on_published: Callable[[Event], None] | None = None
+    _sequences: dict[tuple[str, int], TaskSequence] = field(default_factory=dict)
+
+    def base(self, domain: str, content_hash: str | None = None) -> Database:
+        base = self.bases.get(domain)
+        if base is None:
+            raise BaseMismatchError(f"this worker has no {domain} database loaded")
+        if content_hash and base.content_hash != content_hash:
+            raise BaseMismatchError(f"dialogue needs base {content_hash[:12]}, this worker has {base.content_hash[:12]}")
+        return base
+
+    def sequence(self, request: DialogueRequested) -> TaskSequence:
+        key = (request.domain, request.seed)
+        if key not in self._sequences:
+            self._sequences[key] = TaskSequence(request.domain, self.base(request.domain), request.seed, self.sampling)
+        return self._sequences[key]
+
+    async def fetch(self, dialogue_id: str, up_to: int) -> list[Event]:
+        """Events 0..up_to of a dialogue, read back from the stream (the log of record)."""
+        js = self.broker.config.connection_state.stream
+        subject, found, next_seq = subject_pattern(None, dialogue_id), {}, 1
+        while len(found) <= up_to:
+            try:
+                raw = await js.get_msg(STREAM_NAME, seq=next_seq, subject=subject, next=True)
+            except NotFoundError:
+                break
+            event = parse_event(raw.data)
+            found.setdefault(event.seq, event)
+            next_seq = raw.seq + 1
+        events = [found[seq] for seq in range(up_to + 1) if seq in found]
+        if len(events) != up_to + 1:
+            raise LookupError(f"dialogue {dialogue_id}: stream holds {len(events)} of its first {up_to + 1} events")
+        return events
+
+    async def publish(self, events: list[Event]) -> None:
+        """Publish in order, each durable before the next; the cache learns them first."""
+        for event in events:
+            self.cache.remember(event)
+            ack = await publish_event(self.broker, subject_for(event), event_to_json(event), event.event_id)
+            if getattr(ack, "duplicate", False):
+                self.cache.forget(event.dialogue_id)  # the stream kept an earlier copy: read it back next time
+            if self.on_published is not None:
+                self.on_published(event)
+
+
+Decide = Callable[[ActorContext, DialogueView], Awaitable[list[Draft]]]
+
+
+async def _sampler(ctx: ActorContext, view: DialogueView) -> list[Draft]:
+    request = view.last
+    return sample_requested_task(request, ctx.sequence(request)) if isinstance(request, DialogueRequested) else []
+
+
+async def _fuzzifier(ctx: ActorContext, view: DialogueView) -> list[Draft]:
+    return template_instruction(view)
+
+
+async def _executor(ctx: ActorContext, view: DialogueView) -> list[Draft]:
+    if not isinstance(view.last, AgentSpoke) or not view.last.tool_calls:
+        return []
+    entry = ctx.cache.entry(view.dialogue_id)
+    base = ctx.base(view.domain, view.task_event.base_db_hash if view.task_event else None)
+    world, done = rebuild_world(view, base, entry.world, entry.world_calls)
+    drafts = execute_tool_calls(view, world)
+    entry.world, entry.world_calls = world, done + sum(1 for d in drafts if d.cls in (ToolReturned, ToolFailed))
+    return drafts
+
+
+async def _verifier(ctx: ActorContext, view: DialogueView) -> list[Draft]:
+    if not isinstance(view.last, DialogueEnded):
+        return []
+    if view.task_event is None:
+        return unscored(view, f"no task was sampled: {view.last.detail}")
+    return verify_ended_dialogue(view, ctx.base(view.domain, view.task_event.base_db_hash))
+
+
+async def _with_model(ctx: ActorContext, view: DialogueView, role: str, step: Any, reply: Callable[..., list[Draft]]) -> list[Draft]:
+    if isinstance(step, list):
+        return step
+    assert isinstance(step, ModelNeeded)
+    from actors.llm import ModelCallError
+
+    client = ctx.models[role]
+    seed = (view.request.seed if view.request else 0) * 1_000_003 + view.next_seq
+    try:
+        result = await client.complete(step.messages, step.tools, seed=seed)
+    except ModelCallError as error:
+        log.warning("model_call_failed", role=role, dialogue_id=view.dialogue_id, error_type=error.error_type)
+        return model_failure(role, error.to_event_fields())
+    return reply(result.message, result.call)
+
+
+async def _agent(ctx: ActorContext, view: DialogueView) -> list[Draft]:
+    base = ctx.base(view.domain)
+    return await _with_model(ctx, view, "agent", agent_step(view, base, ctx.limits), lambda m, c: agent_reply(view, m, c))
+
+
+async def _user(ctx: ActorContext, view: DialogueView) -> list[Draft]:
+    return await _with_model(ctx, view, "user", user_step(view, ctx.limits), user_reply)
+
+
+DECISIONS: dict[str, Decide] = {
+    "sampler": _sampler,
+    "fuzzifier": _fuzzifier,
+    "agent": _agent,
+    "user": _user,
+    "executor": _executor,
+    "verifier": _verifier,
+}
+
+
+async def dead_letter(broker: NatsBroker, actor: str, msg: NatsMessage, error: str) -> None:
+    """Keep a message nobody can handle as a dead-letter event, and say so in the log."""
+    delivery = Delivery.of(msg.raw_message)
+    dead = MessageDeadLettered(
+        actor=actor, subject=delivery.subject, payload=msg.body if isinstance(msg.body, bytes) else bytes(msg.body),
+        headers=delivery.headers, error=error, num_delivered=delivery.num_delivered, stream_seq=delivery.stream_seq,
+    )  # fmt: skip
+    await publish_event(broker, dead_letter_subject(actor), dead, f"deadletter.{actor}.{delivery.stream_seq}")
+    log.error("poison_message_dead_lettered", actor=actor, subject=delivery.subject, error=error)
+
+
+async def handle_trigger(ctx: ActorContext, actor: str, msg: NatsMessage) -> None:
+    """One delivery: parse, rebuild the dialogue, decide, publish; idempotent under redelivery."""
+    try:
+        event = parse_event(msg.body)
+    except EventError as error:
+        await dead_letter(ctx.broker, actor, msg, f"EventError: {error}")
+        return
+    structlog.contextvars.bind_contextvars(dialogue_id=event.dialogue_id)
+    try:
+        view = await ctx.cache.view(event, ctx.fetch)
+        if ctx.cache.known(event.dialogue_id) > event.seq + 1:
+            return  # this trigger was already answered (a redelivery)
+        drafts = await DECISIONS[actor](ctx, view)
+        if drafts:
+            await ctx.publish(stamp(drafts, event.dialogue_id, event.seq + 1, actor, event.event_id, ctx.clock))
+    finally:
+        structlog.contextvars.unbind_contextvars("dialogue_id")
+
+
+def build_router(actor: str, ctx: ActorContext, *, max_workers: int = 1, ack_wait: float = 60.0) -> ActorRouter:
+    """The subscribers of one actor type (not the recorder: see actors/recorder.py)."""
+    router = ActorRouter(actor, ctx.retry)
+    for event_type in TRIGGERS[actor]:
+        type_name = event_type.model_fields["type"].default
+
+        @router.consumes(subject_pattern(event_type), consumer=f"{actor}-{type_name}", max_workers=max_workers, ack_wait=ack_wait)
+        async def on_event(msg: NatsMessage) -> None:
+            await handle_trigger(ctx, actor, msg)
+
+    return router

@@ -1,0 +1,232 @@
+"""`cove run`: keep C dialogues in flight over NATS until done, then export the training files.
+
+The controller starts (or joins) a NATS server, runs the recorder and the chosen actor types in this
+process, asks for dialogues by publishing `DialogueRequested` events, and counts a dialogue done when
+the recorder has stored its verdict (the last event of a dialogue, so everything before it is stored).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import structlog
+
+from actors.bus import RetryPolicy, start_bus
+from actors.drafts import draft, stamp
+from actors.recorder import Recorder, build_recorder_router
+from actors.runtime import ActorContext, build_router
+from actors.sampler import SamplingSettings
+from actors.turns import DialogueLimits
+from cove.export import export_run
+from cove.files import atomic_write_text
+from cove.settings import RunSettings
+from domains.state import Database
+from events import AgentSpoke, DialogueRequested, DialogueVerified, Event, UserSpoke
+from store.eventlog import EventStore
+
+log = structlog.get_logger(__name__)
+
+MODEL_ACTORS = {"agent": "agent", "user": "user"}
+
+
+class RunError(RuntimeError):
+    """A run that cannot start or go on: a clear message for the user."""
+
+
+@dataclass
+class Progress:
+    """Live counts of a run, fed by the recorder as events are stored."""
+
+    started: float = field(default_factory=time.monotonic)
+    requested: int = 0
+    done: int = 0
+    scored: int = 0
+    passing: int = 0
+    rejected: int = 0
+    tokens: int = 0
+    cost_usd: float = 0.0
+
+    @property
+    def rate(self) -> float:
+        elapsed = time.monotonic() - self.started
+        return self.done / elapsed if elapsed > 0 else 0.0
+
+    @property
+    def yield_(self) -> float:
+        return self.passing / self.scored if self.scored else 0.0
+
+    def to_json(self) -> dict[str, Any]:
+        return {"done": self.done, "scored": self.scored, "passing": self.passing, "rejected": self.rejected, "tokens": self.tokens, "cost_usd": round(self.cost_usd, 6)}
+
+
+def load_base(settings: RunSettings) -> Database:
+    """The run's base database: the given file, or our generated sandbox for (db_seed, scale)."""
+    from domains.registry import get_domain
+
+    if settings.db is not None:
+        return get_domain(settings.domain).load(settings.db)
+    from domains.generators import generate_database
+
+    data = generate_database(settings.domain, seed=settings.db_seed, scale=settings.scale)
+    return get_domain(settings.domain).from_json(data, source=f"<generated {settings.domain} seed {settings.db_seed} scale {settings.scale}>")
+
+
+def build_models(settings: RunSettings) -> dict[str, Any]:
+    """Model clients for the agent and the user simulator (scripted models registered first)."""
+    import os
+
+    from actors.llm import ModelClient, ModelSettings
+    from actors.scripted import register_scripted_models
+
+    register_scripted_models()
+    clients = {}
+    for role, role_settings in (("agent", settings.agent), ("user", settings.user)):
+        extra = {"error_rate": settings.scripted_error_rate} if role_settings.model.startswith("cove/") else {}
+        model_settings = ModelSettings(
+            model=role_settings.model,
+            api_base=role_settings.api_base,
+            api_key_env=role_settings.api_key_env,
+            temperature=role_settings.temperature,
+            max_tokens=role_settings.max_tokens,
+            timeout=role_settings.timeout,
+            max_attempts=role_settings.max_attempts,
+            concurrency=role_settings.concurrency,
+            extra=extra,
+        )
+        api_key = os.environ.get(role_settings.api_key_env) if role_settings.api_key_env else None
+        clients[role] = ModelClient(role, model_settings, api_key=api_key)
+    return clients
+
+
+async def run_dialogues(settings: RunSettings, on_progress: Callable[[Progress], None] | None = None, stop: asyncio.Event | None = None) -> dict[str, Any]:
+    """Run the dialogues, export the files into `settings.out`, and return the summary."""
+    from faststream.nats import NatsBroker
+
+    from actors.natsserver import EmbeddedNats
+
+    out = settings.out
+    out.mkdir(parents=True, exist_ok=True)
+    base = load_base(settings)
+    store = EventStore(out / "events.db")
+    store.put_base(base)
+    progress = Progress()
+    done_queue: asyncio.Queue[str] = asyncio.Queue()
+    mine: set[str] = set()
+
+    def on_stored(events: list[Event]) -> None:
+        for event in events:
+            if isinstance(event, (AgentSpoke, UserSpoke)) and event.call is not None:
+                progress.tokens += event.call.usage.total_tokens
+                progress.cost_usd += event.call.cost_usd
+            elif isinstance(event, DialogueVerified) and event.dialogue_id in mine:
+                progress.done += 1
+                progress.scored += bool(event.verdict.get("scored"))
+                progress.passing += event.verdict.get("score") == 1.0
+                progress.rejected += bool(event.verdict.get("scored")) and event.verdict.get("score") != 1.0
+                done_queue.put_nowait(event.dialogue_id)
+
+    server = None
+    url = settings.nats_url
+    if url is None:
+        server = EmbeddedNats(store_dir=out / "nats")
+        server.start()
+        url = server.url
+    broker = NatsBroker(url, logger=None, connect_timeout=5.0, max_reconnect_attempts=-1)
+    retry = RetryPolicy()
+    ctx = ActorContext(
+        broker=broker,
+        bases={settings.domain: base},
+        limits=DialogueLimits(max_turns=settings.max_turns, max_tool_errors=settings.max_tool_errors),
+        sampling=SamplingSettings(constraints=settings.constraints, fuzz=settings.fuzz),
+        models=build_models(settings) if set(settings.actors) & set(MODEL_ACTORS) else {},
+        retry=retry,
+    )
+    recorder = Recorder(store, on_stored=on_stored)
+    for actor in settings.actors:
+        workers = settings.concurrency if actor in MODEL_ACTORS else 4
+        broker.include_router(build_router(actor, ctx, max_workers=workers, ack_wait=_ack_wait(settings, actor)))
+    broker.include_router(build_recorder_router(recorder, broker, retry))
+    started = time.monotonic()
+    try:
+        try:
+            await start_bus(broker)
+        except Exception as exc:
+            raise RunError(f"cannot use NATS at {url}: {exc}") from exc
+        recorder.start()
+        await _dispatch(settings, ctx, progress, done_queue, mine, on_progress, stop)
+    finally:
+        await broker.stop()
+        await recorder.stop()
+        if server is not None:
+            server.stop()
+    elapsed = time.monotonic() - started
+    totals = export_run(store, out, sorted(mine))
+    summary = {
+        "run_id": settings.run_id,
+        "domain": settings.domain,
+        "seed": settings.seed,
+        "base_db_hash": base.content_hash,
+        "config_hash": settings.config_hash(),
+        "config": settings.result_config(),
+        **totals.to_json(),
+        "timings": {"seconds": round(elapsed, 3), "dialogues_per_second": round(totals.dialogues / elapsed, 3) if elapsed else None},
+        "dead_letters": len(store.dead_letters()),
+    }
+    atomic_write_text(out / "summary.json", json.dumps(summary, indent=2) + "\n")
+    store.close()
+    return summary
+
+
+def _ack_wait(settings: RunSettings, actor: str) -> float:
+    """How long a trigger may stay unacked: a model-calling handler may retry for a while."""
+    if actor in MODEL_ACTORS:
+        role = settings.agent if actor == "agent" else settings.user
+        return max(60.0, role.timeout * role.max_attempts + 60.0)
+    return 60.0
+
+
+async def _dispatch(settings: RunSettings, ctx: ActorContext, progress: Progress, done_queue: asyncio.Queue[str], mine: set[str], on_progress: Callable[[Progress], None] | None, stop: asyncio.Event | None) -> None:
+    """Keep `concurrency` dialogues in flight until the count, target or budget is reached, or `stop`."""
+    in_flight: set[str] = set()
+    index = 0
+
+    def may_start() -> bool:
+        if stop is not None and stop.is_set():
+            return False
+        if settings.count is not None and index >= settings.count:
+            return False
+        if settings.target_passing is not None and progress.passing >= settings.target_passing:
+            return False
+        if settings.budget_usd is not None and progress.cost_usd >= settings.budget_usd:
+            return False
+        return True
+
+    while True:
+        while len(in_flight) < settings.concurrency and may_start():
+            dialogue_id = settings.dialogue_id(index)
+            request = draft(DialogueRequested, domain=settings.domain, run_id=settings.run_id, seed=settings.seed, task_index=index, config=settings.result_config())
+            mine.add(dialogue_id)
+            in_flight.add(dialogue_id)
+            await ctx.publish(stamp([request], dialogue_id, 0, "run", None, ctx.clock))
+            progress.requested += 1
+            index += 1
+        if not in_flight:
+            return
+        waiter = asyncio.ensure_future(done_queue.get())
+        stopper = asyncio.ensure_future(stop.wait()) if stop is not None and not stop.is_set() else None
+        finished, _ = await asyncio.wait([w for w in (waiter, stopper) if w is not None], return_when=asyncio.FIRST_COMPLETED)
+        if stopper is not None and not stopper.done():
+            stopper.cancel()
+        if waiter in finished:
+            in_flight.discard(waiter.result())
+            if on_progress is not None:
+                on_progress(progress)
+        else:
+            waiter.cancel()
+            log.info("run_draining", in_flight=len(in_flight))

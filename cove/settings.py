@@ -1,0 +1,82 @@
+"""One settings object for a run, built at the edge (CLI or worker) and passed down.
+
+Secrets are never part of it: a model's API key is read from the environment variable it names,
+at the moment the model client is built.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from pathlib import Path
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field
+
+SCRIPTED_AGENT = "cove/scripted-agent"
+SCRIPTED_USER = "cove/scripted-user"
+
+
+class RoleSettings(BaseModel):
+    """How one role (agent or user simulator) reaches its model."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+    model: str
+    api_base: str | None = None
+    api_key_env: str | None = None  # the NAME of the variable holding the key, never the key
+    temperature: float = 0.0
+    max_tokens: int | None = None
+    timeout: float = 60.0
+    max_attempts: int = 5
+    concurrency: int = 64
+
+
+class RunSettings(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+    domain: str = "retail"
+    db: Path | None = None  # a db.json; None: our generated sandbox (db_seed, scale)
+    db_seed: int = 0
+    scale: float = 1.0
+    count: int | None = 20  # None: continuous
+    seed: int = 0
+    concurrency: int = 8
+    out: Path = Path("runs/latest")
+    nats_url: str | None = None
+    actors: tuple[str, ...] = ("sampler", "fuzzifier", "user", "agent", "executor", "verifier")
+    agent: RoleSettings = RoleSettings(model=SCRIPTED_AGENT)
+    user: RoleSettings = RoleSettings(model=SCRIPTED_USER)
+    scripted_error_rate: float = 0.1  # the scripted agent's share of realistic mistakes
+    constraints: str = "1-3"
+    fuzz: str = "full"
+    max_turns: int = 100
+    max_tool_errors: int = 10
+    target_passing: int | None = None
+    budget_usd: float | None = None
+    progress: bool = True
+    extra: dict[str, Any] = Field(default_factory=dict)
+
+    @property
+    def run_id(self) -> str:
+        return f"{self.domain}-s{self.seed}"
+
+    def dialogue_id(self, index: int) -> str:
+        return f"{self.run_id}-{index:06d}"
+
+    def result_config(self) -> dict[str, Any]:
+        """The settings that decide a run's results (recorded with every dialogue; no secrets, no paths)."""
+        return {
+            "domain": self.domain,
+            "db_seed": self.db_seed if self.db is None else None,
+            "scale": self.scale if self.db is None else None,
+            "seed": self.seed,
+            "agent": self.agent.model_dump(exclude={"concurrency", "timeout", "max_attempts"}),
+            "user": self.user.model_dump(exclude={"concurrency", "timeout", "max_attempts"}),
+            "scripted_error_rate": self.scripted_error_rate,
+            "constraints": self.constraints,
+            "fuzz": self.fuzz,
+            "max_turns": self.max_turns,
+            "max_tool_errors": self.max_tool_errors,
+        }
+
+    def config_hash(self) -> str:
+        return hashlib.sha256(json.dumps(self.result_config(), sort_keys=True).encode()).hexdigest()

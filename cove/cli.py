@@ -121,6 +121,27 @@ def tools_replay(
         atomic_write_text(out, state.dumps())
 
 
+@app.command("sample")
+def sample(
+    domain: DomainOption,
+    db: Annotated[Path, typer.Option("--db", help="The base db.json to sample goals from.")],
+    n: Annotated[int, typer.Option("--n", min=1, help="How many tasks.")],
+    seed: Annotated[int, typer.Option(help="Random seed: the same seed gives the same file.")] = 0,
+    constraints: Annotated[str, typer.Option(help="Goals per task: a range such as 1-3, or one number.")] = "1-3",
+    fuzz: Annotated[str, typer.Option(help="How ids are described: exact, partial or full.")] = "full",
+    out: Annotated[Path, typer.Option(help="Where to write the tasks (JSON lines).")] = Path("tasks.jsonl"),
+) -> None:
+    """Sample solvable, policy-valid tasks and describe them as a customer would."""
+    from cove.sample_cmd import sample_command
+    from domains.sampling import SamplingError
+    from domains.state import DatabaseError
+
+    try:
+        sample_command(domain.value, db, n, seed, constraints, fuzz, out)
+    except (DatabaseError, SamplingError) as exc:
+        fail(str(exc))
+
+
 @app.command("verify")
 def verify(
     store: Annotated[Path, typer.Option("--store", help="The run's events.db.")],
@@ -181,6 +202,109 @@ def open_store(path: Path):
         return EventStore(path, readonly=True)
     except StoreError as exc:
         fail(str(exc))
+
+
+def _role_settings(model: str, api_base: str | None, api_key_env: str | None, temperature: float, max_tokens: int | None, timeout: float, concurrency: int):
+    from cove.settings import RoleSettings
+
+    return RoleSettings(model=model, api_base=api_base, api_key_env=api_key_env, temperature=temperature, max_tokens=max_tokens, timeout=timeout, concurrency=concurrency)
+
+
+@app.command("run")
+def run(
+    domain: DomainOption = DomainName.retail,
+    db: Annotated[Path | None, typer.Option("--db", help="Base db.json; default: our generated sandbox.")] = None,
+    db_seed: Annotated[int, typer.Option(help="Seed of the generated sandbox when no --db is given.")] = 0,
+    scale: Annotated[float, typer.Option(min=0.01, max=100.0, help="Size of the generated sandbox.")] = 1.0,
+    count: Annotated[int | None, typer.Option(min=1, help="Dialogues to make; omit for continuous mode.")] = None,
+    seed: Annotated[int, typer.Option(help="Run seed: same seed, models and database, same files.")] = 0,
+    concurrency: Annotated[int, typer.Option(min=1, max=4096, help="Dialogues in flight at once.")] = 8,
+    out: Annotated[Path, typer.Option(help="Output folder: events.db, sft.jsonl, rewards.jsonl, summary.json.")] = Path("runs/latest"),
+    nats_url: Annotated[str | None, typer.Option(envvar="COVE_NATS_URL", help="External NATS; default: start an embedded nats-server.")] = None,
+    actors: Annotated[str, typer.Option(help="Actor types to run in this process (comma-separated, or 'none').")] = "sampler,fuzzifier,user,agent,executor,verifier",
+    agent_model: Annotated[str, typer.Option(help="Agent model (litellm name); default: the offline scripted agent.")] = "cove/scripted-agent",
+    agent_base_url: Annotated[str | None, typer.Option(help="Agent API base URL (e.g. a local vLLM).")] = None,
+    agent_api_key_env: Annotated[str | None, typer.Option(help="NAME of the env variable holding the agent's API key.")] = None,
+    agent_temperature: Annotated[float, typer.Option()] = 0.0,
+    agent_max_tokens: Annotated[int | None, typer.Option()] = None,
+    agent_concurrency: Annotated[int, typer.Option(min=1, help="Agent model calls in flight at once.")] = 64,
+    user_model: Annotated[str, typer.Option(help="User simulator model; default: the offline scripted user.")] = "cove/scripted-user",
+    user_base_url: Annotated[str | None, typer.Option()] = None,
+    user_api_key_env: Annotated[str | None, typer.Option()] = None,
+    user_temperature: Annotated[float, typer.Option()] = 0.0,
+    user_max_tokens: Annotated[int | None, typer.Option()] = None,
+    user_concurrency: Annotated[int, typer.Option(min=1)] = 64,
+    model_timeout: Annotated[float, typer.Option(min=0.1, help="Seconds per model call attempt.")] = 60.0,
+    scripted_error_rate: Annotated[float, typer.Option(min=0.0, max=1.0, help="Share of tasks the scripted agent gets realistically wrong.")] = 0.1,
+    constraints: Annotated[str, typer.Option(help="Goals per task, e.g. 1-3.")] = "1-3",
+    fuzz: Annotated[str, typer.Option(help="exact, partial or full.")] = "full",
+    max_turns: Annotated[int, typer.Option(min=2)] = 100,
+    target_passing: Annotated[int | None, typer.Option(min=1, help="Continuous mode: stop after this many passing dialogues.")] = None,
+    budget_usd: Annotated[float | None, typer.Option(min=0.0, help="Continuous mode: stop once model cost reaches this.")] = None,
+    progress: Annotated[bool, typer.Option(help="Show a progress bar.")] = True,
+) -> None:
+    """Generate verified dialogues: sample, fuzzify, simulate, verify; write training files to --out."""
+    from cove.runner import run_command
+    from cove.settings import RunSettings
+
+    actor_list = () if actors.strip() == "none" else tuple(a.strip() for a in actors.split(",") if a.strip())
+    from actors.runtime import ACTORS
+
+    unknown = [a for a in actor_list if a not in ACTORS or a == "recorder"]
+    if unknown:
+        fail(f"unknown actor(s) {unknown}: choose from {', '.join(a for a in ACTORS if a != 'recorder')}")
+    if db is not None and not db.is_file():
+        fail(f"{db}: no such database file")
+    settings = RunSettings(
+        domain=domain.value, db=db, db_seed=db_seed, scale=scale, count=count, seed=seed, concurrency=concurrency, out=out,
+        nats_url=nats_url, actors=actor_list,
+        agent=_role_settings(agent_model, agent_base_url, agent_api_key_env, agent_temperature, agent_max_tokens, model_timeout, agent_concurrency),
+        user=_role_settings(user_model, user_base_url, user_api_key_env, user_temperature, user_max_tokens, model_timeout, user_concurrency),
+        scripted_error_rate=scripted_error_rate, constraints=constraints, fuzz=fuzz, max_turns=max_turns,
+        target_passing=target_passing, budget_usd=budget_usd, progress=progress,
+    )  # fmt: skip
+    if count is None and target_passing is None and budget_usd is None:
+        typer.echo("continuous mode: Ctrl-C drains the dialogues in flight and exports", err=True)
+    raise typer.Exit(run_command(settings))
+
+
+@app.command("worker")
+def worker(
+    actor: Annotated[str, typer.Argument(help="sampler, fuzzifier, user, agent, executor or verifier.")],
+    nats_url: Annotated[str, typer.Option(envvar="COVE_NATS_URL", help="The NATS server all workers share.")],
+    domain: DomainOption = DomainName.retail,
+    db: Annotated[Path | None, typer.Option("--db", help="Base db.json (must be the run's).")] = None,
+    db_seed: Annotated[int, typer.Option()] = 0,
+    scale: Annotated[float, typer.Option(min=0.01, max=100.0)] = 1.0,
+    concurrency: Annotated[int, typer.Option(min=1, help="Messages handled at once by this replica.")] = 8,
+    agent_model: Annotated[str, typer.Option()] = "cove/scripted-agent",
+    agent_base_url: Annotated[str | None, typer.Option()] = None,
+    agent_api_key_env: Annotated[str | None, typer.Option()] = None,
+    user_model: Annotated[str, typer.Option()] = "cove/scripted-user",
+    user_base_url: Annotated[str | None, typer.Option()] = None,
+    user_api_key_env: Annotated[str | None, typer.Option()] = None,
+    model_timeout: Annotated[float, typer.Option(min=0.1)] = 60.0,
+    scripted_error_rate: Annotated[float, typer.Option(min=0.0, max=1.0)] = 0.1,
+    constraints: Annotated[str, typer.Option()] = "1-3",
+    fuzz: Annotated[str, typer.Option()] = "full",
+    max_turns: Annotated[int, typer.Option(min=2)] = 100,
+) -> None:
+    """Run one actor type alone against a shared NATS (any number of replicas share its work)."""
+    from actors.runtime import ACTORS
+    from cove.runner import worker_command
+    from cove.settings import RunSettings
+
+    if actor not in ACTORS or actor == "recorder":
+        fail(f"unknown actor {actor!r}: choose from {', '.join(a for a in ACTORS if a != 'recorder')} (the recorder runs inside `cove run`)")
+    if db is not None and not db.is_file():
+        fail(f"{db}: no such database file")
+    settings = RunSettings(
+        domain=domain.value, db=db, db_seed=db_seed, scale=scale, nats_url=nats_url, actors=(actor,), concurrency=concurrency,
+        agent=_role_settings(agent_model, agent_base_url, agent_api_key_env, 0.0, None, model_timeout, concurrency),
+        user=_role_settings(user_model, user_base_url, user_api_key_env, 0.0, None, model_timeout, concurrency),
+        scripted_error_rate=scripted_error_rate, constraints=constraints, fuzz=fuzz, max_turns=max_turns,
+    )  # fmt: skip
+    raise typer.Exit(worker_command(settings))
 
 
 def main() -> None:

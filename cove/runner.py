@@ -1,0 +1,125 @@
+"""The edges of `cove run` and `cove worker`: signals, progress display, clear errors, exit codes."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import signal
+import sys
+
+import structlog
+
+from cove.settings import RunSettings
+
+log = structlog.get_logger(__name__)
+
+
+def _progress_display(settings: RunSettings):
+    """A rich progress bar (done, passing, rejected, yield, tokens, cost, rate), or nothing when not wanted."""
+    if not settings.progress or not sys.stderr.isatty():
+        return None, None
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+    bar = Progress(
+        TextColumn("[bold]{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TextColumn("{task.fields[stats]}"),
+        TimeElapsedColumn(),
+        transient=False,
+    )
+    task = bar.add_task(settings.run_id, total=settings.count, stats="")
+
+    def update(progress) -> None:
+        stats = (
+            f"pass {progress.passing}  rejected {progress.rejected}  yield {progress.yield_:.0%}  "
+            f"tokens {progress.tokens:,}  ${progress.cost_usd:.4f}  {progress.rate:.1f}/s"
+        )
+        bar.update(task, completed=progress.done, stats=stats)
+
+    return bar, update
+
+
+def run_command(settings: RunSettings) -> int:
+    """Run, print the summary; Ctrl-C drains the dialogues in flight, a second Ctrl-C aborts."""
+    from cove.logs import configure_logging
+    from cove.run import RunError, run_dialogues
+
+    configure_logging(os.environ.get("COVE_LOG_LEVEL", "WARNING"))
+    bar, update = _progress_display(settings)
+
+    async def main() -> dict:
+        stop = asyncio.Event()
+        loop = asyncio.get_running_loop()
+
+        def on_signal() -> None:
+            if stop.is_set():
+                raise KeyboardInterrupt
+            print("cove: draining the dialogues in flight (Ctrl-C again to abort)", file=sys.stderr)
+            stop.set()
+
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            loop.add_signal_handler(sig, on_signal)
+        return await run_dialogues(settings, update, stop)
+
+    try:
+        if bar is not None:
+            with bar:
+                summary = asyncio.run(main())
+        else:
+            summary = asyncio.run(main())
+    except RunError as exc:
+        print(f"cove: error: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("cove: aborted", file=sys.stderr)
+        return 130
+    brief = {k: summary[k] for k in ("run_id", "dialogues", "scored", "passing", "yield", "tokens", "cost_usd", "timings")}
+    print(json.dumps(brief, indent=2))
+    print(f"wrote {settings.out}/sft.jsonl, rewards.jsonl, summary.json, events.db", file=sys.stderr)
+    return 0
+
+
+def worker_command(settings: RunSettings) -> int:
+    """Serve one actor type until SIGTERM or Ctrl-C."""
+    from faststream.nats import NatsBroker
+
+    from actors.bus import RetryPolicy, start_bus
+    from actors.runtime import ActorContext, build_router
+    from actors.sampler import SamplingSettings
+    from actors.turns import DialogueLimits
+    from cove.logs import configure_logging
+    from cove.run import MODEL_ACTORS, _ack_wait, build_models, load_base
+
+    configure_logging(os.environ.get("COVE_LOG_LEVEL", "INFO"))
+    (actor,) = settings.actors
+
+    async def main() -> None:
+        base = load_base(settings)
+        broker = NatsBroker(settings.nats_url, logger=None, connect_timeout=5.0, max_reconnect_attempts=-1)
+        ctx = ActorContext(
+            broker=broker,
+            bases={settings.domain: base},
+            limits=DialogueLimits(max_turns=settings.max_turns, max_tool_errors=settings.max_tool_errors),
+            sampling=SamplingSettings(constraints=settings.constraints, fuzz=settings.fuzz),
+            models=build_models(settings) if actor in MODEL_ACTORS else {},
+            retry=RetryPolicy(),
+        )
+        broker.include_router(build_router(actor, ctx, max_workers=settings.concurrency, ack_wait=_ack_wait(settings, actor)))
+        stop = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            loop.add_signal_handler(sig, stop.set)
+        await start_bus(broker)
+        log.info("worker_started", actor=actor, nats_url=settings.nats_url, base=base.content_hash[:12], pid=os.getpid())
+        await stop.wait()
+        await broker.stop()
+        log.info("worker_stopped", actor=actor, cache_hits=ctx.cache.hits, cache_misses=ctx.cache.misses)
+
+    try:
+        asyncio.run(main())
+    except (OSError, TimeoutError) as exc:
+        print(f"cove: error: cannot reach NATS at {settings.nats_url}: {exc}", file=sys.stderr)
+        return 2
+    return 0

@@ -1,0 +1,251 @@
+"""Sample solvable tasks: one user, 1..K goals that are valid under the policy and jointly executable.
+
+A task is drafted goal by goal on a copy-on-write state. Each goal is proposed by the domain's sampler
+on the world as the earlier goals left it; its canonical actions then run, in order, on a fork of that
+world, and the domain's policy judges each write on the state just before it (with the task's user,
+the goal's reason and the task's earlier writes). A goal whose actions fail or break a rule is dropped.
+Information goals must give the same answer on the base world, before their turn and at the end.
+Every accepted task is fuzzified (ids become descriptions) and given its scenario text. Everything
+is drawn from one `random.Random(seed)`, so the same seed gives the same tasks.
+"""
+
+from __future__ import annotations
+
+import random
+import time
+from collections import Counter
+from dataclasses import dataclass, field
+from types import ModuleType
+from typing import Any, NamedTuple
+
+from domains.constraints import Constraint, Task
+from domains.fuzzy import FuzzLevel, NotDescribableError
+from domains.policy import PolicyContext
+from domains.registry import get_domain
+from domains.state import Database, State
+
+
+class SamplingError(ValueError):
+    """Sampling cannot start: bad goal-count range, unknown fuzz level, or a world with no goals at all."""
+
+
+@dataclass
+class Draft:
+    """A task being built: the user, the goals accepted so far and the worlds around them."""
+
+    base: Database
+    user_id: str
+    k: int
+    state: State  # the world after every accepted goal
+    constraints: list[Constraint] = field(default_factory=list)
+    pre_states: list[State] = field(default_factory=list)  # the world just before each goal
+    claimed: set[str] = field(default_factory=set)  # records a goal owns (an order, a reservation...)
+    writes: list[tuple[str, dict[str, Any]]] = field(default_factory=list)
+
+    @property
+    def slots(self) -> int:
+        return self.k - len(self.constraints)
+
+
+@dataclass
+class CoverageReport:
+    """What a sampling run produced: goals per type, tasks per goal count, and why drafts were dropped."""
+
+    domain: str
+    requested: int
+    tasks: int = 0
+    attempts: int = 0
+    seconds: float = 0.0
+    goals: Counter = field(default_factory=Counter)
+    sizes: Counter = field(default_factory=Counter)
+    rejected: Counter = field(default_factory=Counter)
+    goal_types: tuple[str, ...] = ()
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "domain": self.domain,
+            "requested": self.requested,
+            "tasks": self.tasks,
+            "attempts": self.attempts,
+            "seconds": round(self.seconds, 3),
+            "goals": {t: self.goals.get(t, 0) for t in self.goal_types},
+            "sizes": {str(k): v for k, v in sorted(self.sizes.items())},
+            "rejected": dict(sorted(self.rejected.items())),
+        }
+
+    def table(self) -> str:
+        """A plain-text coverage table: one row per goal type, then sizes and rejections."""
+        total = sum(self.goals.values()) or 1
+        width = max([len(t) for t in self.goal_types] + [10])
+        lines = [f"{'goal type':<{width}}  {'goals':>6}  {'share':>6}"]
+        for goal_type in self.goal_types:
+            count = self.goals.get(goal_type, 0)
+            lines.append(f"{goal_type:<{width}}  {count:>6}  {count / total:>6.1%}")
+        lines.append(f"{'total':<{width}}  {sum(self.goals.values()):>6}")
+        sizes = ", ".join(f"{k} goal(s): {v}" for k, v in sorted(self.sizes.items()))
+        lines.append(f"{self.tasks} of {self.requested} tasks in {self.attempts} attempts ({self.seconds:.2f} s); {sizes}")
+        if self.rejected:
+            lines.append("dropped: " + ", ".join(f"{reason} {count}" for reason, count in sorted(self.rejected.items())))
+        return "\n".join(lines)
+
+
+class Sampled(NamedTuple):
+    tasks: list[Task]
+    coverage: CoverageReport
+
+
+def domain_rules(domain: str) -> tuple[ModuleType, ModuleType, ModuleType]:
+    """The sampler, fuzzifier and policy modules of a domain."""
+    get_domain(domain)
+    if domain == "retail":
+        from domains.retail import fuzzifier, policy, sampler
+    else:
+        from domains.airline import fuzzifier, policy, sampler
+    return sampler, fuzzifier, policy
+
+
+def parse_goal_range(text: str | tuple[int, int]) -> tuple[int, int]:
+    """'1-3' -> (1, 3); '2' -> (2, 2)."""
+    if isinstance(text, tuple):
+        low, high = text
+    else:
+        try:
+            parts = [int(part) for part in str(text).split("-")]
+        except ValueError:
+            raise SamplingError(f"--constraints must look like '2' or '1-3', got {text!r}") from None
+        if len(parts) not in (1, 2):
+            raise SamplingError(f"--constraints must look like '2' or '1-3', got {text!r}")
+        low, high = parts[0], parts[-1]
+    if not 1 <= low <= high <= 8:
+        raise SamplingError(f"--constraints range must satisfy 1 <= low <= high <= 8, got {low}-{high}")
+    return low, high
+
+
+def apply_constraint(draft: Draft, constraint: Constraint, policy: ModuleType, toolkit: Any) -> str | None:
+    """Run a goal's actions on a fork of the draft's world; None if all succeed within policy, else why not."""
+    before = draft.state
+    trial = before.fork() if constraint.actions else before
+    writes = list(draft.writes)
+    for action in constraint.actions:
+        context = PolicyContext(user_id=draft.user_id, reason=constraint.params.get("reason"), prior_writes=tuple(writes))
+        broken = policy.violations(trial, action.name, action.arguments, context)
+        if broken:
+            return f"policy:{broken[0].rule}"
+        outcome = toolkit.execute(trial, action.name, action.arguments)
+        if not outcome.ok:
+            return f"tool_error:{action.name}"
+        writes.append((action.name, action.arguments))
+    draft.pre_states.append(before)
+    draft.constraints.append(constraint)
+    draft.state = trial
+    draft.writes = writes
+    return None
+
+
+def _extend(draft: Draft, goal_type: str, rng: random.Random, rules: ModuleType, policy: ModuleType, toolkit: Any, report: CoverageReport) -> bool:
+    """Try to add one goal (or a bundle the goal needs) of `goal_type`; True if it was added."""
+    proposed = rules.propose(goal_type, draft, rng)
+    if not proposed:
+        return False
+    keys = [key for constraint in proposed for key in rules.claim_keys(constraint)]
+    if len(set(keys)) != len(keys) or draft.claimed.intersection(keys):
+        report.rejected["claimed"] += 1
+        return False
+    saved = (draft.state, list(draft.constraints), list(draft.pre_states), list(draft.writes))
+    for constraint in proposed:
+        problem = apply_constraint(draft, constraint, policy, toolkit)
+        if problem is not None:
+            report.rejected[f"{problem}:{constraint.type}"] += 1
+            draft.state, draft.constraints, draft.pre_states, draft.writes = saved
+            return False
+    draft.claimed.update(keys)
+    return True
+
+
+def _information_stable(draft: Draft, rules: ModuleType) -> bool:
+    """Each information goal has the same answer at the start, at its turn and at the end."""
+    start = draft.base.new_state()
+    for constraint in draft.constraints:
+        if constraint.actions:
+            continue
+        for world in (start, draft.state):
+            if rules.info_value(world, constraint) != constraint.expected_info:
+                return False
+    return True
+
+
+def sample_tasks(
+    domain: str,
+    base: Database,
+    n: int,
+    seed: int,
+    k_range: tuple[int, int] | str = (1, 3),
+    fuzz: FuzzLevel | str = FuzzLevel.FULL,
+    max_attempts: int | None = None,
+) -> Sampled:
+    """`n` distinct tasks (fewer only if the world runs out of distinct goals), with a coverage report."""
+    started = time.perf_counter()
+    low, high = parse_goal_range(k_range)
+    try:
+        level = FuzzLevel(fuzz)
+    except ValueError:
+        raise SamplingError(f"unknown fuzz level {fuzz!r}: choose exact, partial or full") from None
+    rules, fuzzifier, policy = domain_rules(domain)
+    from domains.scenario import compose_instruction
+
+    toolkit = get_domain(domain).toolkit
+    candidates = rules.candidate_users(base)
+    openers = [t for t in rules.GOAL_TYPES if candidates.get(t)]
+    if not openers and n > 0:
+        raise SamplingError(f"{base.source}: no user of this {domain} database has any goal the sampler knows")
+    report = CoverageReport(domain=domain, requested=n, goal_types=tuple(rules.GOAL_TYPES))
+    rng = random.Random(seed)
+    seen: set[str] = set()
+    tasks: list[Task] = []
+    limit = max_attempts if max_attempts is not None else 20 * n + 200
+    db_hash = base.content_hash
+    while len(tasks) < n and report.attempts < limit:
+        report.attempts += 1
+        k = rng.randint(low, high)
+        opener = rng.choice(openers)
+        user_id = rng.choice(candidates[opener])
+        draft = Draft(base=base, user_id=user_id, k=k, state=base.new_state())
+        if not _extend(draft, opener, rng, rules, policy, toolkit, report):
+            report.rejected[f"no_goal:{opener}"] += 1
+            continue
+        for _ in range(4 * k):
+            if draft.slots <= 0:
+                break
+            _extend(draft, rng.choice(rules.GOAL_TYPES), rng, rules, policy, toolkit, report)
+        if not _information_stable(draft, rules):
+            report.rejected["information_changed"] += 1
+            continue
+        task = Task(task_id="", domain=domain, user_id=user_id, constraints=draft.constraints)
+        key = task.constraint_set_key()
+        if key in seen:
+            report.rejected["duplicate"] += 1
+            continue
+        try:
+            fuzzed = fuzzifier.fuzzify(draft, level, rng)
+        except NotDescribableError:
+            report.rejected["not_describable"] += 1
+            continue
+        seen.add(key)
+        instruction = compose_instruction(domain, fuzzed, rng)
+        tasks.append(
+            task.model_copy(
+                update={
+                    "task_id": f"{domain}-{seed}-{len(tasks):05d}",
+                    "descriptions": fuzzed.descriptions,
+                    "instruction": instruction,
+                    "fuzz": str(level),
+                    "seed": seed,
+                    "base_db_hash": db_hash,
+                }
+            )
+        )
+        report.goals.update(c.type for c in draft.constraints)
+        report.sizes[len(draft.constraints)] += 1
+    report.tasks = len(tasks)
+    report.seconds = time.perf_counter() - started
+    return Sampled(tasks, report)

@@ -1,0 +1,153 @@
+"""The actors' pure decisions, without NATS: who speaks next, and what their events say."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+
+import pytest
+
+from actors.drafts import stamp
+from actors.executor import execute_tool_calls, rebuild_world
+from actors.recorder import Recorder
+from actors.turns import DialogueLimits, ModelNeeded, agent_reply, agent_step, model_failure, user_reply, user_step
+from actors.view import GREETING, DialogueView
+from domains.constraints import Action, Constraint, Task
+from domains.registry import get_domain
+from events import AgentSpoke, DialogueEnded, InstructionFuzzified, ModelCall, TaskSampled, ToolCallRequest, ToolFailed, ToolReturned, UserSpoke
+from store.eventlog import EventStore
+
+LIMITS = DialogueLimits(max_turns=6, max_tool_errors=2)
+
+
+@pytest.fixture(scope="module")
+def world():
+    """A small generated retail world and a task on one of its pending orders."""
+    from domains.generators import generate_database
+
+    base = get_domain("retail").from_json(generate_database("retail", seed=3, scale=0.05))
+    order_id, order = next((o, order) for o, order in base.tables["orders"].items() if order["status"] == "pending")
+    action = Action(name="cancel_pending_order", arguments={"order_id": order_id, "reason": "no longer needed"})
+    task = Task(task_id="t0", domain="retail", user_id=order["user_id"], constraints=[Constraint(type="cancel_order", actions=[action], params={"order_id": order_id})], instruction="Cancel it.")
+    return base, task, order_id
+
+
+def _view(task, base, *drafted) -> DialogueView:
+    """A view over TaskSampled, InstructionFuzzified and the given (class, fields) events."""
+    from actors.drafts import draft
+
+    drafts = [draft(TaskSampled, domain="retail", task=task.model_dump(mode="json"), seed=1, base_db_hash=base.content_hash), draft(InstructionFuzzified, instruction=task.instruction, descriptions={}, fuzz_level="exact")]
+    drafts += [draft(cls, **fields) for cls, fields in drafted]
+    return DialogueView.of(stamp(drafts, "d1", 0, "test", None, lambda: 0.0))
+
+
+def test_agent_greets_after_the_instruction(world):
+    """The agent's first move is the fixed greeting, without a model call."""
+    base, task, _ = world
+    drafts = agent_step(_view(task, base), base, LIMITS)
+    assert [(d.cls, d.fields["content"]) for d in drafts] == [(AgentSpoke, GREETING)]
+
+
+def test_agent_asks_its_model_with_the_transcript_and_tools(world):
+    """After a user message the agent needs its model: system prompt with policy, the turns so far, every tool."""
+    base, task, _ = world
+    step = agent_step(_view(task, base, (AgentSpoke, {"content": GREETING}), (UserSpoke, {"content": "Cancel my order"})), base, LIMITS)
+    assert isinstance(step, ModelNeeded)
+    assert step.messages[0]["role"] == "system" and "<policy>" in step.messages[0]["content"]
+    assert [m["role"] for m in step.messages[1:]] == ["assistant", "user"]
+    assert len(step.tools) == 16
+
+
+def test_agent_stays_silent_after_a_stop_token(world):
+    """A user message with ###STOP### gets no agent reply (the user simulator ends the dialogue)."""
+    base, task, _ = world
+    assert agent_step(_view(task, base, (UserSpoke, {"content": "thanks ###STOP###"})), base, LIMITS) == []
+
+
+def test_agent_waits_for_every_tool_result_of_its_turn(world):
+    """With two tool calls in a turn, only the second result lets the agent speak again."""
+    base, task, _ = world
+    calls = [ToolCallRequest(id="a", name="list_all_product_types", arguments="{}"), ToolCallRequest(id="b", name="list_all_product_types", arguments="{}")]
+    first = _view(task, base, (AgentSpoke, {"tool_calls": calls}), (ToolReturned, {"call_id": "a", "name": "list_all_product_types", "content": "{}", "mutates_state": False}))
+    assert agent_step(first, base, LIMITS) == []
+    second = _view(task, base, (AgentSpoke, {"tool_calls": calls}), (ToolReturned, {"call_id": "a", "name": "list_all_product_types", "content": "{}", "mutates_state": False}), (ToolReturned, {"call_id": "b", "name": "list_all_product_types", "content": "{}", "mutates_state": False}))
+    assert isinstance(agent_step(second, base, LIMITS), ModelNeeded)
+
+
+@pytest.mark.parametrize("limit, expected", [("turns", "max_turns"), ("errors", "too_many_errors")])
+def test_limits_end_the_dialogue(world, limit, expected):
+    """Past the turn limit, or with too many failed tool calls, the agent ends the dialogue instead of speaking."""
+    base, task, _ = world
+    if limit == "turns":
+        events = [(UserSpoke, {"content": f"hello {i}"}) for i in range(LIMITS.max_turns)]
+    else:
+        bad = [ToolCallRequest(id=f"c{i}", name="nope", arguments="{}") for i in range(2)]
+        events = [(AgentSpoke, {"tool_calls": bad})] + [(ToolFailed, {"call_id": f"c{i}", "name": "nope", "content": "Error: x", "error_kind": "unknown_tool"}) for i in range(2)]
+    drafts = agent_step(_view(task, base, *events), base, LIMITS)
+    assert [(d.cls, d.fields["reason"]) for d in drafts] == [(DialogueEnded, expected)]
+
+
+def test_agent_reply_keeps_arguments_exactly_and_names_missing_ids(world):
+    """A tool call's arguments string is kept byte for byte; a call without id gets a deterministic one."""
+    base, task, _ = world
+    view = _view(task, base)
+    message = {"content": None, "tool_calls": [{"type": "function", "function": {"name": "get_order_details", "arguments": '{"order_id":  "#W1"}'}}]}
+    (spoke,) = agent_reply(view, message, ModelCall(model="m"))
+    assert spoke.fields["tool_calls"][0].arguments == '{"order_id":  "#W1"}'
+    assert spoke.fields["tool_calls"][0].id == f"call_{view.next_seq}_0"
+
+
+@pytest.mark.parametrize("text, reason", [("All done ###STOP###", "user_stop"), ("###TRANSFER###", "transfer"), ("###OUT-OF-SCOPE###", "out_of_scope"), ("yes please", None)])
+def test_user_reply_ends_the_dialogue_on_an_end_token(text, reason):
+    """The user's end tokens end the dialogue with the matching reason; other replies just speak."""
+    drafts = user_reply({"content": text}, ModelCall(model="m"))
+    assert drafts[0].cls is UserSpoke
+    assert [d.fields["reason"] for d in drafts[1:]] == ([reason] if reason else [])
+
+
+def test_user_answers_only_agent_text(world):
+    """The user simulator answers the agent's messages, not its tool calls, and sees no tools."""
+    base, task, _ = world
+    assert isinstance(user_step(_view(task, base, (AgentSpoke, {"content": GREETING})), LIMITS), ModelNeeded)
+    call = [ToolCallRequest(id="a", name="list_all_product_types", arguments="{}")]
+    assert user_step(_view(task, base, (AgentSpoke, {"tool_calls": call})), LIMITS) == []
+
+
+@pytest.mark.parametrize("retryable, reason", [(True, "infrastructure_failure"), (False, "agent_error")])
+def test_model_failure_blames_the_right_party(retryable, reason):
+    """A transient model failure ends the dialogue as infrastructure's; an unusable model as the agent's."""
+    failure = {"role": "agent", "model": "m", "error_type": "x", "message": "m", "attempts": 5, "retryable": retryable}
+    drafts = model_failure("agent", failure)
+    assert drafts[-1].fields["reason"] == reason
+
+
+def test_executor_runs_calls_in_order_and_rebuilds_the_same_world(world):
+    """The executor applies the turn's calls on the dialogue's world; rebuilding from the events gives the same world."""
+    base, task, order_id = world
+    calls = [ToolCallRequest(id="a", name="cancel_pending_order", arguments=json.dumps({"order_id": order_id, "reason": "no longer needed"})), ToolCallRequest(id="b", name="cancel_pending_order", arguments=json.dumps({"order_id": order_id, "reason": "no longer needed"}))]
+    view = _view(task, base, (AgentSpoke, {"tool_calls": calls}))
+    state = base.new_state()
+    drafts = execute_tool_calls(view, state)
+    assert [d.cls.__name__ for d in drafts] == ["ToolCalled", "ToolReturned", "ToolCalled", "ToolFailed"]
+    assert "Non-pending" in drafts[3].fields["content"]
+    full = DialogueView.of(view.events + stamp(drafts, "d1", view.next_seq, "executor", None, lambda: 0.0))
+    rebuilt, done = rebuild_world(full, base)
+    assert done == 2 and rebuilt.changes() == state.changes()
+
+
+def test_recorder_stores_in_sequence_even_when_events_arrive_out_of_order(tmp_path, world):
+    """An event that arrives before its predecessor waits, and both are stored in order once the gap fills."""
+    base, task, _ = world
+    events = _view(task, base, (AgentSpoke, {"content": GREETING}), (UserSpoke, {"content": "hi"})).events
+
+    async def scenario():
+        recorder = Recorder(EventStore(tmp_path / "events.db"))
+        early = asyncio.create_task(recorder.record(events[3]))
+        await asyncio.sleep(0)
+        for event in events[:3]:
+            await recorder.record(event)
+        await asyncio.wait_for(early, 5)
+        await recorder.stop()
+        return recorder.store.events("d1")
+
+    assert [e.seq for e in asyncio.run(scenario())] == [0, 1, 2, 3]

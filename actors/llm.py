@@ -1,0 +1,395 @@
+"""Model calls through litellm: bounded concurrency, retries with backoff, a recorded `ModelCall` per reply.
+
+    settings = ModelSettings(model="openai/gpt-4.1-mini", api_key_env="OPENAI_API_KEY")
+    client = ModelClient("agent", settings)          # built at the edge; reads the key once
+    reply = await client.complete(messages, tools, seed=7)
+    reply.message  # {"role": "assistant", "content": None, "tool_calls": [...]}
+    reply.call     # events.ModelCall: model, parameters, usage, cost, latency, attempts
+
+Offline models take the same litellm path: after `register_scripted_model("echo", respond)`,
+`cove/echo` answers with `respond(messages, tools, params)`.
+
+The API key lives only in the client and in the request litellm sends; every message, log line,
+record and error that leaves this module has it replaced by "***". litellm is imported on first
+use (it costs seconds and ~190 MB), with its bundled price list instead of a download.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import copy
+import email.utils
+import functools
+import hashlib
+import json
+import os
+import random
+import re
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from types import ModuleType
+from typing import Any
+
+import structlog
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+from events.calls import ModelCall, ModelRole, TokenUsage
+
+log = structlog.get_logger(__name__)
+
+SCRIPTED_PROVIDER = "cove"
+_CLIENT_OWNED_PARAMS = frozenset(
+    ("model", "messages", "tools", "seed", "api_key", "api_base", "temperature", "max_tokens", "timeout")
+    + ("num_retries", "max_retries")
+)
+_SECRET_LOOKING = re.compile(r"key|secret|password|auth|credential|header|token(?!s$)", re.IGNORECASE)
+_TRANSIENT_STATUS = {408, 409, 429}
+_MESSAGE_LIMIT = 1000
+
+Respond = Callable[[list[dict[str, Any]], list[dict[str, Any]] | None, dict[str, Any]], dict[str, Any]]
+
+
+class ModelSettings(BaseModel):
+    """Which model to call and how; names the env var holding the API key, never the key itself."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    model: str = Field(min_length=1)  # "openai/gpt-4.1-mini", "hosted_vllm/...", "cove/scripted-agent"
+    api_base: str | None = None
+    api_key_env: str | None = None
+    temperature: float = 0.0
+    max_tokens: int | None = None
+    timeout: float = Field(60.0, gt=0)  # seconds per attempt
+    max_attempts: int = Field(5, ge=1)
+    backoff_base: float = Field(1.0, ge=0)
+    backoff_max: float = Field(30.0, ge=0)
+    concurrency: int = Field(8, ge=1)
+    extra: dict[str, Any] = {}  # further litellm parameters (top_p, drop_params, ...)
+
+    @field_validator("extra")
+    @classmethod
+    def _refuse_owned_or_secret_params(cls, extra: dict[str, Any]) -> dict[str, Any]:
+        for name in extra:
+            if name in _CLIENT_OWNED_PARAMS or _SECRET_LOOKING.search(name):
+                raise ValueError(f"extra parameter {name!r} is set by the client or may hold a secret")
+        return extra
+
+    def recorded_parameters(self) -> dict[str, Any]:
+        """The request parameters a `ModelCall` records (no key, no retry policy)."""
+        parameters = dict(temperature=self.temperature, max_tokens=self.max_tokens, timeout=self.timeout,
+                          api_base=self.api_base, **self.extra)
+        return {name: value for name, value in parameters.items() if value is not None}
+
+
+@dataclass(frozen=True)
+class ModelReply:
+    """The assistant message in OpenAI format, and the record of the call that produced it."""
+
+    message: dict[str, Any]
+    call: ModelCall
+
+
+class ModelCallError(Exception):
+    """A model request that failed: at once (auth, bad request) or after its last attempt."""
+
+    def __init__(
+        self, error_type: str, message: str, *, attempts: int, retryable: bool, role: ModelRole, model: str
+    ) -> None:
+        super().__init__(f"{error_type}: {message}")
+        self.error_type, self.message, self.attempts, self.retryable = error_type, message, attempts, retryable
+        self.role, self.model = role, model
+
+    def to_event_fields(self) -> dict[str, Any]:
+        """Keyword arguments for `events.ModelCallFailed` (the envelope fields are the caller's)."""
+        return dict(role=self.role, model=self.model, error_type=self.error_type, message=self.message,
+                    attempts=self.attempts, retryable=self.retryable)
+
+
+@dataclass(frozen=True)
+class _Failure:
+    """Why one attempt did not give a usable reply."""
+
+    error_type: str
+    message: str
+    retry: bool  # worth another attempt now
+    retryable: bool  # when the attempts are used up: may trying later help?
+    retry_after: float | None = None
+
+
+def _snake_case(name: str) -> str:
+    return re.sub(r"(?<=[a-z0-9])(?=[A-Z])", "_", name).lower()
+
+
+def _retry_after(exc: BaseException) -> float | None:
+    """Seconds the server asked us to wait (Retry-After / retry-after-ms), if it said."""
+    headers = getattr(exc, "litellm_response_headers", None) or getattr(getattr(exc, "response", None), "headers", None)
+    if not headers:
+        return None
+    if (millis := headers.get("retry-after-ms")) is not None:
+        try:
+            return max(float(millis) / 1000, 0.0)
+        except ValueError:
+            pass
+    if (value := headers.get("retry-after")) is None:
+        return None
+    try:
+        return max(float(value), 0.0)
+    except ValueError:
+        when = email.utils.parsedate_to_datetime(value) if email.utils.parsedate(value) else None
+        return max(when.timestamp() - time.time(), 0.0) if when else None
+
+
+def _classify_exception(exc: BaseException, scrub: Callable[[str], str], timeout: float) -> _Failure:
+    """Transient (timeouts, 408/409/429, 5xx, lost connections) or not, with a key-free message."""
+    if isinstance(exc, TimeoutError):
+        return _Failure("timeout", f"no reply within {timeout:g} s", retry=True, retryable=True)
+    status = getattr(exc, "status_code", None)
+    transient = isinstance(status, int) and (status in _TRANSIENT_STATUS or status >= 500)
+    message = scrub(str(getattr(exc, "message", None) or exc))[:_MESSAGE_LIMIT]
+    retry_after = _retry_after(exc) if transient else None
+    return _Failure(_snake_case(type(exc).__name__), message, transient, transient, retry_after)
+
+
+def _assistant_message(content: str | None, tool_calls: list[Mapping[str, Any]] | None) -> dict[str, Any]:
+    """The OpenAI assistant message: role, content, and tool_calls only when there are some.
+
+    Arguments stay the string the model sent, even when it is not valid JSON (the caller's to judge).
+    """
+    message: dict[str, Any] = {"role": "assistant", "content": content}
+    if tool_calls:
+        message["tool_calls"] = [_tool_call(call, index) for index, call in enumerate(tool_calls)]
+    return message
+
+
+def _tool_call(call: Mapping[str, Any], index: int) -> dict[str, Any]:
+    function = call["function"]
+    arguments = function.get("arguments")
+    text = arguments if isinstance(arguments, str) else json.dumps(arguments or {})
+    return {"id": call.get("id") or f"call_{index}", "type": "function",
+            "function": {"name": function["name"], "arguments": text}}
+
+
+def _unusable_reply(message: Mapping[str, Any], finish_reason: str | None) -> _Failure | None:
+    """An empty reply, or one cut by the token limit before anything usable came out."""
+    has_text = bool((message.get("content") or "").strip())
+    calls = message.get("tool_calls", [])
+    if finish_reason == "length" and not has_text and (not calls or not all(_parses(c) for c in calls)):
+        return _Failure("truncated_reply", "reply cut by the token limit before any usable content", True, False)
+    if not has_text and not calls:
+        return _Failure("empty_reply", "reply had no content and no tool calls", True, False)
+    return None
+
+
+def _parses(call: Mapping[str, Any]) -> bool:
+    try:
+        json.loads(call["function"]["arguments"])
+    except ValueError:
+        return False
+    return True
+
+
+def backoff_delay(settings: ModelSettings, attempt: int, seed: int | None, retry_after: float | None) -> float:
+    """Seconds to wait after failed `attempt`: the server's Retry-After, else exponential with jitter."""
+    if retry_after is not None:
+        return min(retry_after, settings.backoff_max)
+    exponential = min(settings.backoff_base * 2 ** (attempt - 1), settings.backoff_max)
+    return exponential * random.Random(f"{seed}:{attempt}").uniform(0.5, 1.0)
+
+
+class ModelClient:
+    """Calls one model for one role: at most `settings.concurrency` requests in flight."""
+
+    def __init__(self, role: str, settings: ModelSettings, api_key: str | None = None) -> None:
+        self.role = ModelRole(role)
+        self.settings = settings
+        if api_key is None and settings.api_key_env is not None:
+            api_key = os.environ.get(settings.api_key_env)
+            if api_key is None:
+                raise ValueError(f"environment variable {settings.api_key_env} (the API key) is not set")
+        self._api_key = api_key or None
+        self._semaphore = asyncio.Semaphore(settings.concurrency)
+
+    def __repr__(self) -> str:
+        return f"ModelClient(role={self.role.value!r}, model={self.settings.model!r})"
+
+    def scrub(self, text: str) -> str:
+        """`text` with the API key replaced by "***"."""
+        return text.replace(self._api_key, "***") if self._api_key else text
+
+    def _scrub_json(self, value: Any) -> Any:
+        text = json.dumps(value, default=str)
+        return json.loads(self.scrub(text)) if self._api_key and self._api_key in text else value
+
+    async def complete(
+        self, messages: list[dict[str, Any]], tools: list[dict[str, Any]] | None = None, *, seed: int | None = None
+    ) -> ModelReply:
+        """The model's reply to `messages`, retried on transient failures and empty or cut replies."""
+        settings = self.settings
+        request = self._request(messages, tools, seed)
+        litellm = _litellm()  # the first import takes seconds: not inside the attempt's timeout
+        for attempt in range(1, settings.max_attempts + 1):
+            try:
+                async with self._semaphore:
+                    started = time.perf_counter()
+                    async with asyncio.timeout(settings.timeout):
+                        response = await litellm.acompletion(**request)
+                    latency = time.perf_counter() - started
+            except Exception as exc:  # litellm maps provider errors to its own exception types
+                failure = _classify_exception(exc, self.scrub, settings.timeout)
+            else:
+                choice = response.choices[0].model_dump() if response.choices else {"message": {}}
+                content, tool_calls = choice["message"].get("content"), choice["message"].get("tool_calls")
+                message = self._scrub_json(_assistant_message(content, tool_calls))
+                finish_reason = choice.get("finish_reason")
+                failure = _unusable_reply(message, finish_reason)
+                if failure is None:
+                    call = self._record(response, message, finish_reason, seed, latency, attempt)
+                    return ModelReply(message, call)
+            if not failure.retry or attempt == settings.max_attempts:
+                raise self._error(failure, attempt) from None
+            delay = backoff_delay(settings, attempt, seed, failure.retry_after)
+            log.warning(
+                "model_call_retry", role=self.role.value, model=settings.model, attempt=attempt,
+                error_type=failure.error_type, error=failure.message, delay_s=round(delay, 3),
+            )
+            await asyncio.sleep(delay)
+        raise AssertionError("unreachable: the last attempt returns or raises")
+
+    def _request(
+        self, messages: list[dict[str, Any]], tools: list[dict[str, Any]] | None, seed: int | None
+    ) -> dict[str, Any]:
+        """litellm's keyword arguments; its own retries are off (num_retries, and the SDK's max_retries)."""
+        settings = self.settings
+        request = dict(model=settings.model, messages=messages, temperature=settings.temperature,
+                       timeout=settings.timeout, num_retries=0, max_retries=0, **settings.extra)
+        optional = dict(tools=tools or None, seed=seed, max_tokens=settings.max_tokens,
+                        api_base=settings.api_base, api_key=self._api_key)
+        return request | {name: value for name, value in optional.items() if value is not None}
+
+    def _record(
+        self, response: Any, message: dict[str, Any], finish_reason: str | None, seed: int | None, latency: float,
+        attempts: int,
+    ) -> ModelCall:
+        """The `ModelCall`: latency is the successful attempt's round trip (no queueing, no backoff)."""
+        usage = getattr(response, "usage", None)
+        tokens = TokenUsage(**{name: getattr(usage, name, 0) or 0 for name in TokenUsage.model_fields})
+        raw = dict(id=response.id, model=response.model, message=message, finish_reason=finish_reason,
+                   usage=tokens.model_dump())
+        parameters = self.settings.recorded_parameters() | ({"seed": seed} if seed is not None else {})
+        return ModelCall(
+            model=self.settings.model, parameters=self._scrub_json(parameters), usage=tokens,
+            cost_usd=self._cost(response), latency_s=latency, attempts=attempts, raw_response=self._scrub_json(raw),
+        )
+
+    def _cost(self, response: Any) -> float:
+        """USD from litellm's bundled price list; 0.0 for scripted and unpriced models."""
+        if self.settings.model.startswith(f"{SCRIPTED_PROVIDER}/"):
+            return 0.0
+        hidden = getattr(response, "_hidden_params", None) or {}
+        try:  # litellm usually priced it already, with the same function: None means it could not
+            if "response_cost" in hidden:
+                return float(hidden["response_cost"] or 0.0)
+            return float(_litellm().completion_cost(completion_response=response) or 0.0)
+        except Exception:  # unknown model, missing usage: cost is informative, never fatal
+            return 0.0
+
+    def _error(self, failure: _Failure, attempts: int) -> ModelCallError:
+        log.error(
+            "model_call_failed", role=self.role.value, model=self.settings.model, attempts=attempts,
+            error_type=failure.error_type, error=failure.message, retryable=failure.retryable,
+        )
+        return ModelCallError(
+            failure.error_type, failure.message, attempts=attempts, retryable=failure.retryable,
+            role=self.role, model=self.settings.model,
+        )
+
+
+# --- litellm, imported on first use, and the "cove/<name>" scripted models served through it ---
+
+_SCRIPTED_MODELS: dict[str, Respond] = {}
+
+
+@functools.cache
+def _import_litellm() -> ModuleType:
+    # litellm reads this at import; without it the import tries to download a price list.
+    os.environ.setdefault("LITELLM_LOCAL_MODEL_COST_MAP", "True")
+    import litellm
+
+    litellm.suppress_debug_info = True  # no "Give Feedback / Get Help" banners on stdout
+    return litellm
+
+
+def _litellm() -> ModuleType:
+    """litellm, with the "cove" provider in its `custom_provider_map` (other entries kept)."""
+    litellm = _import_litellm()
+    handler = _scripted_handler()
+    entries = litellm.custom_provider_map
+    if not any(item.get("custom_handler") is handler for item in entries):
+        others = [item for item in entries if item.get("provider") != SCRIPTED_PROVIDER]
+        litellm.custom_provider_map = [*others, {"provider": SCRIPTED_PROVIDER, "custom_handler": handler}]
+    return litellm
+
+
+def register_scripted_model(name: str, respond: Respond) -> None:
+    """Make `cove/<name>` answer with `respond(messages, tools, params)`; registering again replaces it.
+
+    `respond` returns an assistant message: {"content": ..., "tool_calls": [...]} in OpenAI format,
+    optionally with "finish_reason". `params` holds temperature, seed, max_tokens and any other
+    parameter of the call.
+    """
+    _SCRIPTED_MODELS[name] = respond
+    _litellm()
+
+
+def _word_tokens(text: str) -> int:
+    """A deterministic stand-in for a tokenizer: a token per four words, rounded up."""
+    return (len(text.split()) + 3) // 4
+
+
+def _scripted_response(
+    litellm: ModuleType, name: str, messages: list[dict[str, Any]], optional_params: dict[str, Any]
+) -> Any:
+    """Call the scripted model `name` and wrap its message in a litellm `ModelResponse`.
+
+    litellm hands a custom provider the call's parameters as `optional_params` (temperature, seed,
+    max_tokens, tools, anything extra, and the SDK's max_retries); `respond` gets them minus tools
+    and max_retries, and copies of the messages and tools.
+    """
+    from litellm.llms.custom_llm import CustomLLMError
+
+    if (respond := _SCRIPTED_MODELS.get(name)) is None:
+        raise CustomLLMError(status_code=404, message=f"no scripted model named {name!r}")
+    params = {key: value for key, value in optional_params.items() if key not in ("tools", "max_retries")}
+    try:
+        reply = respond(copy.deepcopy(messages), copy.deepcopy(optional_params.get("tools")), params)
+        message = _assistant_message(reply.get("content"), reply.get("tool_calls"))
+    except Exception as exc:  # a script is deterministic: a bad request (not retried), not a lost connection
+        raise CustomLLMError(status_code=400, message=f"scripted model {name!r} failed: {exc!r}") from exc
+    calls = message.get("tool_calls")
+    prompt_tokens = _word_tokens(json.dumps(messages, default=str))
+    completion_tokens = _word_tokens(json.dumps(message))
+    digest = hashlib.sha256(json.dumps([name, messages, params], default=str).encode()).hexdigest()[:16]
+    finish_reason = reply.get("finish_reason") or ("tool_calls" if calls else "stop")
+    return litellm.ModelResponse(
+        id=f"cove-{digest}",
+        model=f"{SCRIPTED_PROVIDER}/{name}",
+        choices=[{"index": 0, "message": message, "finish_reason": finish_reason}],
+        usage=dict(prompt_tokens=prompt_tokens, completion_tokens=completion_tokens,
+                   total_tokens=prompt_tokens + completion_tokens),
+    )
+
+
+@functools.cache
+def _scripted_handler() -> Any:
+    """The one `CustomLLM` serving provider "cove": litellm passes the name after "cove/" as `model`."""
+    litellm = _import_litellm()
+
+    class ScriptedModels(litellm.CustomLLM):
+        def completion(self, model: str, messages: list, optional_params: dict, **_: Any) -> Any:
+            return _scripted_response(litellm, model, messages, optional_params)
+
+        async def acompletion(self, model: str, messages: list, optional_params: dict, **_: Any) -> Any:
+            return _scripted_response(litellm, model, messages, optional_params)
+
+    return ScriptedModels()

@@ -70,7 +70,7 @@ def run(repeats: int = 5) -> list[dict]:
     store_rate = median(rates)
     return [
         row(f"verify gold trajectory ({len(records)} τ²-bench tasks)", gold_ms, "ms/trajectory", "<= 0.4 ms", f"{TAU2_SECONDS * 1000 / gold_ms:,.0f}x faster than τ²-bench's evaluator"),
-        row("re-verify from event store (chain + replay + verdict)", store_rate, "dialogues/s", ">= 2,500/s", f"{store_rate * TAU2_SECONDS:,.0f}x τ²-bench's rate; includes loading each base from the store"),
+        row("re-verify from event store (chain + replay + verdict)", store_rate, "dialogues/s", "", f"{store_rate * TAU2_SECONDS:,.0f}x τ²-bench's rate; includes loading each base from the store"),
     ]
 
 

@@ -114,10 +114,12 @@ _MISSING = object()
 
 
 def _diff(a: Any, b: Any, path: Path, out: dict[Path, Any]) -> None:
+    if a is b or a == b:  # equal subtrees (most of a record) are skipped at C speed
+        return
     if isinstance(a, dict) and isinstance(b, dict):
         for key in list(a) + [k for k in b if k not in a]:
             _diff(a.get(key, _MISSING), b.get(key, _MISSING), path + (str(key),), out)
-    elif a != b:
+    else:
         out[path] = None if b is _MISSING else b
 
 
@@ -221,9 +223,12 @@ def verify_dialogue(record: DialogueRecord, base: Database) -> Verdict:
                     prior_writes=tuple((w.name, _as_mapping(w.arguments)) for w in writes),
                 )
                 found = policy.violations(state, call.name, arguments, context)  # judged on the world before
+        if tool_ is None or not tool_.mutates_state:
+            tool_crash |= call.error_kind == "crash"  # reads change nothing: their recorded outcome is enough
+            continue
         outcome = toolkit.execute(state, call.name, call.arguments)
         tool_crash |= outcome.error_kind == "crash"
-        if outcome.ok and tool_.mutates_state:
+        if outcome.ok:
             violations += [{"call": index, "name": call.name, **v.to_json()} for v in found]
             writes.append(call)
 

@@ -1,0 +1,116 @@
+"""End to end over a real nats-server: the whole actor pipeline, in one process and as separate workers."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from actors.natsserver import EmbeddedNats
+from cove.cli import app
+from cove.run import run_dialogues
+from cove.settings import RoleSettings, RunSettings
+
+COUNT = 10
+
+
+def _settings(tmp: Path, domain: str, **overrides) -> RunSettings:
+    values = dict(domain=domain, scale=0.2, db_seed=1, count=COUNT, seed=5, concurrency=4, out=tmp, progress=False, scripted_error_rate=0.3)
+    values.update(overrides)
+    return RunSettings(**values)
+
+
+def _lines(path: Path) -> list[dict]:
+    return [json.loads(line) for line in path.read_text().splitlines()]
+
+
+@pytest.fixture(scope="module", params=["retail", "airline"])
+def finished_run(request, tmp_path_factory):
+    """One offline run per domain (embedded nats-server, all actors in this process)."""
+    out = tmp_path_factory.mktemp(f"run-{request.param}")
+    summary = asyncio.run(run_dialogues(_settings(out, request.param)))
+    return request.param, out, summary
+
+
+def test_every_dialogue_ends_and_is_verified(finished_run):
+    """All requested dialogues reach a verdict; rewards has one row each and sft holds exactly the 1.0 ones."""
+    _, out, summary = finished_run
+    rewards = _lines(out / "rewards.jsonl")
+    assert summary["dialogues"] == COUNT and summary["unfinished"] == 0
+    assert len(rewards) == COUNT and all(row["termination"] != "unfinished" for row in rewards)
+    passing = [row for row in rewards if row["score"] == 1.0]
+    sft = _lines(out / "sft.jsonl")
+    assert len(sft) == len(passing) > 0
+    assert summary["passing"] < COUNT, "the scripted agent's error rate should produce some rejections"
+
+
+def test_sft_rows_have_the_cove12k_shape(finished_run):
+    """Each SFT row is OpenAI chat with tool_calls (arguments as JSON strings), tools, data_source and meta."""
+    domain, out, _ = finished_run
+    for row in _lines(out / "sft.jsonl"):
+        assert set(row) == {"messages", "tools", "data_source", "meta"} and row["data_source"] == domain
+        roles = {m["role"] for m in row["messages"]}
+        assert roles <= {"system", "user", "assistant", "tool"} and row["messages"][0]["role"] == "system"
+        assert "###STOP###" in [m for m in row["messages"] if m["role"] == "user"][-1]["content"]
+        for message in row["messages"]:
+            for call in message.get("tool_calls") or []:
+                assert call["type"] == "function" and isinstance(call["function"]["arguments"], str)
+                json.loads(call["function"]["arguments"])
+            if message["role"] == "tool":
+                assert set(message) == {"role", "tool_call_id", "content"}
+        assert row["meta"]["verdict"]["score"] == 1.0 and row["meta"]["base_db_hash"]
+
+
+def test_cove_verify_agrees_with_rewards(finished_run):
+    """Re-verifying events.db from the log alone gives the scores rewards.jsonl holds."""
+    _, out, _ = finished_run
+    result = CliRunner().invoke(app, ["verify", "--store", str(out / "events.db"), "--json"])
+    assert result.exit_code == 0, result.output
+    fresh = {row["dialogue_id"]: row["verdict"]["score"] for row in map(json.loads, result.output.splitlines())}
+    assert fresh == {row["dialogue_id"]: row["score"] for row in _lines(out / "rewards.jsonl")}
+
+
+def test_same_seed_gives_identical_files(finished_run, tmp_path):
+    """A second run with the same seed, models and database writes byte-identical sft.jsonl and rewards.jsonl."""
+    domain, out, _ = finished_run
+    asyncio.run(run_dialogues(_settings(tmp_path, domain)))
+    for name in ("sft.jsonl", "rewards.jsonl"):
+        assert (tmp_path / name).read_bytes() == (out / name).read_bytes(), name
+
+
+def test_actors_as_separate_worker_processes(tmp_path):
+    """Every actor type as its own `cove worker` process; the results equal an in-process run with the same seed."""
+    reference = tmp_path / "reference"
+    asyncio.run(run_dialogues(_settings(reference, "retail", count=6)))
+    with EmbeddedNats(tmp_path / "nats") as server:
+        env = {**os.environ, "COVE_LOG_LEVEL": "WARNING"}
+        common = ["--nats-url", server.url, "--domain", "retail", "--scale", "0.2", "--db-seed", "1", "--scripted-error-rate", "0.3"]
+        workers = [
+            subprocess.Popen([sys.executable, "-m", "cove.cli", "worker", actor, *common], env=env, stderr=subprocess.PIPE)
+            for actor in ("sampler", "fuzzifier", "user", "agent", "executor", "verifier")
+        ]
+        try:
+            settings = _settings(tmp_path / "distributed", "retail", count=6, nats_url=server.url, actors=())
+            summary = asyncio.run(asyncio.wait_for(run_dialogues(settings), 120))
+        finally:
+            for process in workers:
+                process.terminate()
+            for process in workers:
+                process.wait(timeout=20)
+    assert summary["dialogues"] == 6 and summary["unfinished"] == 0
+    for name in ("rewards.jsonl", "sft.jsonl"):
+        assert (tmp_path / "distributed" / name).read_bytes() == (reference / name).read_bytes()
+
+
+def test_missing_nats_is_a_clear_error(tmp_path):
+    """`cove run --nats-url` pointing at nothing fails with a clear message and a non-zero exit."""
+    from actors.natsserver import free_port
+
+    result = CliRunner().invoke(app, ["run", "--count", "1", "--nats-url", f"nats://127.0.0.1:{free_port()}", "--out", str(tmp_path), "--no-progress"])
+    assert result.exit_code == 2 and "NATS" in result.output

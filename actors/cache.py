@@ -29,7 +29,7 @@ class DialogueEntry:
 class DialogueCache:
     """Events by dialogue (a contiguous prefix per dialogue), bounded, least recently used out first."""
 
-    def __init__(self, max_dialogues: int = 20_000) -> None:
+    def __init__(self, max_dialogues: int = 4096) -> None:
         self._entries: OrderedDict[str, DialogueEntry] = OrderedDict()
         self.max_dialogues = max_dialogues
         self.hits = 0

@@ -265,6 +265,9 @@ class ModelClient:
                        timeout=settings.timeout, num_retries=0, max_retries=0, **settings.extra)
         optional = dict(tools=tools or None, seed=seed, max_tokens=settings.max_tokens,
                         api_base=settings.api_base, api_key=self._api_key)
+        if settings.model.startswith(f"{SCRIPTED_PROVIDER}/"):
+            # our offline models are free: saying so spares litellm's price-list search on every call
+            request |= {"input_cost_per_token": 0.0, "output_cost_per_token": 0.0}
         return request | {name: value for name, value in optional.items() if value is not None}
 
     def _record(

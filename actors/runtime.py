@@ -32,6 +32,7 @@ from events import (
     AgentSpoke,
     DialogueEnded,
     DialogueRequested,
+    DialogueVerified,
     Event,
     EventError,
     InstructionFuzzified,
@@ -115,8 +116,10 @@ class ActorContext:
         for event in events:
             self.cache.remember(event)
             ack = await publish_event(self.broker, subject_for(event), event_to_json(event), event.event_id)
-            if getattr(ack, "duplicate", False):
-                self.cache.forget(event.dialogue_id)  # the stream kept an earlier copy: read it back next time
+            if getattr(ack, "duplicate", False) or isinstance(event, DialogueVerified):
+                # a duplicate: the stream kept an earlier copy, read it back next time;
+                # a verdict: the dialogue is over, nobody in this process needs it any more
+                self.cache.forget(event.dialogue_id)
             if self.on_published is not None:
                 self.on_published(event)
 

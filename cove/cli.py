@@ -221,6 +221,7 @@ def run(
     concurrency: Annotated[int, typer.Option(min=1, max=4096, help="Dialogues in flight at once.")] = 8,
     out: Annotated[Path, typer.Option(help="Output folder: events.db, sft.jsonl, rewards.jsonl, summary.json.")] = Path("runs/latest"),
     nats_url: Annotated[str | None, typer.Option(envvar="COVE_NATS_URL", help="External NATS; default: start an embedded nats-server.")] = None,
+    nats_timeout: Annotated[float, typer.Option(min=0.1, help="Seconds to reach NATS before giving up.")] = 10.0,
     actors: Annotated[str, typer.Option(help="Actor types to run in this process (comma-separated, or 'none').")] = "sampler,fuzzifier,user,agent,executor,verifier",
     agent_model: Annotated[str, typer.Option(help="Agent model (litellm name); default: the offline scripted agent.")] = "cove/scripted-agent",
     agent_base_url: Annotated[str | None, typer.Option(help="Agent API base URL (e.g. a local vLLM).")] = None,
@@ -257,7 +258,7 @@ def run(
         fail(f"{db}: no such database file")
     settings = RunSettings(
         domain=domain.value, db=db, db_seed=db_seed, scale=scale, count=count, seed=seed, concurrency=concurrency, out=out,
-        nats_url=nats_url, actors=actor_list,
+        nats_url=nats_url, nats_connect_timeout=nats_timeout, actors=actor_list,
         agent=_role_settings(agent_model, agent_base_url, agent_api_key_env, agent_temperature, agent_max_tokens, model_timeout, agent_concurrency),
         user=_role_settings(user_model, user_base_url, user_api_key_env, user_temperature, user_max_tokens, model_timeout, user_concurrency),
         scripted_error_rate=scripted_error_rate, constraints=constraints, fuzz=fuzz, max_turns=max_turns,

@@ -155,9 +155,9 @@ async def run_dialogues(settings: RunSettings, on_progress: Callable[[Progress],
     started = time.monotonic()
     try:
         try:
-            await start_bus(broker)
-        except Exception as exc:
-            raise RunError(f"cannot use NATS at {url}: {exc}") from exc
+            await asyncio.wait_for(start_bus(broker), settings.nats_connect_timeout)
+        except (Exception, TimeoutError) as exc:
+            raise RunError(f"cannot use NATS at {url}: {exc or 'no answer in %.0f s' % settings.nats_connect_timeout}") from exc
         recorder.start()
         await _dispatch(settings, ctx, progress, done_queue, mine, on_progress, stop)
     finally:

@@ -111,7 +111,10 @@ def worker_command(settings: RunSettings) -> int:
         loop = asyncio.get_running_loop()
         for sig in (signal.SIGINT, signal.SIGTERM):
             loop.add_signal_handler(sig, stop.set)
-        await start_bus(broker)
+        try:
+            await asyncio.wait_for(start_bus(broker), settings.nats_connect_timeout)
+        except TimeoutError:
+            raise OSError(f"no answer in {settings.nats_connect_timeout:.0f} s") from None
         log.info("worker_started", actor=actor, nats_url=settings.nats_url, base=base.content_hash[:12], pid=os.getpid())
         await stop.wait()
         await broker.stop()

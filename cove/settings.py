@@ -42,6 +42,7 @@ class RunSettings(BaseModel):
     concurrency: int = 8
     out: Path = Path("runs/latest")
     nats_url: str | None = None
+    nats_connect_timeout: float = 10.0  # seconds to reach NATS before giving up with a clear error
     actors: tuple[str, ...] = ("sampler", "fuzzifier", "user", "agent", "executor", "verifier")
     agent: RoleSettings = RoleSettings(model=SCRIPTED_AGENT)
     user: RoleSettings = RoleSettings(model=SCRIPTED_USER)

@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 
 from tests.nats_fixtures import *  # noqa: F403  (the nats_server fixture)
+from tests.openai_server import openai_server  # noqa: F401  (a local OpenAI-compatible server)
 
 TAU2_DIR = Path(os.environ.get("COVE_TAU2_DIR", Path(__file__).resolve().parents[2] / "shared" / "tau2"))
 REQUIRE_TAU2 = os.environ.get("COVE_REQUIRE_TAU2") == "1"

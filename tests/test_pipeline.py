@@ -112,5 +112,33 @@ def test_missing_nats_is_a_clear_error(tmp_path):
     """`cove run --nats-url` pointing at nothing fails with a clear message and a non-zero exit."""
     from actors.natsserver import free_port
 
-    result = CliRunner().invoke(app, ["run", "--count", "1", "--nats-url", f"nats://127.0.0.1:{free_port()}", "--out", str(tmp_path), "--no-progress"])
+    result = CliRunner().invoke(app, ["run", "--count", "1", "--nats-url", f"nats://127.0.0.1:{free_port()}", "--nats-timeout", "1", "--out", str(tmp_path), "--no-progress"])
     assert result.exit_code == 2 and "NATS" in result.output
+
+
+def test_models_over_http_through_litellm(tmp_path, openai_server, monkeypatch):
+    """Agent and user served by a local OpenAI-compatible HTTP server: real tool_calls JSON goes over the wire and dialogues verify."""
+    from actors.scripted import respond_agent, respond_user
+    from tests.openai_server import Reply
+
+    def script(request):
+        params = {"seed": request.get("seed"), "error_rate": 0.0}
+        tools = request.get("tools")
+        message = respond_agent(request["messages"], tools, params) if tools else respond_user(request["messages"], None, params)
+        calls = tuple(message.get("tool_calls") or ())
+        return Reply(content=message.get("content"), tool_calls=calls, finish_reason="tool_calls" if calls else "stop")
+
+    openai_server.script = script
+    monkeypatch.setenv("COVE_TEST_KEY", "sk-test-pipeline-0000")
+    role = dict(api_base=openai_server.url, api_key_env="COVE_TEST_KEY", timeout=30.0)
+    settings = _settings(tmp_path, "retail", count=4, agent=RoleSettings(model="openai/test-agent", **role), user=RoleSettings(model="openai/test-user", **role))
+    summary = asyncio.run(run_dialogues(settings))
+    assert summary["dialogues"] == 4 and summary["unfinished"] == 0 and summary["passing"] >= 3
+    agent_requests = [r for r in openai_server.requests if r.json.get("tools")]
+    assert agent_requests and {t["function"]["name"] for t in agent_requests[0].json["tools"]} >= {"get_order_details", "cancel_pending_order"}
+    sent_calls = [m for r in agent_requests for m in r.json["messages"] if m.get("tool_calls")]
+    assert sent_calls and all(isinstance(c["function"]["arguments"], str) for m in sent_calls for c in m["tool_calls"])
+    rows = _lines(tmp_path / "sft.jsonl")
+    assert rows and rows[0]["meta"]["models"]["agent"]["model"] == "openai/test-agent"
+    written = b"".join(p.read_bytes() for p in tmp_path.iterdir() if p.is_file())
+    assert b"sk-test-pipeline-0000" not in written

@@ -1,0 +1,26 @@
+"""The offline default models: a deterministic scripted user and scripted agent behind litellm.
+
+    register_scripted_models()   # then litellm's "cove/scripted-user" and "cove/scripted-agent" answer
+    respond_user(messages, tools, params) -> {"content": ...}
+    respond_agent(messages, tools, params) -> {"content": ...} or {"tool_calls": [...]}
+    simulate_task(task, base, error_rate=0.0, seed=0) -> SimulatedDialogue   (in-process, no litellm)
+"""
+
+from __future__ import annotations
+
+from actors.scripted.agent import respond_agent
+from actors.scripted.user import respond_user
+
+SCRIPTED_USER = "scripted-user"
+SCRIPTED_AGENT = "scripted-agent"
+
+
+def register_scripted_models() -> None:
+    """Serve the scripted user and agent as `cove/scripted-user` and `cove/scripted-agent` through litellm."""
+    from actors.llm import register_scripted_model
+
+    register_scripted_model(SCRIPTED_USER, respond_user)
+    register_scripted_model(SCRIPTED_AGENT, respond_agent)
+
+
+__all__ = ["SCRIPTED_AGENT", "SCRIPTED_USER", "register_scripted_models", "respond_agent", "respond_user"]

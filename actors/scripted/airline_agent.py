@@ -1,0 +1,375 @@
+"""The scripted agent's airline rules: which requests it understands and how it resolves them with reads.
+
+The user gives their user id; the profile lists their reservations, payment methods, saved
+passengers and membership. A described trip ("your round trip from Denver (DEN) to Boston (BOS)")
+is found by reading the user's reservations one by one; new flights are found with the flight
+searches; a flight's status is asked for directly. Bag fees and compensation follow the policy.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import datetime, timedelta
+from typing import Any
+
+from actors.scripted.airline_records import (
+    cabin_code,
+    direct_flight,
+    find_method,
+    find_reservation,
+    flight_words,
+    full_name,
+    itinerary,
+    method_text,
+    passenger,
+    passengers_noop,
+    segment_fits,
+    segment_index,
+)
+from actors.scripted.phrases import (
+    AIRPORT,
+    CABIN,
+    DATE,
+    FLIGHT,
+    FLIGHTS,
+    NAME,
+    PAYMENT,
+    airport_code,
+    dollars,
+    flight_attributes,
+    flight_list,
+    iso_date,
+    spoken_date,
+)
+from actors.scripted.plans import Context, Goal, Plan, Write, repeated
+from actors.scripted.transcript import CannotResolveError, Transcript
+
+DOMAIN = "airline"
+WRITES = frozenset({
+    "book_reservation", "cancel_reservation", "update_reservation_flights", "update_reservation_baggages",
+    "update_reservation_passengers", "send_certificate",
+})
+ASK_IDENTITY = "I can help with that. Could you please give me your user id?"
+NOT_FOUND = "I could not find a profile with that user id. Could you check it and give it to me again?"
+
+FREE_BAGS = {  # free checked bags per passenger, as the policy's table gives them
+    "regular": {"basic_economy": 0, "economy": 1, "business": 2},
+    "silver": {"basic_economy": 1, "economy": 2, "business": 3},
+    "gold": {"basic_economy": 2, "economy": 3, "business": 4},
+}
+CANCELLED_PER_PASSENGER, DELAYED_PER_PASSENGER = 100, 50
+
+_RES = r"(?:your (?:reservation with flight|round trip|one-way trip|trip) .+?|reservation \w+)"
+_ASIDE = r"(?: \(on [^()]*(?:\([^()]*\)[^()]*)*\))?"
+_SAVED = r"(?: \(from your saved passengers\))?"
+_END = r"\.(?=\s|$)"
+_TRAVELLER = rf"(?:yourself|{NAME}){_SAVED} \(born {DATE}\)"
+PATTERNS = [
+    ("book_reservation",
+     rf"Book a (?P<kind>round trip|one-way trip) from (?P<origin>{AIRPORT}) to (?P<destination>{AIRPORT}) in (?P<cabin>{CABIN}) "
+     rf"for (?P<travellers>{_TRAVELLER}(?:(?:, | and ){_TRAVELLER})*), on (?P<flights>{FLIGHTS})\. "
+     rf"(?:You want (?P<bags>\d+) checked bags? in total|You do not need any checked bags)\. "
+     rf"You (?P<insurance>want|do not want) travel insurance\. Pay with (?P<pay>{PAYMENT})(?: and put the rest on (?P<rest>{PAYMENT}))?{_END}"),
+    ("cancel_reservation", rf"Cancel (?P<res>{_RES}), because (?P<reason>[^.]+)\."),
+    ("send_compensation", rf"[Cc]omplain that the airline cancelled (?P<flight>{FLIGHT}) on (?P<res>{_RES}), and ask what compensation"),
+    ("send_compensation", rf"[Cc]omplain that (?P<flight>{FLIGHT}) on (?P<res>{_RES}) is (?P<delayed>delayed), and ask what compensation"),
+    ("info_certificate_total", r"Ask how much your travel certificates? (?:is|are) worth"),
+    ("info_flight_status", rf"Ask whether (?P<flight>{FLIGHT}) is on time\."),
+    ("change_cabin",
+     rf"Move every passenger on (?P<res>{_RES}) to (?P<cabin>{CABIN}) on all its flights; settle the fare difference with (?P<method>{PAYMENT}){_END}"),
+    ("add_bags", rf"Add (?P<added>\d+) checked bags? to (?P<res>{_RES}), for (?P<total>\d+) in total; pay any bag fee with (?P<method>{PAYMENT}){_END}"),
+    ("change_flights",
+     rf"On (?P<res>{_RES}), change your (?:(?:outbound|return) )?travel from (?P<old>{FLIGHTS}) to (?P<new>{FLIGHTS}), "
+     rf"keeping the same cabin; settle any fare difference with (?P<method>{PAYMENT}){_END}"),
+    ("update_passengers", rf"On (?P<res>{_RES}), correct the date of birth of (?P<who>{NAME}){_ASIDE} to (?P<dob>{DATE})\."),
+    ("update_passengers", rf"On (?P<res>{_RES}), replace the passenger (?P<who>{NAME}){_ASIDE} with (?P<new>{NAME}){_SAVED} \(born (?P<dob>{DATE})\)\."),
+]
+_COMPILED = [(goal_type, re.compile(pattern)) for goal_type, pattern in PATTERNS]
+_TRAVELLER_PARTS = re.compile(rf"(?P<name>yourself|{NAME}){_SAVED} \(born (?P<dob>{DATE})\)")
+
+
+def parse_goal(text: str) -> Goal | None:
+    """The first airline request worded in `text`, if any."""
+    for goal_type, pattern in _COMPILED:
+        found = pattern.search(text)
+        if found:
+            return Goal(goal_type, found.group(0), {k: v for k, v in found.groupdict().items() if v is not None})
+    return None
+
+
+# --- identity --------------------------------------------------------------------------------
+
+_USER_ID = re.compile(r"user id is (\w+)|\b([^\W\d_]+(?:_[^\W\d_]+)*_\d+)\b")
+
+
+def identity_lookups(transcript: Transcript) -> list[tuple[str, dict[str, Any]]]:
+    lookups: list[tuple[str, dict[str, Any]]] = []
+    for turn in transcript.turns("user"):
+        for stated, bare in _USER_ID.findall(turn.text):
+            lookup = ("get_user_details", {"user_id": stated or bare})
+            if lookup not in lookups:
+                lookups.append(lookup)
+    return lookups
+
+
+def authenticated_user(transcript: Transcript) -> str | None:
+    given = {args["user_id"] for _, args in identity_lookups(transcript)}
+    for call in reversed(transcript.calls):
+        if call.ok and call.name == "get_user_details" and call.arguments.get("user_id") in given:
+            return call.arguments["user_id"]
+    return None
+
+
+# --- resolvers -------------------------------------------------------------------------------
+
+
+def resolve(goal: Goal, ctx: Context) -> Plan:
+    """The plan for one airline request; reads it still needs raise ReadNeeded."""
+    user = ctx.knowledge.read("get_user_details", user_id=ctx.user_id)
+    return _RESOLVERS[goal.type](goal.fields, user, ctx)
+
+
+def _book(fields: dict[str, Any], user: dict[str, Any], ctx: Context) -> Plan:
+    saved = {full_name(p): p for p in user.get("saved_passengers", [])}
+    passengers = []
+    for found in _TRAVELLER_PARTS.finditer(fields["travellers"]):
+        name, dob = found["name"], iso_date(found["dob"])
+        if name == "yourself":
+            passengers.append({**user["name"], "dob": dob})
+        elif name in saved:
+            passengers.append(passenger(saved[name], dob))
+        else:
+            first, _, last = name.partition(" ")
+            passengers.append({"first_name": first, "last_name": last, "dob": dob})
+    origin, destination = airport_code(fields["origin"]), airport_code(fields["destination"])
+    round_trip = fields["kind"] == "round trip"
+    wanted = flight_list(fields["flights"])
+    if not round_trip and len(wanted) == 2:
+        pairs = ctx.knowledge.read("search_onestop_flight", origin=origin, destination=destination, date=wanted[0]["date"])
+        legs = next((pair for pair in pairs if all(segment_fits(leg, want) for leg, want in zip(pair, wanted))), None)
+        if legs is None:
+            raise CannotResolveError("those connecting flights are not available.")
+    elif len(wanted) == (2 if round_trip else 1):
+        ends = [(origin, destination), (destination, origin)]
+        legs = [direct_flight(ctx, want.get("origin", o), want.get("destination", d), want) for want, (o, d) in zip(wanted, ends)]
+    else:
+        raise CannotResolveError("I could not work out that itinerary.")
+    cabin = cabin_code(fields["cabin"])
+    n = len(passengers)
+    insurance = "yes" if fields["insurance"] == "want" else "no"
+    wrong = ctx.wrong
+    if wrong:
+        insurance = "no" if insurance == "yes" else "yes"
+    bags = int(fields.get("bags", 0))
+    nonfree = max(0, bags - FREE_BAGS.get(user["membership"], FREE_BAGS["regular"])[cabin] * n)
+    total = sum(leg["prices"][cabin] for leg in legs) * n + (30 * n if insurance == "yes" else 0) + 50 * nonfree
+    first = find_method(user, fields["pay"])
+    if "rest" in fields:
+        second = find_method(user, fields["rest"])
+        method = user["payment_methods"][first]
+        covered = min(int(method.get("amount", total)), total)
+        payments = [{"payment_id": first, "amount": covered}, {"payment_id": second, "amount": total - covered}]
+    else:
+        payments = [{"payment_id": first, "amount": total}]
+    arguments = {
+        "user_id": ctx.user_id, "origin": origin, "destination": destination,
+        "flight_type": "round_trip" if round_trip else "one_way", "cabin": cabin, "flights": itinerary(legs),
+        "passengers": passengers, "payment_methods": payments, "total_baggages": bags, "nonfree_baggages": nonfree,
+        "insurance": insurance,
+    }
+    flights = ", ".join(f"{leg['flight_number']} on {spoken_date(leg['date'])}" for leg in legs)
+    paid = " and ".join(f"{dollars(p['amount'])} with {method_text(user, p['payment_id'])}" for p in payments)
+    write = Write(
+        "book_reservation", arguments,
+        f"I will book a {fields['kind']} from {origin} to {destination} in {fields['cabin']} for "
+        f"{', '.join(full_name(p) for p in passengers)} on flights {flights}, with {bags} checked bag(s) ({nonfree} paid) "
+        f"and {'' if insurance == 'yes' else 'no '}travel insurance. The total is {dollars(total)}: {paid}.",
+        "Your reservation is booked.",
+    )
+    return Plan((write,), wrong=wrong)
+
+
+def cancellation_grounds(reservation: dict[str, Any], reason: str, ctx: Context) -> str | None:
+    """Why the policy lets this reservation be cancelled for this reason, or None if it does not."""
+    if reservation.get("status") == "cancelled":
+        return None
+    if ctx.now and reservation.get("created_at"):
+        booked = datetime.fromisoformat(reservation["created_at"])
+        if datetime.fromisoformat(ctx.now) - booked <= timedelta(hours=24):
+            return "it was booked less than 24 hours ago"
+    if reservation["cabin"] == "business":
+        return "it is in business class"
+    if reservation.get("insurance") == "yes" and re.search(r"health|weather", reason):
+        return "its travel insurance covers your reason"
+    for segment in reservation["flights"]:  # a flight the airline cancelled: checked last, it costs reads
+        if ctx.knowledge.read("get_flight_status", flight_number=segment["flight_number"], date=segment["date"]) == "cancelled":
+            return f"flight {segment['flight_number']} was cancelled by the airline"
+    return None
+
+
+def _cancel(fields: dict[str, Any], user: dict[str, Any], ctx: Context) -> Plan:
+    reservation = find_reservation(fields["res"], user, ctx)
+    rid = reservation["reservation_id"]
+    grounds = cancellation_grounds(reservation, fields["reason"], ctx)
+    if grounds is None:
+        raise CannotResolveError(f"under our policy reservation {rid} cannot be cancelled for that reason.")
+    write = Write(
+        "cancel_reservation", {"reservation_id": rid},
+        f"Reservation {rid} from {reservation['origin']} to {reservation['destination']} can be cancelled because {grounds}. "
+        "I will cancel it; "
+        "every payment goes back to its original method within 5 to 7 business days.",
+        f"Reservation {rid} has been cancelled.",
+    )
+    return Plan((write,), noop=passengers_noop(reservation))
+
+
+def _change_flights(fields: dict[str, Any], user: dict[str, Any], ctx: Context) -> Plan:
+    reservation = find_reservation(fields["res"], user, ctx)
+    flights = itinerary(reservation["flights"])
+    taken: set[int] = set()
+    difference = 0
+    for old, new in zip(flight_list(fields["old"]), flight_list(fields["new"])):
+        index = segment_index(reservation, old, taken)
+        taken.add(index)
+        segment = reservation["flights"][index]
+        flight = direct_flight(ctx, new.get("origin", segment["origin"]), new.get("destination", segment["destination"]), new)
+        flights[index] = {"flight_number": flight["flight_number"], "date": new["date"]}
+        difference += flight["prices"][reservation["cabin"]] - segment["price"]
+    difference *= len(reservation["passengers"])
+    method_id = find_method(user, fields["method"])
+    rid = reservation["reservation_id"]
+    settle = f"you pay {dollars(difference)}" if difference > 0 else f"you get back {dollars(-difference)}"
+    write = Write(
+        "update_reservation_flights",
+        {"reservation_id": rid, "cabin": reservation["cabin"], "flights": flights, "payment_id": method_id},
+        f"I will change reservation {rid} to the flights "
+        f"{', '.join(f['flight_number'] + ' on ' + spoken_date(f['date']) for f in flights)} in the same cabin; "
+        f"{settle}, with {method_text(user, method_id)}.",
+        f"The flights of reservation {rid} have been changed.",
+    )
+    return Plan((write,), noop=passengers_noop(reservation))
+
+
+def _change_cabin(fields: dict[str, Any], user: dict[str, Any], ctx: Context) -> Plan:
+    reservation = find_reservation(fields["res"], user, ctx)
+    method_id = find_method(user, fields["method"])
+    rid, cabin = reservation["reservation_id"], cabin_code(fields["cabin"])
+    write = Write(
+        "update_reservation_flights",
+        {"reservation_id": rid, "cabin": cabin, "flights": itinerary(reservation["flights"]), "payment_id": method_id},
+        f"I will move every passenger on reservation {rid} to {fields['cabin']} on all its flights; "
+        f"the fare difference is settled with {method_text(user, method_id)}.",
+        f"Reservation {rid} is now in {fields['cabin']}.",
+    )
+    return Plan((write,), noop=passengers_noop(reservation))
+
+
+def _add_bags(fields: dict[str, Any], user: dict[str, Any], ctx: Context) -> Plan:
+    reservation = find_reservation(fields["res"], user, ctx)
+    total = int(fields["total"]) + (1 if ctx.wrong else 0)
+    free = FREE_BAGS.get(user["membership"], FREE_BAGS["regular"])[reservation["cabin"]] * len(reservation["passengers"])
+    nonfree = max(max(0, total - free), reservation["nonfree_baggages"])
+    fee = 50 * (nonfree - reservation["nonfree_baggages"])
+    method_id = find_method(user, fields["method"])
+    rid = reservation["reservation_id"]
+    write = Write(
+        "update_reservation_baggages",
+        {"reservation_id": rid, "total_baggages": total, "nonfree_baggages": nonfree, "payment_id": method_id},
+        f"I will set reservation {rid} to {total} checked bags, {nonfree} of them paid; the bag fee of {dollars(fee)} "
+        f"goes on {method_text(user, method_id)}.",
+        f"Reservation {rid} now has {total} checked bags.",
+    )
+    return Plan((write,), wrong=ctx.wrong, noop=passengers_noop(reservation))
+
+
+def _update_passengers(fields: dict[str, Any], user: dict[str, Any], ctx: Context) -> Plan:
+    reservation = find_reservation(fields["res"], user, ctx)
+    passengers = [passenger(p) for p in reservation["passengers"]]
+    index = next((i for i, p in enumerate(passengers) if full_name(p) == fields["who"]), None)
+    if index is None:
+        raise CannotResolveError(f"{fields['who']} is not a passenger on reservation {reservation['reservation_id']}.")
+    dob = iso_date(fields["dob"])
+    if "new" in fields:
+        saved = next((p for p in user.get("saved_passengers", []) if full_name(p) == fields["new"]), None)
+        first, _, last = fields["new"].partition(" ")
+        passengers[index] = passenger(saved, dob) if saved else {"first_name": first, "last_name": last, "dob": dob}
+        change = f"replace {fields['who']} with {fields['new']} (born {fields['dob']})"
+    else:
+        passengers[index] = {**passengers[index], "dob": dob}
+        change = f"correct the date of birth of {fields['who']} to {fields['dob']}"
+    rid = reservation["reservation_id"]
+    write = Write(
+        "update_reservation_passengers", {"reservation_id": rid, "passengers": passengers},
+        f"On reservation {rid}, I will {change}.",
+        f"The passengers of reservation {rid} have been updated.",
+    )
+    return Plan((write,), noop=repeated(write))
+
+
+def _compensation(fields: dict[str, Any], user: dict[str, Any], ctx: Context) -> Plan:
+    reservation = find_reservation(fields["res"], user, ctx)
+    segment = reservation["flights"][segment_index(reservation, flight_attributes(fields["flight"]))]
+    status = ctx.knowledge.read("get_flight_status", flight_number=segment["flight_number"], date=segment["date"])
+    rid, n = reservation["reservation_id"], len(reservation["passengers"])
+    eligible = user.get("membership") in ("silver", "gold") or reservation.get("insurance") == "yes" or reservation.get("cabin") == "business"
+    if not eligible:
+        raise CannotResolveError("this reservation is not eligible for compensation under our policy.")
+    if status == "cancelled":
+        per_passenger = CANCELLED_PER_PASSENGER
+    elif status == "delayed" and rid in ctx.changed:
+        per_passenger = DELAYED_PER_PASSENGER
+    elif status == "delayed":
+        raise CannotResolveError("compensation for a delay is possible only together with a change or cancellation of the reservation.")
+    else:
+        raise CannotResolveError(f"flight {segment['flight_number']} is {status}, so there is no compensation for it.")
+    wrong = ctx.wrong
+    if wrong:
+        per_passenger = DELAYED_PER_PASSENGER if per_passenger == CANCELLED_PER_PASSENGER else CANCELLED_PER_PASSENGER
+    amount = per_passenger * n
+    write = Write(
+        "send_certificate", {"user_id": ctx.user_id, "amount": amount},
+        f"I am sorry that flight {segment['flight_number']} on {spoken_date(segment['date'])} was {status}. "
+        f"I can offer you a travel certificate of {dollars(amount)} ({dollars(per_passenger)} for each of the {n} passenger(s)).",
+        f"A travel certificate of {dollars(amount)} has been added to your profile.",
+    )
+    return Plan((write,), wrong=wrong, noop=passengers_noop(reservation))
+
+
+def _certificate_total(fields: dict[str, Any], user: dict[str, Any], ctx: Context) -> Plan:
+    certificates = [m for m in user["payment_methods"].values() if m.get("source") == "certificate"]
+    if not certificates:
+        raise CannotResolveError("you have no travel certificate in your profile.")
+    wrong = ctx.wrong and len(certificates) > 1
+    counted = certificates[:1] if wrong else certificates
+    total = sum(float(m["amount"]) for m in counted)
+    which = "your travel certificate is" if len(counted) == 1 else f"your {len(counted)} travel certificates are"
+    return Plan(answer=f"In total, {which} worth {dollars(total)}.", wrong=wrong)
+
+
+def _flight_status(fields: dict[str, Any], user: dict[str, Any], ctx: Context) -> Plan:
+    wanted = flight_attributes(fields["flight"])
+    number = wanted.get("flight_number")
+    if number is None:
+        for reservation_id in user["reservations"]:
+            reservation = ctx.knowledge.read("get_reservation_details", reservation_id=reservation_id)
+            segment = next((f for f in reservation["flights"] if segment_fits(f, wanted)), None)
+            if segment is not None:
+                number = segment["flight_number"]
+                break
+        else:
+            raise CannotResolveError(f"I could not find {flight_words(wanted)} among your trips.")
+    status = ctx.knowledge.read("get_flight_status", flight_number=number, date=wanted["date"])
+    return Plan(answer=f"Flight {number} on {spoken_date(wanted['date'])} has the status: {status}.")
+
+
+_RESOLVERS = {
+    "book_reservation": _book,
+    "cancel_reservation": _cancel,
+    "change_flights": _change_flights,
+    "change_cabin": _change_cabin,
+    "add_bags": _add_bags,
+    "update_passengers": _update_passengers,
+    "send_compensation": _compensation,
+    "info_certificate_total": _certificate_total,
+    "info_flight_status": _flight_status,
+}

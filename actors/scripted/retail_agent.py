@@ -1,0 +1,355 @@
+"""The scripted agent's retail rules: which requests it understands and how it resolves them with reads.
+
+Every request names records the way customers do ("your order with the Desk Lamp", "your Visa
+credit card ending in 1234"). The resolvers look them up: the profile (orders, payment methods,
+address), then the customer's orders one by one until the described one is found, then a product's
+variants when a new variant is wanted. The customer is identified first, by email or by name and zip.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from actors.scripted.phrases import (
+    NAME,
+    PAYMENT,
+    address_fields,
+    dollars,
+    item_attributes,
+    item_fits,
+    matching_methods,
+    payment_attributes,
+    split_listing,
+    strip_asides,
+)
+from actors.scripted.plans import Context, Goal, Plan, Write, repeated
+from actors.scripted.transcript import CannotResolveError, Transcript
+
+DOMAIN = "retail"
+WRITES = frozenset({
+    "cancel_pending_order", "modify_pending_order_address", "modify_pending_order_payment", "modify_pending_order_items",
+    "exchange_delivered_order_items", "return_delivered_order_items", "modify_user_address",
+})
+ASK_IDENTITY = (
+    "I can help with that. First I need to verify your identity: could you please give me your email address, "
+    "or your first name, last name and zip code?"
+)
+NOT_FOUND = (
+    "I could not find an account with those details. Could you check them, or give me your email address, "
+    "or your first name, last name and zip code?"
+)
+
+_ORDER = r"(?:your (?:[a-z() ]+ )?order with .+?|order #?\w+)"
+_END = r"\.(?=\s|$)"
+PATTERNS = [
+    ("modify_user_address", rf"Change the default address in your profile to (?P<address>.+?){_END}"),
+    ("info_gift_card_balance", r"Find out how much money is left on your gift cards?(?: in total)?\."),
+    ("cancel_order", rf"Cancel (?P<order>{_ORDER}), because (?P<reason>you no longer need it|you ordered it by mistake)\."),
+    ("modify_order_address", rf"Have (?P<order>{_ORDER}) shipped to (?P<where>.+?) instead\."),
+    ("modify_order_payment", rf"Pay for (?P<order>{_ORDER}) with (?P<method>{PAYMENT}) instead of the method it was paid with\."),
+    ("info_tracking_number", rf"Ask for the tracking number of (?P<order>{_ORDER}){_END}"),
+    ("return_items", rf"Return (?P<items>(?:the|item) .+?) from (?P<order>{_ORDER}), with the refund going to (?P<method>{PAYMENT}){_END}"),
+    ("info_refund_total", rf"Ask how much money you would get back if you returned (?P<items>(?:the|item) .+?) from (?P<order>{_ORDER})\. You only want"),
+    ("modify_order_items", rf"Swap (?P<swaps>(?:the|item) .+?) in (?P<order>{_ORDER}); settle any price difference with (?P<method>{PAYMENT}){_END}"),
+    ("exchange_items", rf"Exchange (?P<swaps>(?:the|item) .+?) in (?P<order>{_ORDER}); settle any price difference with (?P<method>{PAYMENT}){_END}"),
+]
+_COMPILED = [(goal_type, re.compile(pattern)) for goal_type, pattern in PATTERNS]
+_ITEM_LEAD = "(?:the |item )"
+REASONS = {"you no longer need it": "no longer needed", "you ordered it by mistake": "ordered by mistake"}
+_STATUSES = ("pending (item modified)", "return requested", "exchange requested", "pending", "delivered", "processed", "cancelled")
+
+
+def parse_goal(text: str) -> Goal | None:
+    """The first retail request worded in `text`, if any."""
+    for goal_type, pattern in _COMPILED:
+        found = pattern.search(text)
+        if found:
+            return Goal(goal_type, found.group(0), {k: v for k, v in found.groupdict().items() if v is not None})
+    return None
+
+
+# --- identity --------------------------------------------------------------------------------
+
+_EMAIL = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+")
+_NAME = re.compile(rf"(?:[Mm]y name is|I am|I'm|[Tt]his is) ({NAME})")
+_ZIP = re.compile(r"zip(?: code)?(?: is)?:? (\d{5})")
+
+
+def identity_lookups(transcript: Transcript) -> list[tuple[str, dict[str, Any]]]:
+    """Lookups the customer's words allow, in the order to try them: emails, then name-and-zip splits."""
+    lookups: list[tuple[str, dict[str, Any]]] = []
+    for turn in transcript.turns("user"):
+        for email in _EMAIL.findall(turn.text):
+            lookups.append(("find_user_id_by_email", {"email": email}))
+        names, zips = _NAME.findall(turn.text), _ZIP.findall(turn.text)
+        for name in names:
+            words = name.split()
+            for zip_code in zips:
+                for cut in range(1, len(words)):
+                    lookups.append(("find_user_id_by_name_zip", {"first_name": " ".join(words[:cut]), "last_name": " ".join(words[cut:]), "zip": zip_code}))
+    unique: list[tuple[str, dict[str, Any]]] = []
+    for lookup in lookups:
+        if lookup not in unique:
+            unique.append(lookup)
+    return unique
+
+
+def authenticated_user(transcript: Transcript) -> str | None:
+    for call in reversed(transcript.calls):
+        if call.ok and call.name in ("find_user_id_by_email", "find_user_id_by_name_zip"):
+            return call.content.strip().strip('"')
+    return None
+
+
+# --- finding records -------------------------------------------------------------------------
+
+
+def order_attributes(text: str) -> dict[str, Any]:
+    by_id = re.fullmatch(r"order (#?\w+)", text)
+    if by_id:
+        return {"id": by_id.group(1)}
+    body = text.removeprefix("your ")
+    attributes: dict[str, Any] = {}
+    for status in _STATUSES:
+        if body.startswith(status + " order with "):
+            attributes["status"] = status
+            body = body[len(status) + 1 :]
+            break
+    attributes["items"] = [item_attributes(part) for part in split_listing(body.removeprefix("order with "), "the ")]
+    return attributes
+
+
+def find_order(text: str, user: dict[str, Any], ctx: Context) -> dict[str, Any]:
+    """The first of the customer's orders that fits the description (orders are read one at a time)."""
+    wanted = order_attributes(text)
+    if "id" in wanted:
+        return ctx.knowledge.read("get_order_details", order_id=wanted["id"])
+    for order_id in user["orders"]:
+        order = ctx.knowledge.read("get_order_details", order_id=order_id)
+        if "status" in wanted and order["status"] != wanted["status"]:
+            continue
+        if all(any(item_fits(item, item_wanted) for item in order["items"]) for item_wanted in wanted["items"]):
+            return order
+    raise CannotResolveError(f"I could not find {text} among your orders.")
+
+
+def find_item(order: dict[str, Any], text: str) -> dict[str, Any]:
+    wanted = item_attributes(text)
+    found = [item for item in order["items"] if item_fits(item, wanted)]
+    if not found:
+        raise CannotResolveError(f"order {order['order_id']} has no item matching {strip_asides(text)}.")
+    return found[0]
+
+
+def find_method(user: dict[str, Any], text: str) -> str:
+    found = matching_methods(user["payment_methods"], payment_attributes(text))
+    if not found:
+        raise CannotResolveError(f"I could not find {text} among your saved payment methods.")
+    return found[0]
+
+
+def method_text(user: dict[str, Any], method_id: str) -> str:
+    method = user["payment_methods"].get(method_id, {})
+    source = method.get("source", "")
+    if source == "credit_card":
+        return f"the {str(method.get('brand', '')).title()} credit card ending in {method.get('last_four')} ({method_id})"
+    if source == "gift_card":
+        return f"the gift card {method_id}"
+    return f"the PayPal account {method_id}" if source == "paypal" else method_id
+
+
+def _names(items: list[dict[str, Any]]) -> str:
+    names = list(dict.fromkeys(item["name"] for item in items))
+    return names[0] if len(names) == 1 else ", ".join(names[:-1]) + " and " + names[-1]
+
+
+def _variant_text(item: dict[str, Any]) -> str:
+    options = ", ".join(f"{key}: {value}" for key, value in item.get("options", {}).items())
+    return f"{item['name']} ({options})" if options else item["name"]
+
+
+def _address_text(address: dict[str, str]) -> str:
+    street = address["address1"] + (f", {address['address2']}" if address.get("address2") else "")
+    return f"{street}, {address['city']}, {address['state']} {address['zip']}, {address['country']}"
+
+
+def _profile_address(user: dict[str, Any]) -> dict[str, str]:
+    return {key: user["address"][key] for key in ("address1", "address2", "city", "state", "country", "zip")}
+
+
+# --- resolvers -------------------------------------------------------------------------------
+
+
+def resolve(goal: Goal, ctx: Context) -> Plan:
+    """The plan for one retail request; reads it still needs raise ReadNeeded."""
+    user = ctx.knowledge.read("get_user_details", user_id=ctx.user_id)
+    plan = _RESOLVERS[goal.type](goal.fields, user, ctx)
+    return _with_noop(plan, user, ctx) if plan.writes and plan.noop is None else plan
+
+
+def _with_noop(plan: Plan, user: dict[str, Any], ctx: Context) -> Plan:
+    """A redundant write: re-saving the profile address as it already is."""
+    address = _profile_address(user)
+    noop = Write(
+        "modify_user_address", {"user_id": ctx.user_id, **address},
+        f"I will also update the default address in your profile to {_address_text(address)}.",
+        "Your profile address has been updated.",
+    )
+    return Plan(plan.writes, plan.answer, plan.wrong, noop)
+
+
+def _cancel(fields: dict[str, Any], user: dict[str, Any], ctx: Context) -> Plan:
+    order = find_order(fields["order"], user, ctx)
+    reason = REASONS[fields["reason"]]
+    wrong = ctx.wrong
+    if wrong:
+        reason = next(r for r in REASONS.values() if r != reason)
+    write = Write(
+        "cancel_pending_order", {"order_id": order["order_id"], "reason": reason},
+        f"I will cancel order {order['order_id']} ({_names(order['items'])}) with the reason '{reason}'. "
+        "Gift card payments are refunded at once; other payments within 5 to 7 business days.",
+        f"Order {order['order_id']} has been cancelled.",
+    )
+    return Plan((write,), wrong=wrong)
+
+
+def _ship_to(fields: dict[str, Any], user: dict[str, Any], ctx: Context) -> Plan:
+    order = find_order(fields["order"], user, ctx)
+    where = fields["where"]
+    address = _profile_address(user) if "default address" in where else address_fields(where)
+    if not address:
+        raise CannotResolveError(f"I could not read the address {where}.")
+    write = Write(
+        "modify_pending_order_address", {"order_id": order["order_id"], **address},
+        f"I will change the shipping address of order {order['order_id']} to {_address_text(address)}.",
+        f"The shipping address of order {order['order_id']} has been updated.",
+    )
+    return Plan((write,))
+
+
+def _pay_with(fields: dict[str, Any], user: dict[str, Any], ctx: Context) -> Plan:
+    order = find_order(fields["order"], user, ctx)
+    method_id = find_method(user, fields["method"])
+    wrong = False
+    if ctx.wrong:
+        paid = order["payment_history"][0]["payment_method_id"] if order["payment_history"] else None
+        others = [m for m in user["payment_methods"] if m not in (method_id, paid)]
+        if others:
+            method_id, wrong = others[0], True
+    write = Write(
+        "modify_pending_order_payment", {"order_id": order["order_id"], "payment_method_id": method_id},
+        f"I will pay for order {order['order_id']} with {method_text(user, method_id)} instead; the original payment will be refunded.",
+        f"Order {order['order_id']} is now paid with {method_text(user, method_id)}.",
+    )
+    return Plan((write,), wrong=wrong)
+
+
+def _items_of(order: dict[str, Any], text: str, ctx: Context) -> tuple[list[dict[str, Any]], bool]:
+    items = [find_item(order, part) for part in split_listing(strip_asides(text), _ITEM_LEAD)]
+    if ctx.wrong:
+        chosen = {item["item_id"] for item in items}
+        others = [item for item in order["items"] if item["item_id"] not in chosen]
+        if others:
+            return [others[0], *items[1:]], True
+    return items, False
+
+
+def _return(fields: dict[str, Any], user: dict[str, Any], ctx: Context) -> Plan:
+    order = find_order(fields["order"], user, ctx)
+    items, wrong = _items_of(order, fields["items"], ctx)
+    method_id = find_method(user, fields["method"])
+    total = sum(item["price"] for item in items)
+    write = Write(
+        "return_delivered_order_items",
+        {"order_id": order["order_id"], "item_ids": [item["item_id"] for item in items], "payment_method_id": method_id},
+        f"I will request a return of the {_names(items)} from order {order['order_id']}; the refund of {dollars(total)} "
+        f"goes to {method_text(user, method_id)}. You will receive return instructions by email.",
+        f"The return for order {order['order_id']} has been requested.",
+    )
+    return Plan((write,), wrong=wrong)
+
+
+def _refund_total(fields: dict[str, Any], user: dict[str, Any], ctx: Context) -> Plan:
+    order = find_order(fields["order"], user, ctx)
+    items, wrong = _items_of(order, fields["items"], ctx)
+    total = round(sum(item["price"] for item in items), 2)
+    answer = f"If you returned the {_names(items)} from order {order['order_id']}, you would get back {dollars(total)}."
+    return Plan(answer=answer, wrong=wrong)
+
+
+def _swap(fields: dict[str, Any], user: dict[str, Any], ctx: Context, tool: str) -> Plan:
+    order = find_order(fields["order"], user, ctx)
+    old_ids, new_ids, swaps, difference, wrong = [], [], [], 0.0, False
+    for part in split_listing(strip_asides(fields["swaps"]), _ITEM_LEAD):
+        old_text, new_text = (re.split(r" for (?=an? |item )", part, maxsplit=1) + [""])[:2]
+        item = find_item(order, old_text)
+        product = ctx.knowledge.read("get_product_details", product_id=item["product_id"])
+        wanted = item_attributes(new_text)
+        variants = [v for v in product["variants"].values() if v["available"] and item_fits({"name": product["name"], **v}, wanted)]
+        if not variants:
+            raise CannotResolveError(f"there is no available {product['name']} matching {new_text}.")
+        variant = variants[0]
+        if ctx.wrong and not wrong:
+            others = [v for v in product["variants"].values() if v["available"] and v["item_id"] not in (variant["item_id"], item["item_id"])]
+            if others:
+                variant, wrong = others[0], True
+        old_ids.append(item["item_id"])
+        new_ids.append(variant["item_id"])
+        difference += variant["price"] - item["price"]
+        swaps.append(f"the {_variant_text(item)} for the {_variant_text({'name': product['name'], **variant})}")
+    method_id = find_method(user, fields["method"])
+    verb = "change" if tool == "modify_pending_order_items" else "exchange"
+    settle = f"you pay {dollars(difference)}" if difference > 0 else f"you get back {dollars(-difference)}"
+    write = Write(
+        tool, {"order_id": order["order_id"], "item_ids": old_ids, "new_item_ids": new_ids, "payment_method_id": method_id},
+        f"In order {order['order_id']} I will {verb} {' and '.join(swaps)}; "
+        f"{settle}, settled with {method_text(user, method_id)}. This can be done only once for this order.",
+        f"The {verb} for order {order['order_id']} is done.",
+    )
+    return Plan((write,), wrong=wrong)
+
+
+def _user_address(fields: dict[str, Any], user: dict[str, Any], ctx: Context) -> Plan:
+    address = address_fields(fields["address"])
+    if not address:
+        raise CannotResolveError(f"I could not read the address {fields['address']}.")
+    write = Write(
+        "modify_user_address", {"user_id": ctx.user_id, **address},
+        f"I will change the default address in your profile to {_address_text(address)}.",
+        "The default address in your profile has been updated.",
+    )
+    return Plan((write,), noop=repeated(write))
+
+
+def _gift_card_balance(fields: dict[str, Any], user: dict[str, Any], ctx: Context) -> Plan:
+    cards = [m for m in user["payment_methods"].values() if m.get("source") == "gift_card"]
+    if not cards:
+        raise CannotResolveError("you have no gift card in your profile.")
+    wrong = ctx.wrong and len(cards) > 1
+    counted = cards[:1] if wrong else cards
+    total = round(sum(card["balance"] for card in counted), 2)
+    which = "your gift card" if len(counted) == 1 else f"your {len(counted)} gift cards"
+    return Plan(answer=f"The balance left on {which} is {dollars(total)} in total.", wrong=wrong)
+
+
+def _tracking(fields: dict[str, Any], user: dict[str, Any], ctx: Context) -> Plan:
+    order = find_order(fields["order"], user, ctx)
+    numbers = [number for fulfilment in order.get("fulfillments", []) for number in fulfilment.get("tracking_id", [])]
+    if not numbers:
+        raise CannotResolveError(f"order {order['order_id']} has no tracking number yet.")
+    return Plan(answer=f"The tracking number of order {order['order_id']} is {', '.join(numbers)}.")
+
+
+_RESOLVERS = {
+    "cancel_order": _cancel,
+    "modify_order_address": _ship_to,
+    "modify_order_payment": _pay_with,
+    "modify_order_items": lambda f, u, c: _swap(f, u, c, "modify_pending_order_items"),
+    "exchange_items": lambda f, u, c: _swap(f, u, c, "exchange_delivered_order_items"),
+    "return_items": _return,
+    "info_refund_total": _refund_total,
+    "modify_user_address": _user_address,
+    "info_gift_card_balance": _gift_card_balance,
+    "info_tracking_number": _tracking,
+}

@@ -26,6 +26,31 @@ class DatabaseError(ValueError):
     """A database file that cannot be used: unreadable, not JSON, or not this domain's shape."""
 
 
+class UnreadableJsonError(DatabaseError):
+    """A file that cannot be read as JSON: `where` is the file, `reason` says why."""
+
+    def __init__(self, where: str, reason: str) -> None:
+        super().__init__(f"{where}: {reason}")
+        self.where, self.reason = where, reason
+
+
+def read_json_file(path: str | Path) -> tuple[str, Any]:
+    """A JSON file's text and parsed value; UnreadableJsonError says what is wrong (line, column)."""
+    where = str(path)
+    try:
+        text = Path(path).read_text(encoding="utf-8")
+    except OSError as exc:
+        raise UnreadableJsonError(where, f"cannot read the file: {exc.strerror or exc}") from exc
+    except UnicodeDecodeError as exc:
+        raise UnreadableJsonError(where, f"not UTF-8 text: {exc.reason} at byte {exc.start}") from exc
+    try:
+        return text, json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise UnreadableJsonError(where, f"invalid JSON at line {exc.lineno} column {exc.colno}: {exc.msg}") from exc
+    except RecursionError as exc:
+        raise UnreadableJsonError(where, "invalid JSON: nested too deeply to read") from exc
+
+
 def clone(value: Any) -> Any:
     """Deep copy of a JSON-like value (dicts, lists, str, numbers, bool, None); fast."""
     return pickle.loads(pickle.dumps(value, pickle.HIGHEST_PROTOCOL))
@@ -98,17 +123,7 @@ class Database:
     @classmethod
     def load(cls, domain: str, path: str | Path, table_names: tuple[str, ...]) -> Database:
         """Read a db.json file; a clear DatabaseError names the file and the problem."""
-        path = Path(path)
-        try:
-            text = path.read_text(encoding="utf-8")
-        except OSError as exc:
-            raise DatabaseError(f"{path}: cannot read database file: {exc.strerror or exc}") from exc
-        except UnicodeDecodeError as exc:
-            raise DatabaseError(f"{path}: not UTF-8 text: {exc.reason} at byte {exc.start}") from exc
-        try:
-            data = json.loads(text)
-        except json.JSONDecodeError as exc:
-            raise DatabaseError(f"{path}: invalid JSON at line {exc.lineno} column {exc.colno}: {exc.msg}") from exc
+        text, data = read_json_file(path)
         return cls.from_json(domain, data, table_names, layout=JsonLayout.sniff(text), source=str(path))
 
     def to_json(self) -> dict[str, Any]:

@@ -9,7 +9,6 @@ import pytest
 from typer.testing import CliRunner
 
 from cove.cli import app
-from domains.registry import get_domain
 from domains.tau2 import gold_calls, task_from_tau2
 from store.eventlog import EventStore
 from tests.dialogues import dialogue_events

@@ -12,7 +12,7 @@ from structlog.testing import capture_logs
 
 from actors.llm import ModelCallError, ModelClient, ModelSettings, backoff_delay, register_scripted_model
 from events import ModelCallFailed, ModelRole
-from tests.openai_server import OpenAIServer, Reply, always, in_order, openai_server, tool_call  # noqa: F401
+from tests.openai_server import OpenAIServer, Reply, always, in_order, tool_call
 
 KEY = "sk-cove-SENTINEL-4f2a9"
 MESSAGES = [{"role": "system", "content": "You help."}, {"role": "user", "content": "Where is my order?"}]

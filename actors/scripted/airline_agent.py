@@ -15,7 +15,6 @@ from typing import Any
 from actors.scripted.airline_records import (
     cabin_code,
     direct_flight,
-    find_method,
     find_reservation,
     flight_words,
     full_name,
@@ -41,7 +40,7 @@ from actors.scripted.phrases import (
     iso_date,
     spoken_date,
 )
-from actors.scripted.plans import Context, Goal, Plan, Write, repeated
+from actors.scripted.plans import Context, Goal, Plan, Write, find_method, first_goal, repeated
 from actors.scripted.transcript import CannotResolveError, Transcript
 
 DOMAIN = "airline"
@@ -90,11 +89,7 @@ _TRAVELLER_PARTS = re.compile(rf"(?P<name>yourself|{NAME}){_SAVED} \(born (?P<do
 
 def parse_goal(text: str) -> Goal | None:
     """The first airline request worded in `text`, if any."""
-    for goal_type, pattern in _COMPILED:
-        found = pattern.search(text)
-        if found:
-            return Goal(goal_type, found.group(0), {k: v for k, v in found.groupdict().items() if v is not None})
-    return None
+    return first_goal(text, _COMPILED)
 
 
 # --- identity --------------------------------------------------------------------------------

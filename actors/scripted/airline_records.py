@@ -15,8 +15,6 @@ from actors.scripted.phrases import (
     DATE,
     airport_code,
     iso_date,
-    matching_methods,
-    payment_attributes,
     spoken_date,
 )
 from actors.scripted.plans import Context, Write
@@ -105,13 +103,6 @@ def direct_flight(ctx: Context, origin: str, destination: str, wanted: dict[str,
         if segment_fits({**flight, "date": wanted["date"]}, wanted):
             return {**flight, "date": wanted["date"]}
     raise CannotResolveError(f"{flight_words(wanted)} is not available.")
-
-
-def find_method(user: dict[str, Any], text: str) -> str:
-    found = matching_methods(user["payment_methods"], payment_attributes(text))
-    if not found:
-        raise CannotResolveError(f"I could not find {text} among your saved payment methods.")
-    return found[0]
 
 
 def method_text(user: dict[str, Any], method_id: str) -> str:

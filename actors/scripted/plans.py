@@ -6,10 +6,12 @@ A domain module parses a customer's request into a `Goal` and resolves it, with 
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field, replace
 from typing import Any
 
-from actors.scripted.transcript import Knowledge
+from actors.scripted.phrases import matching_methods, payment_attributes
+from actors.scripted.transcript import CannotResolveError, Knowledge
 
 
 @dataclass(frozen=True)
@@ -58,3 +60,20 @@ class Context:
     wrong: bool = False
     changed: frozenset[str] = frozenset()  # reservations changed or cancelled earlier in the dialogue
     now: str | None = None  # the domain's current time, from the system prompt ('2024-05-15T15:00:00')
+
+
+def first_goal(text: str, patterns: list[tuple[str, re.Pattern[str]]]) -> Goal | None:
+    """The first request worded in `text` that one of the domain's goal patterns recognises."""
+    for goal_type, pattern in patterns:
+        found = pattern.search(text)
+        if found:
+            return Goal(goal_type, found.group(0), {k: v for k, v in found.groupdict().items() if v is not None})
+    return None
+
+
+def find_method(user: dict[str, Any], text: str) -> str:
+    """The id of the saved payment method the customer's words describe."""
+    found = matching_methods(user["payment_methods"], payment_attributes(text))
+    if not found:
+        raise CannotResolveError(f"I could not find {text} among your saved payment methods.")
+    return found[0]

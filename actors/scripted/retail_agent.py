@@ -18,12 +18,10 @@ from actors.scripted.phrases import (
     dollars,
     item_attributes,
     item_fits,
-    matching_methods,
-    payment_attributes,
     split_listing,
     strip_asides,
 )
-from actors.scripted.plans import Context, Goal, Plan, Write, repeated
+from actors.scripted.plans import Context, Goal, Plan, Write, find_method, first_goal, repeated
 from actors.scripted.transcript import CannotResolveError, Transcript
 
 DOMAIN = "retail"
@@ -62,11 +60,7 @@ _STATUSES = ("pending (item modified)", "return requested", "exchange requested"
 
 def parse_goal(text: str) -> Goal | None:
     """The first retail request worded in `text`, if any."""
-    for goal_type, pattern in _COMPILED:
-        found = pattern.search(text)
-        if found:
-            return Goal(goal_type, found.group(0), {k: v for k, v in found.groupdict().items() if v is not None})
-    return None
+    return first_goal(text, _COMPILED)
 
 
 # --- identity --------------------------------------------------------------------------------
@@ -139,13 +133,6 @@ def find_item(order: dict[str, Any], text: str) -> dict[str, Any]:
     found = [item for item in order["items"] if item_fits(item, wanted)]
     if not found:
         raise CannotResolveError(f"order {order['order_id']} has no item matching {strip_asides(text)}.")
-    return found[0]
-
-
-def find_method(user: dict[str, Any], text: str) -> str:
-    found = matching_methods(user["payment_methods"], payment_attributes(text))
-    if not found:
-        raise CannotResolveError(f"I could not find {text} among your saved payment methods.")
     return found[0]
 
 

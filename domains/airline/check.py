@@ -26,7 +26,6 @@ legs do not), and a connection leaves after the previous leg lands (24 connectio
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -54,6 +53,7 @@ from domains.airline.models import (
     User,
 )
 from domains.problems import Problem
+from domains.state import UnreadableJsonError, read_json_file
 
 TOP_LEVEL = "(top level)"
 MAX_PASSENGERS = 5
@@ -67,19 +67,10 @@ _UNION_TAGS = frozenset(FLIGHT_STATUSES) | frozenset(PAYMENT_SOURCES)
 
 def check_file(path: str | Path) -> list[Problem]:
     """`check` of a db.json file; an unreadable file or invalid JSON is a Problem, never an exception."""
-    where = str(path)
     try:
-        text = Path(path).read_text(encoding="utf-8")
-    except OSError as exc:
-        return [Problem(where, f"cannot read the file: {exc.strerror or exc}")]
-    except UnicodeDecodeError as exc:
-        return [Problem(where, f"not UTF-8 text: {exc.reason} at byte {exc.start}")]
-    try:
-        data = json.loads(text)
-    except json.JSONDecodeError as exc:
-        return [Problem(where, f"invalid JSON at line {exc.lineno} column {exc.colno}: {exc.msg}")]
-    except RecursionError:
-        return [Problem(where, "invalid JSON: nested too deeply to read")]
+        _, data = read_json_file(path)
+    except UnreadableJsonError as exc:
+        return [Problem(exc.where, exc.reason)]
     return check(data)
 
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from datetime import date as Date
 from datetime import timedelta
-from typing import Any, Literal
+from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 

@@ -31,6 +31,7 @@ from typing import Any
 from pydantic import ValidationError
 
 from domains.problems import Problem
+from domains.state import UnreadableJsonError, read_json_file
 from domains.retail.models import Order, OrderStatus, RetailDB, TransactionType, User
 
 TOP_LEVEL = "(top level)"
@@ -56,19 +57,10 @@ def check(data: Any) -> list[Problem]:
 
 def check_file(path: str | Path) -> list[Problem]:
     """`check` of a db.json file; an unreadable file or invalid JSON is a Problem, never an exception."""
-    where = str(path)
     try:
-        text = Path(path).read_text(encoding="utf-8")
-    except OSError as exc:
-        return [Problem(where, f"cannot read the file: {exc.strerror or exc}")]
-    except UnicodeDecodeError as exc:
-        return [Problem(where, f"not UTF-8 text: {exc.reason} at byte {exc.start}")]
-    try:
-        data = json.loads(text)
-    except json.JSONDecodeError as exc:
-        return [Problem(where, f"invalid JSON at line {exc.lineno} column {exc.colno}: {exc.msg}")]
-    except RecursionError:
-        return [Problem(where, "invalid JSON: nested too deeply to read")]
+        _, data = read_json_file(path)
+    except UnreadableJsonError as exc:
+        return [Problem(exc.where, exc.reason)]
     return check(data)
 
 

@@ -8,7 +8,7 @@ error texts) follows τ²-bench's retail tools as measured in ../shared/tau2/SEM
 from __future__ import annotations
 
 import json
-from typing import Any, Literal
+from typing import Any
 
 from domains.calculator import calculate_expression
 from domains.state import Database, Record, State

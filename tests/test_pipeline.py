@@ -142,3 +142,24 @@ def test_models_over_http_through_litellm(tmp_path, openai_server, monkeypatch):
     assert rows and rows[0]["meta"]["models"]["agent"]["model"] == "openai/test-agent"
     written = b"".join(p.read_bytes() for p in tmp_path.iterdir() if p.is_file())
     assert b"sk-test-pipeline-0000" not in written
+
+
+def test_continuous_mode_stops_at_the_passing_target(tmp_path):
+    """With no count, the run keeps dialogues in flight until the passing target, then drains and exports."""
+    settings = _settings(tmp_path, "retail", count=None, target_passing=3, concurrency=2, scripted_error_rate=0.0)
+    summary = asyncio.run(run_dialogues(settings))
+    assert summary["passing"] >= 3 and summary["unfinished"] == 0
+    assert summary["dialogues"] <= 3 + settings.concurrency
+
+
+def test_stop_request_drains_in_flight_dialogues(tmp_path):
+    """A stop (what Ctrl-C sends) lets the dialogues in flight finish and still writes every file."""
+
+    async def scenario():
+        stop = asyncio.Event()
+        settings = _settings(tmp_path, "airline", count=None, concurrency=3)
+        return await run_dialogues(settings, lambda progress: stop.set(), stop)
+
+    summary = asyncio.run(scenario())
+    assert 1 <= summary["dialogues"] <= 3 and summary["unfinished"] == 0
+    assert len(_lines(tmp_path / "rewards.jsonl")) == summary["dialogues"]

@@ -8,12 +8,35 @@ stands and the refusal is recorded.
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
 from typing import Any
 
 from actors.drafts import Draft, draft
 from actors.view import DialogueView
 from domains.constraints import Task
 from events import InstructionFuzzified, TaskSampled
+
+
+@dataclass(frozen=True)
+class RewriteSettings:
+    """The model that may reword scenarios (litellm name), and how to reach it."""
+
+    model: str
+    api_base: str | None = None
+    api_key: str | None = field(default=None, repr=False)
+    temperature: float = 0.7
+
+
+def rewritten_instruction(view: DialogueView, settings: RewriteSettings) -> list[Draft]:
+    """InstructionFuzzified with the model's rewording if it keeps every fact and leaks no id, else the template."""
+    if not isinstance(view.last, TaskSampled):
+        return []
+    from domains.scenario import rewrite_instruction
+
+    task = Task.model_validate(view.last.task)
+    extra = {"api_base": settings.api_base} if settings.api_base else {}
+    instruction, record = rewrite_instruction(task, settings.model, temperature=settings.temperature, api_key=settings.api_key, **extra)
+    return instruction_drafts(task, instruction, record.model_dump(mode="json"))
 
 
 def template_instruction(view: DialogueView) -> list[Draft]:

@@ -9,6 +9,7 @@ does run again, its events carry the same ids and JetStream drops the copies.
 
 from __future__ import annotations
 
+import asyncio
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
@@ -22,7 +23,7 @@ from actors.bus import STREAM_NAME, ActorRouter, Delivery, RetryPolicy, publish_
 from actors.cache import DialogueCache
 from actors.drafts import Draft, stamp
 from actors.executor import execute_tool_calls, rebuild_world
-from actors.fuzzifier import template_instruction
+from actors.fuzzifier import RewriteSettings, rewritten_instruction, template_instruction
 from actors.sampler import SamplingSettings, TaskSequence, sample_requested_task
 from actors.turns import DialogueLimits, ModelNeeded, agent_reply, agent_step, model_failure, user_reply, user_step
 from actors.verifier import unscored, verify_ended_dialogue
@@ -74,6 +75,7 @@ class ActorContext:
     limits: DialogueLimits = field(default_factory=DialogueLimits)
     sampling: SamplingSettings = field(default_factory=SamplingSettings)
     models: dict[str, Any] = field(default_factory=dict)  # role -> ModelClient
+    rewrite: RewriteSettings | None = None  # an LLM that may reword scenarios (fuzzifier)
     cache: DialogueCache = field(default_factory=DialogueCache)
     retry: RetryPolicy = field(default_factory=RetryPolicy)
     clock: Callable[[], float] = time.time
@@ -133,7 +135,9 @@ async def _sampler(ctx: ActorContext, view: DialogueView) -> list[Draft]:
 
 
 async def _fuzzifier(ctx: ActorContext, view: DialogueView) -> list[Draft]:
-    return template_instruction(view)
+    if ctx.rewrite is None:
+        return template_instruction(view)
+    return await asyncio.to_thread(rewritten_instruction, view, ctx.rewrite)  # a blocking model call
 
 
 async def _executor(ctx: ActorContext, view: DialogueView) -> list[Draft]:

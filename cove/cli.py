@@ -130,14 +130,27 @@ def sample(
     constraints: Annotated[str, typer.Option(help="Goals per task: a range such as 1-3, or one number.")] = "1-3",
     fuzz: Annotated[str, typer.Option(help="How ids are described: exact, partial or full.")] = "full",
     out: Annotated[Path, typer.Option(help="Where to write the tasks (JSON lines).")] = Path("tasks.jsonl"),
+    rewrite_model: Annotated[str | None, typer.Option(help="An LLM (litellm name) that rewords each scenario; kept only if every fact survives and no id leaks.")] = None,
+    rewrite_base_url: Annotated[str | None, typer.Option()] = None,
+    rewrite_api_key_env: Annotated[str | None, typer.Option(help="NAME of the env variable holding the rewrite model's key.")] = None,
 ) -> None:
     """Sample solvable, policy-valid tasks and describe them as a customer would."""
-    from cove.sample_cmd import sample_command
+    import os
+
+    from cove.sample_cmd import llm_rewriter, sample_command
     from domains.sampling import SamplingError
     from domains.state import DatabaseError
 
+    rewrite = None
+    if rewrite_model:
+        if rewrite_model.startswith("cove/"):
+            from actors.scripted import register_scripted_models
+
+            register_scripted_models()
+        key = os.environ.get(rewrite_api_key_env) if rewrite_api_key_env else None
+        rewrite = llm_rewriter(rewrite_model, rewrite_base_url, key)
     try:
-        sample_command(domain.value, db, n, seed, constraints, fuzz, out)
+        sample_command(domain.value, db, n, seed, constraints, fuzz, out, rewrite=rewrite)
     except (DatabaseError, SamplingError) as exc:
         fail(str(exc))
 
@@ -237,6 +250,9 @@ def run(
     user_concurrency: Annotated[int, typer.Option(min=1)] = 64,
     model_timeout: Annotated[float, typer.Option(min=0.1, help="Seconds per model call attempt.")] = 60.0,
     scripted_error_rate: Annotated[float, typer.Option(min=0.0, max=1.0, help="Share of tasks the scripted agent gets realistically wrong.")] = 0.1,
+    rewrite_model: Annotated[str | None, typer.Option(help="An LLM that rewords each scenario (kept only if every fact survives and no id leaks).")] = None,
+    rewrite_base_url: Annotated[str | None, typer.Option()] = None,
+    rewrite_api_key_env: Annotated[str | None, typer.Option()] = None,
     constraints: Annotated[str, typer.Option(help="Goals per task, e.g. 1-3.")] = "1-3",
     fuzz: Annotated[str, typer.Option(help="exact, partial or full.")] = "full",
     max_turns: Annotated[int, typer.Option(min=2)] = 100,
@@ -262,6 +278,7 @@ def run(
         agent=_role_settings(agent_model, agent_base_url, agent_api_key_env, agent_temperature, agent_max_tokens, model_timeout, agent_concurrency),
         user=_role_settings(user_model, user_base_url, user_api_key_env, user_temperature, user_max_tokens, model_timeout, user_concurrency),
         scripted_error_rate=scripted_error_rate, constraints=constraints, fuzz=fuzz, max_turns=max_turns,
+        rewrite=_role_settings(rewrite_model, rewrite_base_url, rewrite_api_key_env, 0.7, None, model_timeout, 8) if rewrite_model else None,
         target_passing=target_passing, budget_usd=budget_usd, progress=progress,
     )  # fmt: skip
     if count is None and target_passing is None and budget_usd is None:
@@ -289,6 +306,9 @@ def worker(
     constraints: Annotated[str, typer.Option()] = "1-3",
     fuzz: Annotated[str, typer.Option()] = "full",
     max_turns: Annotated[int, typer.Option(min=2)] = 100,
+    rewrite_model: Annotated[str | None, typer.Option(help="fuzzifier: an LLM that rewords scenarios.")] = None,
+    rewrite_base_url: Annotated[str | None, typer.Option()] = None,
+    rewrite_api_key_env: Annotated[str | None, typer.Option()] = None,
 ) -> None:
     """Run one actor type alone against a shared NATS (any number of replicas share its work)."""
     from actors.runtime import ACTORS
@@ -304,6 +324,7 @@ def worker(
         agent=_role_settings(agent_model, agent_base_url, agent_api_key_env, 0.0, None, model_timeout, concurrency),
         user=_role_settings(user_model, user_base_url, user_api_key_env, 0.0, None, model_timeout, concurrency),
         scripted_error_rate=scripted_error_rate, constraints=constraints, fuzz=fuzz, max_turns=max_turns,
+        rewrite=_role_settings(rewrite_model, rewrite_base_url, rewrite_api_key_env, 0.7, None, model_timeout, 8) if rewrite_model else None,
     )  # fmt: skip
     raise typer.Exit(worker_command(settings))
 

@@ -76,6 +76,22 @@ def load_base(settings: RunSettings) -> Database:
     return get_domain(settings.domain).from_json(data, source=f"<generated {settings.domain} seed {settings.db_seed} scale {settings.scale}>")
 
 
+def build_rewrite(settings: RunSettings):
+    """The fuzzifier's rewrite model, if one is configured (its key read from the named variable)."""
+    import os
+
+    from actors.fuzzifier import RewriteSettings
+
+    if settings.rewrite is None:
+        return None
+    if settings.rewrite.model.startswith("cove/"):
+        from actors.scripted import register_scripted_models
+
+        register_scripted_models()
+    key = os.environ.get(settings.rewrite.api_key_env) if settings.rewrite.api_key_env else None
+    return RewriteSettings(settings.rewrite.model, settings.rewrite.api_base, key, settings.rewrite.temperature)
+
+
 def build_models(settings: RunSettings) -> dict[str, Any]:
     """Model clients for the agent and the user simulator (scripted models registered first)."""
     import os
@@ -144,6 +160,7 @@ async def run_dialogues(settings: RunSettings, on_progress: Callable[[Progress],
         limits=DialogueLimits(max_turns=settings.max_turns, max_tool_errors=settings.max_tool_errors),
         sampling=SamplingSettings(constraints=settings.constraints, fuzz=settings.fuzz),
         models=build_models(settings) if set(settings.actors) & set(MODEL_ACTORS) else {},
+        rewrite=build_rewrite(settings) if "fuzzifier" in settings.actors else None,
         retry=retry,
     )
     recorder = Recorder(store, on_stored=on_stored)

@@ -90,7 +90,7 @@ def worker_command(settings: RunSettings) -> int:
     from actors.sampler import SamplingSettings
     from actors.turns import DialogueLimits
     from cove.logs import configure_logging
-    from cove.run import MODEL_ACTORS, _ack_wait, build_models, load_base
+    from cove.run import MODEL_ACTORS, _ack_wait, build_models, build_rewrite, load_base
 
     configure_logging(os.environ.get("COVE_LOG_LEVEL", "INFO"))
     (actor,) = settings.actors
@@ -104,6 +104,7 @@ def worker_command(settings: RunSettings) -> int:
             limits=DialogueLimits(max_turns=settings.max_turns, max_tool_errors=settings.max_tool_errors),
             sampling=SamplingSettings(constraints=settings.constraints, fuzz=settings.fuzz),
             models=build_models(settings) if actor in MODEL_ACTORS else {},
+            rewrite=build_rewrite(settings) if actor == "fuzzifier" else None,
             retry=RetryPolicy(),
         )
         broker.include_router(build_router(actor, ctx, max_workers=settings.concurrency, ack_wait=_ack_wait(settings, actor)))

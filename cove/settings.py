@@ -46,6 +46,7 @@ class RunSettings(BaseModel):
     actors: tuple[str, ...] = ("sampler", "fuzzifier", "user", "agent", "executor", "verifier")
     agent: RoleSettings = RoleSettings(model=SCRIPTED_AGENT)
     user: RoleSettings = RoleSettings(model=SCRIPTED_USER)
+    rewrite: RoleSettings | None = None  # an LLM that rewords scenarios (kept only if nothing is lost)
     scripted_error_rate: float = 0.1  # the scripted agent's share of realistic mistakes
     constraints: str = "1-3"
     fuzz: str = "full"
@@ -72,6 +73,7 @@ class RunSettings(BaseModel):
             "seed": self.seed,
             "agent": self.agent.model_dump(exclude={"concurrency", "timeout", "max_attempts"}),
             "user": self.user.model_dump(exclude={"concurrency", "timeout", "max_attempts"}),
+            "rewrite": self.rewrite.model_dump(exclude={"concurrency", "timeout", "max_attempts"}) if self.rewrite else None,
             "scripted_error_rate": self.scripted_error_rate,
             "constraints": self.constraints,
             "fuzz": self.fuzz,

@@ -66,6 +66,7 @@ class Task(BaseModel):
     fuzz: str = "full"
     seed: int = 0
     base_db_hash: str = ""
+    rewrite: dict[str, Any] | None = None  # an optional LLM rewrite of the scenario: kept or refused, and why
 
     @property
     def actions(self) -> list[Action]:

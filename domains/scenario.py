@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import os
 import random
+import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -21,6 +22,8 @@ from domains.constraints import Description, Task
 from domains.fuzzy import attribute_facts, facts_in
 
 STOP_TOKEN = "###STOP###"
+# Anything shaped like an order, item, payment method or reservation id (with a digit).
+ID_SHAPED = re.compile(r"#W\d{7}|\b(?:credit_card|gift_card|paypal|certificate)_\d{7}\b|\b\d{10}\b|\b(?=[A-Z0-9]{6}\b)(?=[A-Z]*\d)[A-Z0-9]{6}\b")
 ID_KEYS = ("order_id", "item_ids", "new_item_ids", "payment_method_id", "payment_method_ids", "payment_id", "reservation_id")
 
 
@@ -129,7 +132,8 @@ def check_rewrite(task: Task, candidate: str) -> tuple[list[str], list[str]]:
     missing = [fact for fact in required_facts(task) if facts_in(fact) not in folded]
     allowed = set(leaked_ids(task.instruction, raw_ids(task)))
     leaked = [i for i in leaked_ids(candidate, raw_ids(task)) if i not in allowed]
-    return missing, leaked
+    invented = [i for i in ID_SHAPED.findall(candidate) if i not in task.instruction and i not in leaked]
+    return missing, leaked + invented
 
 
 class RewriteRecord(BaseModel):
@@ -176,9 +180,13 @@ def rewrite_instruction(
     model: str,
     completion: Callable[..., Any] | None = None,
     temperature: float = 0.7,
+    api_key: str | None = None,
     **parameters: Any,
 ) -> tuple[str, RewriteRecord]:
-    """Ask a model to reword the scenario; keep its text only if no fact is lost and no id leaks."""
+    """Ask a model to reword the scenario; keep its text only if no fact is lost and no id leaks.
+
+    `api_key` goes to the call only, never into the record.
+    """
     if completion is None:
         os.environ.setdefault("LITELLM_LOCAL_MODEL_COST_MAP", "True")
         import litellm
@@ -187,9 +195,11 @@ def rewrite_instruction(
     settings = {"temperature": temperature, **parameters}
     messages = [{"role": "user", "content": _REWRITE_PROMPT.format(instruction=task.instruction)}]
     try:
-        response = completion(model=model, messages=messages, **settings)
+        response = completion(model=model, messages=messages, **settings, **({"api_key": api_key} if api_key else {}))
     except Exception as exc:  # a failed call keeps the template; the record says why
-        return task.instruction, RewriteRecord(accepted=False, reason=f"call failed: {type(exc).__name__}: {exc}", model=model, parameters=settings)
+        reason = f"call failed: {type(exc).__name__}: {exc}"
+        reason = reason.replace(api_key, "***") if api_key else reason
+        return task.instruction, RewriteRecord(accepted=False, reason=reason, model=model, parameters=settings)
     text, usage = _reply_text(response)
     if not text or not text.strip():
         return task.instruction, RewriteRecord(accepted=False, reason="empty reply", model=model, parameters=settings, usage=usage)

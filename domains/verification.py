@@ -267,7 +267,7 @@ def verify_dialogue(record: DialogueRecord, base: Database) -> Verdict:
     reasons += [f"redundant write {w['name']}" for w in redundant]
     reasons += [f"policy violation by {v['name']}: {v['rule']}" for v in violations]
 
-    attribution = _attribute(record, score, scored, constraints, tool_crash)
+    attribution = _attribute(record, score, scored, constraints, tool_crash, redundant, violations)
     return Verdict(score, scored, constraints, redundant, violations, record.termination, attribution, reasons, unexpected)
 
 
@@ -320,7 +320,7 @@ def _policy_module(domain: str):
 _RAW_ID = re.compile(r"#W\d{7}|\b(?:credit_card|gift_card|paypal|certificate)_\d{7}\b|\b\d{10}\b")
 
 
-def _attribute(record: DialogueRecord, score: float | None, scored: bool, constraints: list[dict], tool_crash: bool) -> str:
+def _attribute(record: DialogueRecord, score: float | None, scored: bool, constraints: list[dict], tool_crash: bool, redundant: list[dict], violations: list[dict]) -> str:
     """Who is to blame for a score below 1 (or nobody)."""
     if not scored:
         return Attribution.INFRASTRUCTURE
@@ -330,7 +330,21 @@ def _attribute(record: DialogueRecord, score: float | None, scored: bool, constr
         return Attribution.TOOL
     if record.termination in ("user_error",) or _user_leaked_ids(record) or _user_stopped_early(record, constraints):
         return Attribution.USER_SIMULATOR
+    if _user_invented_goal(record, constraints, redundant, violations):
+        return Attribution.USER_SIMULATOR
     return Attribution.AGENT
+
+
+_TARGET_KEYS = ("order_id", "reservation_id", "user_id")
+
+
+def _user_invented_goal(record: DialogueRecord, constraints: list[dict], redundant: list[dict], violations: list[dict]) -> bool:
+    """Every goal was met, yet the agent also changed records the task never mentions: the user asked for more."""
+    if not redundant or violations or not all(c["satisfied"] for c in constraints):
+        return False
+    task_records = {record.task.user_id} | {value for c in record.task.constraints for value in _flat_ids(c.params)}
+    targets = [next((w["arguments"].get(key) for key in _TARGET_KEYS if w["arguments"].get(key)), None) for w in redundant]
+    return all(target is not None and target not in task_records for target in targets)
 
 
 def _user_leaked_ids(record: DialogueRecord) -> bool:

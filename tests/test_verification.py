@@ -146,3 +146,21 @@ def test_information_goal_needs_the_value_in_an_agent_message(tau2_databases):
     task = Task(task_id="t", domain="retail", user_id="u", constraints=[Constraint(type="info_gift_card_balance", expected_info=["1093.34"])])
     assert verify_dialogue(_record("retail", base, task, [], agent_messages=["Your balance is $1,093.34."]), base).score == 1.0
     assert verify_dialogue(_record("retail", base, task, [], agent_messages=["Your balance is $1,093."]), base).score == 0.0
+
+
+def test_extra_write_on_a_record_outside_the_task_is_the_user_simulators_invention(tau2_databases):
+    """All goals met plus a write on another order of the same customer that the task never mentions: the user invented a goal."""
+    base = tau2_databases["retail"]
+    by_user: dict[str, list[str]] = {}
+    for order_id, order in base.tables["orders"].items():
+        if order["status"] == "pending":
+            by_user.setdefault(order["user_id"], []).append(order_id)
+    user_id, (order_id, other_id) = next((u, ids[:2]) for u, ids in by_user.items() if len(ids) >= 2)
+    action = Action(name="cancel_pending_order", arguments={"order_id": order_id, "reason": "no longer needed"})
+    task = Task(task_id="t", domain="retail", user_id=user_id, constraints=[Constraint(type="cancel_order", actions=[action], params={"order_id": order_id})])
+    extra = {"name": "cancel_pending_order", "arguments": {"order_id": other_id, "reason": "ordered by mistake"}}
+    verdict = verify_dialogue(_record("retail", base, task, [action.model_dump(), extra]), base)
+    assert verdict.vector == [1.0] and verdict.score == 0.5 and verdict.violations == []
+    assert verdict.attribution == "user_simulator"
+    same_record = {"name": "cancel_pending_order", "arguments": {"order_id": order_id, "reason": "no longer needed"}}
+    assert verify_dialogue(_record("retail", base, task, [{"name": "modify_pending_order_address", "arguments": {"order_id": order_id, "address1": "1 A St", "address2": "", "city": "X", "state": "CA", "country": "USA", "zip": "90001"}}, same_record]), base).attribution == "agent"

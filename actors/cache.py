@@ -29,7 +29,7 @@ class DialogueEntry:
 class DialogueCache:
     """Events by dialogue (a contiguous prefix per dialogue), bounded, least recently used out first."""
 
-    def __init__(self, max_dialogues: int = 4096) -> None:
+    def __init__(self, max_dialogues: int = 1024) -> None:
         self._entries: OrderedDict[str, DialogueEntry] = OrderedDict()
         self.max_dialogues = max_dialogues
         self.hits = 0
@@ -72,3 +72,25 @@ class DialogueCache:
 
     def __len__(self) -> int:
         return len(self._entries)
+
+
+async def feed_from_stream(client, cache: DialogueCache) -> None:
+    """Keep a worker process's cache warm: every dialogue event published anywhere is remembered here.
+
+    A plain (core NATS) subscription sees each event as it is published, usually before the trigger
+    that needs it arrives through a durable consumer; anything it missed is read back from the stream.
+    Finished dialogues are dropped as soon as their verdict goes by.
+    """
+    from events import DialogueVerified, EventError, parse_event
+
+    async def remember(msg) -> None:
+        try:
+            event = parse_event(msg.data)
+        except EventError:
+            return  # a malformed message is the consumers' to dead-letter
+        if isinstance(event, DialogueVerified):
+            cache.forget(event.dialogue_id)
+        else:
+            cache.remember(event)
+
+    await client.subscribe("cove.>", cb=remember)

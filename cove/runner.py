@@ -116,6 +116,9 @@ def worker_command(settings: RunSettings) -> int:
             await asyncio.wait_for(start_bus(broker), settings.nats_connect_timeout)
         except TimeoutError:
             raise OSError(f"no answer in {settings.nats_connect_timeout:.0f} s") from None
+        from actors.cache import feed_from_stream
+
+        await feed_from_stream(broker.config.connection_state.connection, ctx.cache)
         log.info("worker_started", actor=actor, nats_url=settings.nats_url, base=base.content_hash[:12], pid=os.getpid())
         await stop.wait()
         await broker.stop()

@@ -105,7 +105,7 @@ def _arguments(raw: Any) -> dict[str, Any]:
     return value if isinstance(value, dict) else {}
 
 
-@lru_cache(maxsize=8192)
+@lru_cache(maxsize=2048)  # bounded: enough for the dialogues in flight
 def parse_result(content: str) -> Any:
     """A tool result's JSON value (shared and cached: never mutate it); plain text stays text."""
     try:

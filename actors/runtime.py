@@ -230,7 +230,7 @@ def build_router(actor: str, ctx: ActorContext, *, max_workers: int = 1, ack_wai
     for event_type in TRIGGERS[actor]:
         type_name = event_type.model_fields["type"].default
 
-        @router.consumes(subject_pattern(event_type), consumer=f"{actor}-{type_name}", max_workers=max_workers, ack_wait=ack_wait)
+        @router.consumes(subject_pattern(event_type), consumer=f"{actor}-{type_name}", max_workers=max_workers, batch_size=16, ack_wait=ack_wait)
         async def on_event(msg: NatsMessage) -> None:
             await handle_trigger(ctx, actor, msg)
 

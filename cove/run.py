@@ -176,6 +176,7 @@ async def run_dialogues(settings: RunSettings, on_progress: Callable[[Progress],
             raise RunError(f"cannot use NATS at {url}: {exc or 'no answer in %.0f s' % settings.nats_connect_timeout}") from exc
         recorder.start()
         await _dispatch(settings, ctx, progress, done_queue, mine, on_progress, stop)
+        await _recorder_caught_up(broker)
     finally:
         await broker.stop()
         await recorder.stop()
@@ -197,6 +198,20 @@ async def run_dialogues(settings: RunSettings, on_progress: Callable[[Progress],
     atomic_write_text(out / "summary.json", json.dumps(summary, indent=2) + "\n")
     store.close()
     return summary
+
+
+async def _recorder_caught_up(broker, timeout: float = 30.0) -> None:
+    """Wait until the recorder has stored everything the stream holds for it (dead letters included)."""
+    from actors.bus import STREAM_NAME
+
+    js = broker.config.connection_state.stream
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        infos = [await js.consumer_info(STREAM_NAME, name) for name in ("recorder-events", "recorder-deadletters")]
+        if all(info.num_pending == 0 and info.num_ack_pending == 0 for info in infos):
+            return
+        await asyncio.sleep(0.05)
+    log.warning("recorder_not_caught_up", timeout=timeout)
 
 
 def _ack_wait(settings: RunSettings, actor: str) -> float:

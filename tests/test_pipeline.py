@@ -140,8 +140,9 @@ def test_models_over_http_through_litellm(tmp_path, openai_server, monkeypatch):
     assert sent_calls and all(isinstance(c["function"]["arguments"], str) for m in sent_calls for c in m["tool_calls"])
     rows = _lines(tmp_path / "sft.jsonl")
     assert rows and rows[0]["meta"]["models"]["agent"]["model"] == "openai/test-agent"
-    written = b"".join(p.read_bytes() for p in tmp_path.iterdir() if p.is_file())
+    written = b"".join(p.read_bytes() for p in tmp_path.rglob("*") if p.is_file())  # files, event store, JetStream store
     assert b"sk-test-pipeline-0000" not in written
+    assert all(r.bearer_token == "sk-test-pipeline-0000" for r in openai_server.requests)  # it did go where it belongs
 
 
 def test_continuous_mode_stops_at_the_passing_target(tmp_path):

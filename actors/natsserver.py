@@ -79,6 +79,7 @@ class EmbeddedNats:
         binary: str | None = None,
         start_timeout: float = 10.0,
         stop_timeout: float = 5.0,
+        extra_args: tuple[str, ...] = (),
     ) -> None:
         self._owns_store_dir = store_dir is None
         self.store_dir = Path(store_dir or tempfile.mkdtemp(prefix="cove-nats-"))
@@ -88,6 +89,7 @@ class EmbeddedNats:
         self.start_timeout = start_timeout
         self.stop_timeout = stop_timeout
         self._process: subprocess.Popen[bytes] | None = None
+        self.extra_args = tuple(extra_args)  # e.g. ("--user", "u", "--pass", "p") for an authenticated server
 
     @property
     def url(self) -> str:
@@ -108,7 +110,7 @@ class EmbeddedNats:
         self.store_dir.mkdir(parents=True, exist_ok=True)
         command = [
             self.binary, "-a", HOST, "-p", str(self.port), "-m", str(self.monitor_port),
-            "-js", "-sd", str(self.store_dir),
+            "-js", "-sd", str(self.store_dir), *self.extra_args,
         ]  # fmt: skip
         with self.log_path.open("ab") as server_log:
             self._process = subprocess.Popen(command, stdout=server_log, stderr=server_log)

@@ -217,6 +217,12 @@ def open_store(path: Path):
         fail(str(exc))
 
 
+def _nats_auth(user, password, token, creds, nkey, tls_ca, tls_cert, tls_key):
+    from actors.natsauth import NatsAuth
+
+    return NatsAuth(user=user, password=password, token=token, creds_file=creds, nkey_seed_file=nkey, tls_ca=tls_ca, tls_cert=tls_cert, tls_key=tls_key)
+
+
 def _role_settings(model: str, api_base: str | None, api_key_env: str | None, temperature: float, max_tokens: int | None, timeout: float, concurrency: int):
     from cove.settings import RoleSettings
 
@@ -235,6 +241,14 @@ def run(
     out: Annotated[Path, typer.Option(help="Output folder: events.db, sft.jsonl, rewards.jsonl, summary.json.")] = Path("runs/latest"),
     nats_url: Annotated[str | None, typer.Option(envvar="COVE_NATS_URL", help="External NATS; default: start an embedded nats-server.")] = None,
     nats_timeout: Annotated[float, typer.Option(min=0.1, help="Seconds to reach NATS before giving up.")] = 10.0,
+    nats_user: Annotated[str | None, typer.Option(envvar="COVE_NATS_USER", help="NATS user (with --nats-password).")] = None,
+    nats_password: Annotated[str | None, typer.Option(envvar="COVE_NATS_PASSWORD", help="NATS password (better: the environment variable).")] = None,
+    nats_token: Annotated[str | None, typer.Option(envvar="COVE_NATS_TOKEN", help="NATS token (better: the environment variable).")] = None,
+    nats_creds: Annotated[Path | None, typer.Option(envvar="COVE_NATS_CREDS", help="NATS .creds file (JWT + NKey).")] = None,
+    nats_nkey: Annotated[Path | None, typer.Option(envvar="COVE_NATS_NKEY", help="NATS NKey seed file.")] = None,
+    nats_tls_ca: Annotated[Path | None, typer.Option(envvar="COVE_NATS_TLS_CA", help="CA certificate to trust for NATS TLS.")] = None,
+    nats_tls_cert: Annotated[Path | None, typer.Option(envvar="COVE_NATS_TLS_CERT", help="Client certificate for NATS TLS.")] = None,
+    nats_tls_key: Annotated[Path | None, typer.Option(envvar="COVE_NATS_TLS_KEY", help="Client key for NATS TLS.")] = None,
     actors: Annotated[str, typer.Option(help="Actor types to run in this process (comma-separated, or 'none').")] = "sampler,fuzzifier,user,agent,executor,verifier",
     agent_model: Annotated[str, typer.Option(help="Agent model (litellm name); default: the offline scripted agent.")] = "cove/scripted-agent",
     agent_base_url: Annotated[str | None, typer.Option(help="Agent API base URL (e.g. a local vLLM).")] = None,
@@ -275,6 +289,7 @@ def run(
     settings = RunSettings(
         domain=domain.value, db=db, db_seed=db_seed, scale=scale, count=count, seed=seed, concurrency=concurrency, out=out,
         nats_url=nats_url, nats_connect_timeout=nats_timeout, actors=actor_list,
+        nats_auth=_nats_auth(nats_user, nats_password, nats_token, nats_creds, nats_nkey, nats_tls_ca, nats_tls_cert, nats_tls_key),
         agent=_role_settings(agent_model, agent_base_url, agent_api_key_env, agent_temperature, agent_max_tokens, model_timeout, agent_concurrency),
         user=_role_settings(user_model, user_base_url, user_api_key_env, user_temperature, user_max_tokens, model_timeout, user_concurrency),
         scripted_error_rate=scripted_error_rate, constraints=constraints, fuzz=fuzz, max_turns=max_turns,
@@ -290,6 +305,14 @@ def run(
 def worker(
     actor: Annotated[str, typer.Argument(help="sampler, fuzzifier, user, agent, executor or verifier.")],
     nats_url: Annotated[str, typer.Option(envvar="COVE_NATS_URL", help="The NATS server all workers share.")],
+    nats_user: Annotated[str | None, typer.Option(envvar="COVE_NATS_USER", help="NATS user (with --nats-password).")] = None,
+    nats_password: Annotated[str | None, typer.Option(envvar="COVE_NATS_PASSWORD", help="NATS password (better: the environment variable).")] = None,
+    nats_token: Annotated[str | None, typer.Option(envvar="COVE_NATS_TOKEN", help="NATS token (better: the environment variable).")] = None,
+    nats_creds: Annotated[Path | None, typer.Option(envvar="COVE_NATS_CREDS", help="NATS .creds file (JWT + NKey).")] = None,
+    nats_nkey: Annotated[Path | None, typer.Option(envvar="COVE_NATS_NKEY", help="NATS NKey seed file.")] = None,
+    nats_tls_ca: Annotated[Path | None, typer.Option(envvar="COVE_NATS_TLS_CA", help="CA certificate to trust for NATS TLS.")] = None,
+    nats_tls_cert: Annotated[Path | None, typer.Option(envvar="COVE_NATS_TLS_CERT", help="Client certificate for NATS TLS.")] = None,
+    nats_tls_key: Annotated[Path | None, typer.Option(envvar="COVE_NATS_TLS_KEY", help="Client key for NATS TLS.")] = None,
     domain: DomainOption = DomainName.retail,
     db: Annotated[Path | None, typer.Option("--db", help="Base db.json (must be the run's).")] = None,
     db_seed: Annotated[int, typer.Option()] = 0,
@@ -321,6 +344,7 @@ def worker(
         fail(f"{db}: no such database file")
     settings = RunSettings(
         domain=domain.value, db=db, db_seed=db_seed, scale=scale, nats_url=nats_url, actors=(actor,), concurrency=concurrency,
+        nats_auth=_nats_auth(nats_user, nats_password, nats_token, nats_creds, nats_nkey, nats_tls_ca, nats_tls_cert, nats_tls_key),
         agent=_role_settings(agent_model, agent_base_url, agent_api_key_env, 0.0, None, model_timeout, concurrency),
         user=_role_settings(user_model, user_base_url, user_api_key_env, 0.0, None, model_timeout, concurrency),
         scripted_error_rate=scripted_error_rate, constraints=constraints, fuzz=fuzz, max_turns=max_turns,

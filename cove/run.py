@@ -125,6 +125,12 @@ async def run_dialogues(settings: RunSettings, on_progress: Callable[[Progress],
 
     from actors.natsserver import EmbeddedNats
 
+    from actors.natsauth import NatsAuthError
+
+    try:
+        auth = settings.nats_auth.connect_kwargs()
+    except NatsAuthError as exc:
+        raise RunError(str(exc)) from exc
     out = settings.out
     out.mkdir(parents=True, exist_ok=True)
     base = load_base(settings)
@@ -152,7 +158,7 @@ async def run_dialogues(settings: RunSettings, on_progress: Callable[[Progress],
         server = EmbeddedNats(store_dir=out / "nats")
         server.start()
         url = server.url
-    broker = NatsBroker(url, logger=None, connect_timeout=5.0, max_reconnect_attempts=-1)
+    broker = NatsBroker(url, logger=None, connect_timeout=5.0, max_reconnect_attempts=-1, **auth)
     retry = RetryPolicy()
     ctx = ActorContext(
         broker=broker,

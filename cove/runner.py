@@ -95,9 +95,17 @@ def worker_command(settings: RunSettings) -> int:
     configure_logging(os.environ.get("COVE_LOG_LEVEL", "INFO"))
     (actor,) = settings.actors
 
+    from actors.natsauth import NatsAuthError
+
+    try:
+        auth = settings.nats_auth.connect_kwargs()
+    except NatsAuthError as exc:
+        print(f"cove: error: {exc}", file=sys.stderr)
+        return 2
+
     async def main() -> None:
         base = load_base(settings)
-        broker = NatsBroker(settings.nats_url, logger=None, connect_timeout=5.0, max_reconnect_attempts=-1)
+        broker = NatsBroker(settings.nats_url, logger=None, connect_timeout=5.0, max_reconnect_attempts=-1, **auth)
         ctx = ActorContext(
             broker=broker,
             bases={settings.domain: base},

@@ -13,6 +13,8 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from actors.natsauth import NatsAuth
+
 SCRIPTED_AGENT = "cove/scripted-agent"
 SCRIPTED_USER = "cove/scripted-user"
 
@@ -43,6 +45,7 @@ class RunSettings(BaseModel):
     out: Path = Path("runs/latest")
     nats_url: str | None = None
     nats_connect_timeout: float = 10.0  # seconds to reach NATS before giving up with a clear error
+    nats_auth: NatsAuth = NatsAuth()  # credentials and TLS for an external NATS (secrets never printed)
     actors: tuple[str, ...] = ("sampler", "fuzzifier", "user", "agent", "executor", "verifier")
     agent: RoleSettings = RoleSettings(model=SCRIPTED_AGENT)
     user: RoleSettings = RoleSettings(model=SCRIPTED_USER)

@@ -18,6 +18,9 @@ from domains.state import Database
 from events import AgentSpoke, DialogueEnded, InstructionFuzzified, ModelCall, ModelCallFailed, ToolCallRequest, ToolFailed, ToolReturned, UserSpoke
 
 
+UNUSABLE_REPLIES = ("empty_reply", "truncated_reply")
+
+
 @dataclass(frozen=True)
 class DialogueLimits:
     max_turns: int = 100  # user and agent messages, tool-call turns included
@@ -99,10 +102,12 @@ def user_reply(message: dict[str, Any], call: ModelCall) -> list[Draft]:
 def model_failure(role: str, failure: dict[str, Any]) -> list[Draft]:
     """A model call that failed for good: the failure, then the dialogue's end with the right blame.
 
-    Transient failures (rate limits, timeouts, server errors) that outlived every retry are the
-    infrastructure's; a model that keeps answering nothing usable is the agent's or the user's.
+    A model that keeps answering nothing usable (empty or cut replies) is the agent's or the user's
+    fault; everything else (rate limits, timeouts, server errors, a refused key or an unknown model)
+    is the infrastructure's, so the dialogue is unscored rather than scored 0.
     """
-    reason = "infrastructure_failure" if failure.get("retryable") else f"{role}_error"
+    unusable = failure.get("error_type") in UNUSABLE_REPLIES
+    reason = f"{role}_error" if unusable and not failure.get("retryable") else "infrastructure_failure"
     return [draft(ModelCallFailed, **failure), *_ended(reason, failure.get("message"))]
 
 

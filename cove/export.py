@@ -34,6 +34,7 @@ class ExportTotals:
     attributions: Counter = field(default_factory=Counter)
     constraint_types: Counter = field(default_factory=Counter)
     passing_constraint_types: Counter = field(default_factory=Counter)
+    sft_skipped: int = 0  # passing dialogues kept out of sft.jsonl (malformed tool-call arguments)
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -41,6 +42,7 @@ class ExportTotals:
             "verified": self.verified,
             "scored": self.scored,
             "passing": self.passing,
+            "sft_rows": self.passing - self.sft_skipped,
             "unfinished": self.unfinished,
             "yield": round(self.passing / self.scored, 4) if self.scored else 0.0,
             "tokens": {"prompt": self.prompt_tokens, "completion": self.completion_tokens, "total": self.prompt_tokens + self.completion_tokens},
@@ -73,6 +75,18 @@ def sft_messages(view: DialogueView, system_prompt: str) -> list[dict[str, Any]]
         if message["role"] == "assistant" and "tool_calls" in message and message.get("content") is None:
             message["content"] = None
     return messages
+
+
+def _all_arguments_parse(view: DialogueView) -> bool:
+    """Every tool call the agent made carries a JSON object as its arguments."""
+    for event in view.events:
+        for call in event.tool_calls if isinstance(event, AgentSpoke) else ():
+            try:
+                if not isinstance(json.loads(call.arguments), dict):
+                    return False
+            except ValueError:
+                return False
+    return True
 
 
 def reward_row(view: DialogueView) -> dict[str, Any]:
@@ -147,7 +161,10 @@ def export_run(store: EventStore, out: Path, dialogue_ids: list[str] | None = No
         if row["score"] == 1.0:
             totals.passing += 1
             totals.passing_constraint_types.update(row["constraint_types"])
-            sft_lines.append(json.dumps(sft_row(view, store), ensure_ascii=False))
+            if _all_arguments_parse(view):  # never teach a model to send broken tool-call JSON
+                sft_lines.append(json.dumps(sft_row(view, store), ensure_ascii=False))
+            else:
+                totals.sft_skipped += 1
     atomic_write_text(out / "sft.jsonl", "".join(line + "\n" for line in sft_lines))
     atomic_write_text(out / "rewards.jsonl", "".join(line + "\n" for line in reward_lines))
     return totals

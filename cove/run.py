@@ -111,6 +111,8 @@ def build_models(settings: RunSettings) -> dict[str, Any]:
             max_tokens=role_settings.max_tokens,
             timeout=role_settings.timeout,
             max_attempts=role_settings.max_attempts,
+            backoff_base=role_settings.backoff_base,
+            backoff_max=role_settings.backoff_max,
             concurrency=role_settings.concurrency,
             extra=extra,
         )

@@ -30,6 +30,8 @@ class RoleSettings(BaseModel):
     max_tokens: int | None = None
     timeout: float = 60.0
     max_attempts: int = 5
+    backoff_base: float = 1.0  # seconds before the 2nd attempt, doubling (Retry-After wins when given)
+    backoff_max: float = 30.0
     concurrency: int = 64
 
 
@@ -74,9 +76,9 @@ class RunSettings(BaseModel):
             "db_seed": self.db_seed if self.db is None else None,
             "scale": self.scale if self.db is None else None,
             "seed": self.seed,
-            "agent": self.agent.model_dump(exclude={"concurrency", "timeout", "max_attempts"}),
-            "user": self.user.model_dump(exclude={"concurrency", "timeout", "max_attempts"}),
-            "rewrite": self.rewrite.model_dump(exclude={"concurrency", "timeout", "max_attempts"}) if self.rewrite else None,
+            "agent": self.agent.model_dump(exclude={"concurrency", "timeout", "max_attempts", "backoff_base", "backoff_max"}),
+            "user": self.user.model_dump(exclude={"concurrency", "timeout", "max_attempts", "backoff_base", "backoff_max"}),
+            "rewrite": self.rewrite.model_dump(exclude={"concurrency", "timeout", "max_attempts", "backoff_base", "backoff_max"}) if self.rewrite else None,
             "scripted_error_rate": self.scripted_error_rate,
             "constraints": self.constraints,
             "fuzz": self.fuzz,

@@ -328,7 +328,8 @@ def _attribute(record: DialogueRecord, score: float | None, scored: bool, constr
         return Attribution.NONE
     if tool_crash:
         return Attribution.TOOL
-    if record.termination in ("user_error",) or _user_leaked_ids(record) or _user_stopped_early(record, constraints):
+    stopped_early = record.termination == SCORING_TERMINATION and _user_stopped_early(record, constraints)
+    if record.termination in ("user_error",) or _user_leaked_ids(record) or stopped_early:
         return Attribution.USER_SIMULATOR
     if _user_invented_goal(record, constraints, redundant, violations):
         return Attribution.USER_SIMULATOR

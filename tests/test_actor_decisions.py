@@ -113,10 +113,13 @@ def test_user_answers_only_agent_text(world):
     assert user_step(_view(task, base, (AgentSpoke, {"tool_calls": call})), LIMITS) == []
 
 
-@pytest.mark.parametrize("retryable, reason", [(True, "infrastructure_failure"), (False, "agent_error")])
-def test_model_failure_blames_the_right_party(retryable, reason):
-    """A transient model failure ends the dialogue as infrastructure's; an unusable model as the agent's."""
-    failure = {"role": "agent", "model": "m", "error_type": "x", "message": "m", "attempts": 5, "retryable": retryable}
+@pytest.mark.parametrize(
+    "error_type, retryable, reason",
+    [("rate_limit_error", True, "infrastructure_failure"), ("authentication_error", False, "infrastructure_failure"), ("empty_reply", False, "agent_error"), ("truncated_reply", False, "agent_error")],
+)
+def test_model_failure_blames_the_right_party(error_type, retryable, reason):
+    """An unusable reply ends the dialogue as the agent's fault; any other model failure as infrastructure's (unscored)."""
+    failure = {"role": "agent", "model": "m", "error_type": error_type, "message": "m", "attempts": 5, "retryable": retryable}
     drafts = model_failure("agent", failure)
     assert drafts[-1].fields["reason"] == reason
 

@@ -160,6 +160,27 @@ class ToolOutcome:
         return line
 
 
+MAX_ABS_INTEGER = 10**15  # no count, amount or price in these worlds comes near it
+
+
+def _check_numbers(value: Any) -> None:
+    """Refuse integers too large to be a real quantity and non-finite floats, anywhere in the arguments."""
+    if isinstance(value, bool):
+        return
+    if isinstance(value, int):
+        if abs(value) > MAX_ABS_INTEGER:
+            raise ValueError(f"number out of range (at most {MAX_ABS_INTEGER:.0e} in size)")
+    elif isinstance(value, float):
+        if value != value or value in (float("inf"), float("-inf")):
+            raise ValueError("numbers must be finite")
+    elif isinstance(value, dict):
+        for item in value.values():
+            _check_numbers(item)
+    elif isinstance(value, list):
+        for item in value:
+            _check_numbers(item)
+
+
 def render_result(value: Any) -> str:
     """The text of a tool result: strings as they are, anything else as JSON."""
     return value if isinstance(value, str) else json.dumps(value)
@@ -207,6 +228,7 @@ class Toolkit:
             message = f"Error: Invalid arguments for {name}: expected a JSON object, got {type(arguments).__name__}"
             return ToolOutcome(name, arguments, False, message, ErrorKind.INVALID_ARGUMENTS, tool_.mutates_state)
         try:
+            _check_numbers(arguments)
             kwargs = tool_.validate(arguments)
         except ValidationError as exc:
             message = "Error: " + _format_validation_error(name, exc)

@@ -134,6 +134,8 @@ async def run_dialogues(settings: RunSettings, on_progress: Callable[[Progress],
     except NatsAuthError as exc:
         raise RunError(str(exc)) from exc
     out = settings.out
+    if (out / "events.db").exists():
+        raise RunError(f"{out} already holds a run (events.db): choose a new --out")
     out.mkdir(parents=True, exist_ok=True)
     base = load_base(settings)
     store = EventStore(out / "events.db")

@@ -164,3 +164,12 @@ def test_stop_request_drains_in_flight_dialogues(tmp_path):
     summary = asyncio.run(scenario())
     assert 1 <= summary["dialogues"] <= 3 and summary["unfinished"] == 0
     assert len(_lines(tmp_path / "rewards.jsonl")) == summary["dialogues"]
+
+
+def test_a_used_output_folder_is_refused(finished_run):
+    """Running into a folder that already holds a run is refused with a clear message, leaving it untouched."""
+    _, out, _ = finished_run
+    before = (out / "rewards.jsonl").read_bytes()
+    result = CliRunner().invoke(app, ["run", "--count", "1", "--out", str(out), "--no-progress"])
+    assert result.exit_code == 2 and "already holds a run" in result.output
+    assert (out / "rewards.jsonl").read_bytes() == before

@@ -13,6 +13,7 @@ raised, and after `RetryPolicy.max_deliver` deliveries a `MessageDeadLettered` e
 `cove-deadletter.<actor>`, then term. All replicas of an actor share one durable pull consumer.
 """
 
+import asyncio
 from dataclasses import dataclass
 from functools import partial
 from typing import Any
@@ -21,6 +22,7 @@ import structlog
 from faststream import AckPolicy, BaseMiddleware
 from faststream.nats import ConsumerConfig, JStream, NatsBroker, NatsRouter, PubAck, PullSub
 from nats.aio.msg import Msg
+from nats.errors import NoRespondersError, TimeoutError as NatsTimeoutError
 from nats.js.api import StorageType, StreamConfig
 from nats.js.errors import BadRequestError
 from pydantic import BaseModel
@@ -37,6 +39,11 @@ STREAM_CONFIG = StreamConfig(
 # declare=False: FastStream turns `declare` off on a JStream after the first broker start, so a
 # second broker in the same process would not create it; `start_bus` declares the stream instead.
 COVE_STREAM = JStream(name=STREAM_NAME, declare=False)
+# A running handler tells JetStream it is alive this often (seconds), so ack_wait can be short:
+# a trigger held by a dead process is redelivered within one ack_wait, however long a model call is.
+HEARTBEAT_INTERVAL = 3.0
+ACK_WAIT = 10.0  # default ack_wait of every consumer (must stay well above HEARTBEAT_INTERVAL)
+PUBLISH_ATTEMPTS = 6  # a publish survives a nats-server restart of up to ~30 s
 
 
 class UnsettledDeliveriesError(RuntimeError):
@@ -91,9 +98,19 @@ async def publish_event(
     """Store `payload` in the COVE stream once per `msg_id`; returns after JetStream's PubAck."""
     # stream= makes FastStream publish through JetStream and wait for the PubAck; without it the
     # publish is fire-and-forget core NATS. Its default timeout (0.5 s) is too short under load.
-    return await broker.publish(
-        payload, subject, headers={"Nats-Msg-Id": msg_id}, stream=STREAM_NAME, timeout=timeout
-    )
+    # While the server restarts the publish times out or finds no responders: try again with the
+    # same msg id (a copy that did get stored is acked as a duplicate, not stored twice).
+    for attempt in range(1, PUBLISH_ATTEMPTS + 1):
+        try:
+            return await broker.publish(
+                payload, subject, headers={"Nats-Msg-Id": msg_id}, stream=STREAM_NAME, timeout=timeout
+            )
+        except (NatsTimeoutError, NoRespondersError, TimeoutError) as error:
+            if attempt == PUBLISH_ATTEMPTS:
+                raise
+            log.warning("publish_retrying", subject=subject, msg_id=msg_id, attempt=attempt, error=repr(error))
+            await asyncio.sleep(min(0.5 * 2 ** (attempt - 1), 5.0))
+    raise AssertionError("unreachable")
 
 
 class SettleMessage(BaseMiddleware):
@@ -112,7 +129,20 @@ class SettleMessage(BaseMiddleware):
     async def consume_scope(self, call_next: Any, msg: Any) -> Any:
         if self.delivery.num_delivered > self.retry.max_deliver:
             raise UnsettledDeliveriesError(f"delivery {self.delivery.num_delivered}, none settled")
-        return await call_next(msg)
+        heartbeat = asyncio.create_task(self._keep_alive())
+        try:
+            return await call_next(msg)
+        finally:
+            heartbeat.cancel()
+
+    async def _keep_alive(self) -> None:
+        """Reset the message's ack_wait while the handler runs (a dead process stops doing so)."""
+        while True:
+            await asyncio.sleep(HEARTBEAT_INTERVAL)
+            try:
+                await self.msg.in_progress()
+            except Exception as error:  # e.g. disconnected: the next beat tries again
+                log.debug("heartbeat_failed", error=repr(error))
 
     async def after_processed(self, exc_type: Any = None, exc: Any = None, tb: Any = None) -> bool:
         try:
@@ -165,13 +195,14 @@ class ActorRouter(NatsRouter):
         consumer: str | None = None,
         max_workers: int = 1,
         batch_size: int = 1,
-        ack_wait: float = 60.0,
+        ack_wait: float = ACK_WAIT,
     ) -> Any:
         """Subscriber decorator on the durable pull consumer `consumer` (default: the actor's name).
 
         `max_workers` handlers run at once in this replica (use it for LLM-bound actors);
-        `batch_size` messages are fetched per pull request. A handler running longer than
-        `ack_wait` seconds gets its message redelivered to another replica.
+        `batch_size` messages are fetched per pull request. A running handler keeps its message
+        with a heartbeat; a message whose process died (or that waited in a replica's local queue
+        longer than `ack_wait` seconds) is redelivered, and idempotent handlers make that harmless.
         """
         durable = consumer or self.actor
         return self.subscriber(

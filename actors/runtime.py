@@ -19,7 +19,7 @@ import structlog
 from faststream.nats import NatsBroker, NatsMessage
 from nats.js.errors import NotFoundError
 
-from actors.bus import STREAM_NAME, ActorRouter, Delivery, RetryPolicy, publish_event
+from actors.bus import ACK_WAIT, STREAM_NAME, ActorRouter, Delivery, RetryPolicy, publish_event
 from actors.cache import DialogueCache
 from actors.drafts import Draft, stamp
 from actors.executor import execute_tool_calls, rebuild_world
@@ -224,7 +224,7 @@ async def handle_trigger(ctx: ActorContext, actor: str, msg: NatsMessage) -> Non
         structlog.contextvars.unbind_contextvars("dialogue_id")
 
 
-def build_router(actor: str, ctx: ActorContext, *, max_workers: int = 1, ack_wait: float = 60.0) -> ActorRouter:
+def build_router(actor: str, ctx: ActorContext, *, max_workers: int = 1, ack_wait: float = ACK_WAIT) -> ActorRouter:
     """The subscribers of one actor type (not the recorder: see actors/recorder.py)."""
     router = ActorRouter(actor, ctx.retry)
     for event_type in TRIGGERS[actor]:

@@ -273,6 +273,8 @@ def run(
     target_passing: Annotated[int | None, typer.Option(min=1, help="Continuous mode: stop after this many passing dialogues.")] = None,
     budget_usd: Annotated[float | None, typer.Option(min=0.0, help="Continuous mode: stop once model cost reaches this.")] = None,
     progress: Annotated[bool, typer.Option(help="Show a progress bar.")] = True,
+    resume: Annotated[Path | None, typer.Option("--resume", help="Finish the interrupted run in this folder, with its stored settings.")] = None,
+    click_context: typer.Context = None,
 ) -> None:
     """Generate verified dialogues: sample, fuzzify, simulate, verify; write training files to --out."""
     from cove.runner import run_command
@@ -296,9 +298,46 @@ def run(
         rewrite=_role_settings(rewrite_model, rewrite_base_url, rewrite_api_key_env, 0.7, None, model_timeout, 8) if rewrite_model else None,
         target_passing=target_passing, budget_usd=budget_usd, progress=progress,
     )  # fmt: skip
+    if resume is not None:
+        explicit = {name for name in click_context.params if click_context.get_parameter_source(name).name != "DEFAULT"}
+        raise typer.Exit(run_command(_resumed_settings(resume, settings, explicit)))
     if count is None and target_passing is None and budget_usd is None:
         typer.echo("continuous mode: Ctrl-C drains the dialogues in flight and exports", err=True)
     raise typer.Exit(run_command(settings))
+
+
+# the `run` flags that decide each result_config() entry, and the run settings a resume may change
+_RESULT_FLAGS = {
+    "domain": {"domain"}, "db_seed": {"db_seed", "db"}, "scale": {"scale", "db"}, "seed": {"seed"},
+    "agent": {"agent_model", "agent_base_url", "agent_api_key_env", "agent_temperature", "agent_max_tokens"},
+    "user": {"user_model", "user_base_url", "user_api_key_env", "user_temperature", "user_max_tokens"},
+    "rewrite": {"rewrite_model", "rewrite_base_url", "rewrite_api_key_env"},
+    "scripted_error_rate": {"scripted_error_rate"}, "constraints": {"constraints"}, "fuzz": {"fuzz"}, "max_turns": {"max_turns"},
+}  # fmt: skip
+_RESUMABLE_FLAGS = {
+    "count": ("count",), "concurrency": ("concurrency",), "nats_url": ("nats_url",), "nats_timeout": ("nats_connect_timeout",),
+    "actors": ("actors",), "target_passing": ("target_passing",), "budget_usd": ("budget_usd",), "progress": ("progress",),
+}  # fmt: skip
+
+
+def _resumed_settings(folder: Path, given, explicit: set[str]):
+    """The stored run's settings, with the operational flags given now; refuse a different config."""
+    from cove.run import RunError, config_differences, load_run_file
+
+    try:
+        stored = load_run_file(folder)
+    except RunError as exc:
+        fail(str(exc))
+    if "out" in explicit and given.out.resolve() != folder.resolve():
+        fail(f"--resume {folder} writes into {folder}: drop --out {given.out}")
+    keys = {key for key, flags in _RESULT_FLAGS.items() if flags & explicit}
+    differences = config_differences(stored, given, keys)
+    if differences:
+        listed = "; ".join(f"{key}: run has {before!r}, given {after!r}" for key, (before, after) in differences.items())
+        fail(f"cannot resume {folder} with different settings (config hash {stored.config_hash()[:12]} vs {given.config_hash()[:12]}): {listed}")
+    update = {field: getattr(given, field) for flag, fields in _RESUMABLE_FLAGS.items() if flag in explicit for field in fields}
+    update |= {"nats_auth": given.nats_auth, "resume": True}  # credentials are never stored: always from flags or environment
+    return stored.model_copy(update=update)
 
 
 @app.command("worker")

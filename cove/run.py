@@ -3,6 +3,12 @@
 The controller starts (or joins) a NATS server, runs the recorder and the chosen actor types in this
 process, asks for dialogues by publishing `DialogueRequested` events, and counts a dialogue done when
 the recorder has stored its verdict (the last event of a dialogue, so everything before it is stored).
+
+`run.json` in the output folder keeps the settings (no secrets) and their config hash, so
+`cove run --resume DIR` can finish an interrupted run: the stream and its durable consumers still
+hold every dialogue's trigger, so a resumed controller only re-attaches to the dialogues already
+requested (a trigger held by the dead process is redelivered within one ack_wait) and requests
+the rest.
 """
 
 from __future__ import annotations
@@ -12,11 +18,12 @@ import json
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import structlog
 
-from actors.bus import RetryPolicy, start_bus
+from actors.bus import ACK_WAIT, STREAM_NAME, RetryPolicy, start_bus
 from actors.drafts import draft, stamp
 from actors.recorder import Recorder, build_recorder_router
 from actors.runtime import ActorContext, build_router
@@ -26,12 +33,13 @@ from cove.export import export_run
 from cove.files import atomic_write_text
 from cove.settings import RunSettings
 from domains.state import Database
-from events import AgentSpoke, DialogueRequested, DialogueVerified, Event, UserSpoke
+from events import AgentSpoke, DialogueRequested, DialogueVerified, Event, UserSpoke, parse_event, subject_pattern
 from store.eventlog import EventStore
 
 log = structlog.get_logger(__name__)
 
 MODEL_ACTORS = {"agent": "agent", "user": "user"}
+RUN_FILE = "run.json"
 
 
 class RunError(RuntimeError):
@@ -121,8 +129,35 @@ def build_models(settings: RunSettings) -> dict[str, Any]:
     return clients
 
 
-async def run_dialogues(settings: RunSettings, on_progress: Callable[[Progress], None] | None = None, stop: asyncio.Event | None = None) -> dict[str, Any]:
-    """Run the dialogues, export the files into `settings.out`, and return the summary."""
+def write_run_file(settings: RunSettings) -> None:
+    """Keep the run's settings (never its NATS credentials) and config hash beside its results."""
+    record = {"config_hash": settings.config_hash(), "settings": settings.model_dump(mode="json", exclude={"nats_auth", "resume"})}
+    atomic_write_text(settings.out / RUN_FILE, json.dumps(record, indent=2) + "\n")
+
+
+def load_run_file(out: Path) -> RunSettings:
+    """The settings a run in `out` was started with, or a clear RunError."""
+    path = out / RUN_FILE
+    try:
+        record = json.loads(path.read_text(encoding="utf-8"))
+        settings = RunSettings.model_validate(record["settings"])
+    except FileNotFoundError:
+        raise RunError(f"{out} holds no run to resume (no {RUN_FILE})") from None
+    except (OSError, ValueError, KeyError, TypeError) as exc:
+        raise RunError(f"{path}: cannot read the run's settings: {exc}") from exc
+    if settings.config_hash() != record.get("config_hash"):
+        raise RunError(f"{path}: its config_hash does not match its settings (edited by hand?)")
+    return settings.model_copy(update={"out": out})
+
+
+def config_differences(stored: RunSettings, given: RunSettings, keys: set[str]) -> dict[str, tuple[Any, Any]]:
+    """The result-relevant settings among `keys` whose given value differs from the stored run's."""
+    before, after = stored.result_config(), given.result_config()
+    return {key: (before[key], after[key]) for key in sorted(keys) if before.get(key) != after.get(key)}
+
+
+async def run_dialogues(settings: RunSettings, on_progress: Callable[[Progress], None] | None = None, stop: asyncio.Event | None = None, *, resume: bool = False) -> dict[str, Any]:
+    """Run the dialogues (or finish an interrupted run), export the files into `settings.out`, return the summary."""
     from faststream.nats import NatsBroker
 
     from actors.natsserver import EmbeddedNats
@@ -134,26 +169,39 @@ async def run_dialogues(settings: RunSettings, on_progress: Callable[[Progress],
     except NatsAuthError as exc:
         raise RunError(str(exc)) from exc
     out = settings.out
-    if (out / "events.db").exists():
+    resume = resume or settings.resume
+    if resume and not (out / RUN_FILE).exists():
+        raise RunError(f"{out} holds no run to resume (no {RUN_FILE})")
+    if not resume and (out / "events.db").exists():
         raise RunError(f"{out} already holds a run (events.db): choose a new --out")
     out.mkdir(parents=True, exist_ok=True)
     base = load_base(settings)
+    if not resume:
+        write_run_file(settings)
     store = EventStore(out / "events.db")
     store.put_base(base)
     progress = Progress()
     done_queue: asyncio.Queue[str] = asyncio.Queue()
     mine: set[str] = set()
+    verified: set[str] = set(_verified_in_store(store, settings)) if resume else set()
+
+    def count_verdict(verdict: dict[str, Any]) -> None:
+        progress.done += 1
+        progress.scored += bool(verdict.get("scored"))
+        progress.passing += verdict.get("score") == 1.0
+        progress.rejected += bool(verdict.get("scored")) and verdict.get("score") != 1.0
+
+    for dialogue_id in sorted(verified):
+        count_verdict(store.events(dialogue_id)[-1].verdict)
 
     def on_stored(events: list[Event]) -> None:
         for event in events:
             if isinstance(event, (AgentSpoke, UserSpoke)) and event.call is not None:
                 progress.tokens += event.call.usage.total_tokens
                 progress.cost_usd += event.call.cost_usd
-            elif isinstance(event, DialogueVerified) and event.dialogue_id in mine:
-                progress.done += 1
-                progress.scored += bool(event.verdict.get("scored"))
-                progress.passing += event.verdict.get("score") == 1.0
-                progress.rejected += bool(event.verdict.get("scored")) and event.verdict.get("score") != 1.0
+            elif isinstance(event, DialogueVerified) and event.dialogue_id not in verified and event.dialogue_id.startswith(f"{settings.run_id}-"):
+                verified.add(event.dialogue_id)  # once, though a redelivered verdict is "stored" again
+                count_verdict(event.verdict)
                 done_queue.put_nowait(event.dialogue_id)
 
     server = None
@@ -185,7 +233,13 @@ async def run_dialogues(settings: RunSettings, on_progress: Callable[[Progress],
         except (Exception, TimeoutError) as exc:
             raise RunError(f"cannot use NATS at {url}: {exc or 'no answer in %.0f s' % settings.nats_connect_timeout}") from exc
         recorder.start()
-        await _dispatch(settings, ctx, progress, done_queue, mine, on_progress, stop)
+        requested = await _requested_indices(broker, settings) if resume else set()
+        mine.update(settings.dialogue_id(index) for index in requested)
+        progress.requested = len(requested)
+        in_flight = {settings.dialogue_id(index) for index in requested} - verified
+        if resume:
+            log.info("run_resumed", requested=len(requested), verified=len(requested) - len(in_flight), in_flight=len(in_flight))
+        await _dispatch(settings, ctx, progress, done_queue, mine, on_progress, stop, requested=requested, in_flight=in_flight)
         await _recorder_caught_up(broker)
     finally:
         await broker.stop()
@@ -224,17 +278,47 @@ async def _recorder_caught_up(broker, timeout: float = 30.0) -> None:
     log.warning("recorder_not_caught_up", timeout=timeout)
 
 
+def _verified_in_store(store: EventStore, settings: RunSettings) -> list[str]:
+    """This run's dialogues whose verdict the store already holds."""
+    prefix = f"{settings.run_id}-"
+    return [d for d in store.dialogue_ids() if d.startswith(prefix) and (summary := store.dialogue_summary(d)) is not None and summary.scored is not None]
+
+
+async def _requested_indices(broker, settings: RunSettings) -> set[int]:
+    """Task indices of this run's `DialogueRequested` events in the stream (the log of record)."""
+    from nats.js.errors import NotFoundError
+
+    js = broker.config.connection_state.stream
+    subject, indices, next_seq = subject_pattern(DialogueRequested), set(), 1
+    while True:
+        try:
+            raw = await js.get_msg(STREAM_NAME, seq=next_seq, subject=subject, next=True)
+        except NotFoundError:
+            return indices
+        event = parse_event(raw.data)
+        if isinstance(event, DialogueRequested) and event.run_id == settings.run_id and event.dialogue_id == settings.dialogue_id(event.task_index):
+            indices.add(event.task_index)
+        next_seq = raw.seq + 1
+
+
 def _ack_wait(settings: RunSettings, actor: str) -> float:
-    """How long a trigger may stay unacked: a model-calling handler may retry for a while."""
+    """How long a trigger may stay unacked with no heartbeat (running handlers send one, see actors/bus.py).
+
+    A model actor's triggers may wait in the local queue for a worker as long as one model call,
+    so its ack_wait is at least the call timeout (a shorter one would only cause harmless duplicates).
+    """
     if actor in MODEL_ACTORS:
         role = settings.agent if actor == "agent" else settings.user
-        return max(60.0, role.timeout * role.max_attempts + 60.0)
-    return 60.0
+        return max(ACK_WAIT, role.timeout)
+    return ACK_WAIT
 
 
-async def _dispatch(settings: RunSettings, ctx: ActorContext, progress: Progress, done_queue: asyncio.Queue[str], mine: set[str], on_progress: Callable[[Progress], None] | None, stop: asyncio.Event | None) -> None:
-    """Keep `concurrency` dialogues in flight until the count, target or budget is reached, or `stop`."""
-    in_flight: set[str] = set()
+async def _dispatch(settings: RunSettings, ctx: ActorContext, progress: Progress, done_queue: asyncio.Queue[str], mine: set[str], on_progress: Callable[[Progress], None] | None, stop: asyncio.Event | None, *, requested: set[int] = frozenset(), in_flight: set[str] | None = None) -> None:
+    """Keep `concurrency` dialogues in flight until the count, target or budget is reached, or `stop`.
+
+    On a resume, `requested` task indices are not asked for again and `in_flight` holds those not yet verified.
+    """
+    in_flight = set() if in_flight is None else in_flight
     index = 0
 
     def may_start() -> bool:
@@ -250,6 +334,9 @@ async def _dispatch(settings: RunSettings, ctx: ActorContext, progress: Progress
 
     while True:
         while len(in_flight) < settings.concurrency and may_start():
+            if index in requested:
+                index += 1
+                continue
             dialogue_id = settings.dialogue_id(index)
             request = draft(DialogueRequested, domain=settings.domain, run_id=settings.run_id, seed=settings.seed, task_index=index, config=settings.result_config())
             mine.add(dialogue_id)

@@ -60,6 +60,7 @@ class RunSettings(BaseModel):
     target_passing: int | None = None
     budget_usd: float | None = None
     progress: bool = True
+    resume: bool = False  # finish the interrupted run in `out` (see cove/run.py); never stored in run.json
     extra: dict[str, Any] = Field(default_factory=dict)
 
     @property

@@ -25,6 +25,17 @@ class DomainName(StrEnum):
 DomainOption = Annotated[DomainName, typer.Option("--domain", "-d", help="The world: retail or airline.")]
 
 
+# NATS credentials, shared by `cove run` and `cove worker` (each also read from its environment variable).
+NatsUser = Annotated[str | None, typer.Option(envvar="COVE_NATS_USER", help="NATS user (with --nats-password).")]
+NatsPassword = Annotated[str | None, typer.Option(envvar="COVE_NATS_PASSWORD", help="NATS password (better: the environment variable).")]
+NatsToken = Annotated[str | None, typer.Option(envvar="COVE_NATS_TOKEN", help="NATS token (better: the environment variable).")]
+NatsCreds = Annotated[Path | None, typer.Option(envvar="COVE_NATS_CREDS", help="NATS .creds file (JWT + NKey).")]
+NatsNKey = Annotated[Path | None, typer.Option(envvar="COVE_NATS_NKEY", help="NATS NKey seed file.")]
+NatsTlsCa = Annotated[Path | None, typer.Option(envvar="COVE_NATS_TLS_CA", help="CA certificate to trust for NATS TLS.")]
+NatsTlsCert = Annotated[Path | None, typer.Option(envvar="COVE_NATS_TLS_CERT", help="Client certificate for NATS TLS.")]
+NatsTlsKey = Annotated[Path | None, typer.Option(envvar="COVE_NATS_TLS_KEY", help="Client key for NATS TLS.")]
+
+
 def fail(message: str, code: int = 2) -> NoReturn:
     """Print a clear error to stderr and exit non-zero."""
     typer.echo(f"cove: error: {message}", err=True)
@@ -241,14 +252,14 @@ def run(
     out: Annotated[Path, typer.Option(help="Output folder: events.db, sft.jsonl, rewards.jsonl, summary.json.")] = Path("runs/latest"),
     nats_url: Annotated[str | None, typer.Option(envvar="COVE_NATS_URL", help="External NATS; default: start an embedded nats-server.")] = None,
     nats_timeout: Annotated[float, typer.Option(min=0.1, help="Seconds to reach NATS before giving up.")] = 10.0,
-    nats_user: Annotated[str | None, typer.Option(envvar="COVE_NATS_USER", help="NATS user (with --nats-password).")] = None,
-    nats_password: Annotated[str | None, typer.Option(envvar="COVE_NATS_PASSWORD", help="NATS password (better: the environment variable).")] = None,
-    nats_token: Annotated[str | None, typer.Option(envvar="COVE_NATS_TOKEN", help="NATS token (better: the environment variable).")] = None,
-    nats_creds: Annotated[Path | None, typer.Option(envvar="COVE_NATS_CREDS", help="NATS .creds file (JWT + NKey).")] = None,
-    nats_nkey: Annotated[Path | None, typer.Option(envvar="COVE_NATS_NKEY", help="NATS NKey seed file.")] = None,
-    nats_tls_ca: Annotated[Path | None, typer.Option(envvar="COVE_NATS_TLS_CA", help="CA certificate to trust for NATS TLS.")] = None,
-    nats_tls_cert: Annotated[Path | None, typer.Option(envvar="COVE_NATS_TLS_CERT", help="Client certificate for NATS TLS.")] = None,
-    nats_tls_key: Annotated[Path | None, typer.Option(envvar="COVE_NATS_TLS_KEY", help="Client key for NATS TLS.")] = None,
+    nats_user: NatsUser = None,
+    nats_password: NatsPassword = None,
+    nats_token: NatsToken = None,
+    nats_creds: NatsCreds = None,
+    nats_nkey: NatsNKey = None,
+    nats_tls_ca: NatsTlsCa = None,
+    nats_tls_cert: NatsTlsCert = None,
+    nats_tls_key: NatsTlsKey = None,
     actors: Annotated[str, typer.Option(help="Actor types to run in this process (comma-separated, or 'none').")] = "sampler,fuzzifier,user,agent,executor,verifier",
     agent_model: Annotated[str, typer.Option(help="Agent model (litellm name); default: the offline scripted agent.")] = "cove/scripted-agent",
     agent_base_url: Annotated[str | None, typer.Option(help="Agent API base URL (e.g. a local vLLM).")] = None,
@@ -344,14 +355,14 @@ def _resumed_settings(folder: Path, given, explicit: set[str]):
 def worker(
     actor: Annotated[str, typer.Argument(help="sampler, fuzzifier, user, agent, executor or verifier.")],
     nats_url: Annotated[str, typer.Option(envvar="COVE_NATS_URL", help="The NATS server all workers share.")],
-    nats_user: Annotated[str | None, typer.Option(envvar="COVE_NATS_USER", help="NATS user (with --nats-password).")] = None,
-    nats_password: Annotated[str | None, typer.Option(envvar="COVE_NATS_PASSWORD", help="NATS password (better: the environment variable).")] = None,
-    nats_token: Annotated[str | None, typer.Option(envvar="COVE_NATS_TOKEN", help="NATS token (better: the environment variable).")] = None,
-    nats_creds: Annotated[Path | None, typer.Option(envvar="COVE_NATS_CREDS", help="NATS .creds file (JWT + NKey).")] = None,
-    nats_nkey: Annotated[Path | None, typer.Option(envvar="COVE_NATS_NKEY", help="NATS NKey seed file.")] = None,
-    nats_tls_ca: Annotated[Path | None, typer.Option(envvar="COVE_NATS_TLS_CA", help="CA certificate to trust for NATS TLS.")] = None,
-    nats_tls_cert: Annotated[Path | None, typer.Option(envvar="COVE_NATS_TLS_CERT", help="Client certificate for NATS TLS.")] = None,
-    nats_tls_key: Annotated[Path | None, typer.Option(envvar="COVE_NATS_TLS_KEY", help="Client key for NATS TLS.")] = None,
+    nats_user: NatsUser = None,
+    nats_password: NatsPassword = None,
+    nats_token: NatsToken = None,
+    nats_creds: NatsCreds = None,
+    nats_nkey: NatsNKey = None,
+    nats_tls_ca: NatsTlsCa = None,
+    nats_tls_cert: NatsTlsCert = None,
+    nats_tls_key: NatsTlsKey = None,
     domain: DomainOption = DomainName.retail,
     db: Annotated[Path | None, typer.Option("--db", help="Base db.json (must be the run's).")] = None,
     db_seed: Annotated[int, typer.Option()] = 0,

@@ -116,7 +116,7 @@ def test_missing_nats_is_a_clear_error(tmp_path):
     assert result.exit_code == 2 and "NATS" in result.output
 
 
-def test_models_over_http_through_litellm(tmp_path, openai_server, monkeypatch):
+def test_models_over_http_through_litellm(tmp_path, openai_server, monkeypatch, capfd):
     """Agent and user served by a local OpenAI-compatible HTTP server: real tool_calls JSON goes over the wire and dialogues verify."""
     from actors.scripted import respond_agent, respond_user
     from tests.openai_server import Reply
@@ -143,6 +143,8 @@ def test_models_over_http_through_litellm(tmp_path, openai_server, monkeypatch):
     written = b"".join(p.read_bytes() for p in tmp_path.rglob("*") if p.is_file())  # files, event store, JetStream store
     assert b"sk-test-pipeline-0000" not in written
     assert all(r.bearer_token == "sk-test-pipeline-0000" for r in openai_server.requests)  # it did go where it belongs
+    printed = capfd.readouterr()
+    assert "sk-test-pipeline-0000" not in printed.out + printed.err  # nor in any log line
 
 
 def test_continuous_mode_stops_at_the_passing_target(tmp_path):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from functools import cache
 from pathlib import Path
 
 import pytest
@@ -35,3 +36,21 @@ def tau2_databases(tau2_dir):
     from domains.registry import get_domain
 
     return {name: get_domain(name).load(tau2_dir / name / "db.json") for name in ("retail", "airline")}
+
+
+@cache
+def generated_base(domain: str):
+    """A generated database of each domain (scale 1), built once per test process."""
+    from domains.generators import generate_database
+    from domains.registry import get_domain
+
+    return get_domain(domain).from_json(generate_database(domain, seed=20, scale=1.0), source=f"generated-{domain}")
+
+
+@pytest.fixture(params=["tau2-retail", "tau2-airline", "generated-retail", "generated-airline"])
+def world(request):
+    """(domain, base database) for τ²-bench's two databases and our two generated ones."""
+    origin, domain = request.param.split("-")
+    if origin == "tau2":
+        return domain, request.getfixturevalue("tau2_databases")[domain]
+    return domain, generated_base(domain)

@@ -5,7 +5,6 @@ Also the airline tool schemas against τ²-bench's and argument validation of ne
 
 from __future__ import annotations
 
-import json
 
 import pytest
 
@@ -595,35 +594,3 @@ def test_bad_nested_arguments_are_invalid_arguments_naming_the_field(name, argum
 
 
 # --- schemas against τ²-bench's --------------------------------------------------------------
-
-
-def _tau2_tools(tau2_dir):
-    return json.loads((tau2_dir / "tool_schemas.json").read_text(encoding="utf-8"))["airline"]
-
-
-def test_tool_names_arguments_and_kinds_match_tau2(tau2_dir):
-    """Our airline tools have τ²-bench's names, argument names (in order), required lists and kinds."""
-    theirs = _tau2_tools(tau2_dir)
-    assert sorted(TOOLKIT.tools) == sorted(theirs)
-    for name, spec in theirs.items():
-        parameters = spec["openai_schema"]["function"]["parameters"]
-        ours = TOOLKIT[name]
-        assert list(ours.parameters_schema["properties"]) == list(parameters["properties"]), name
-        assert ours.parameters_schema["required"] == (parameters.get("required") or []), name
-        assert (str(ours.kind), ours.mutates_state) == (spec["tool_type"], spec["mutates_state"]), name
-
-
-def _descriptions(schema) -> list[str]:
-    if isinstance(schema, dict):
-        found = [schema["description"]] if isinstance(schema.get("description"), str) else []
-        return found + [text for value in schema.values() for text in _descriptions(value)]
-    if isinstance(schema, list):
-        return [text for value in schema for text in _descriptions(value)]
-    return []
-
-
-def test_descriptions_are_our_own(tau2_dir):
-    """No tool, argument or nested-field description of ours is identical to one of τ²-bench's."""
-    theirs = {text for spec in _tau2_tools(tau2_dir).values() for text in _descriptions(spec["openai_schema"])}
-    ours = {text for tool in TOOLKIT.tools.values() for text in _descriptions(tool.openai_schema)}
-    assert ours and not ours & theirs

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import copy
-from functools import cache
 
 import pytest
 
@@ -18,7 +17,6 @@ from domains.fuzzy import (
     money,
     resolve_description,
 )
-from domains.generators import generate_database
 from domains.registry import get_domain
 from domains.sampling import sample_tasks
 from domains.scenario import raw_ids, required_facts
@@ -26,21 +24,6 @@ from domains.scenario import raw_ids, required_facts
 SEED_BLOCKS = range(4)
 SEEDS_PER_BLOCK = 50
 ACTION_ID_KEYS = ("order_id", "item_ids", "new_item_ids", "payment_method_id", "payment_id", "reservation_id")
-
-
-@cache
-def generated_base(domain: str):
-    """A generated database of each domain (scale 1), built once per test process."""
-    return get_domain(domain).from_json(generate_database(domain, seed=21, scale=1.0), source=f"generated-{domain}")
-
-
-@pytest.fixture(params=["tau2-retail", "tau2-airline", "generated-retail", "generated-airline"])
-def world(request):
-    """(domain, base database) for τ²-bench's two databases and our two generated ones."""
-    origin, domain = request.param.split("-")
-    if origin == "tau2":
-        return domain, request.getfixturevalue("tau2_databases")[domain]
-    return domain, generated_base(domain)
 
 
 def _tasks_over_seeds(domain, base, block, fuzz="full", n=4):

@@ -4,13 +4,11 @@ from __future__ import annotations
 
 import io
 import json
-from functools import cache
 
 import pytest
 
 from domains.airline.policy import PAYMENT_LIMITS, cancellation_grounds, flight_status
 from domains.airline.sampler import AirlineGoal
-from domains.generators import generate_database
 from domains.policy import PolicyContext
 from domains.registry import get_domain
 from domains.replay import replay_calls
@@ -20,21 +18,6 @@ from domains.sampling import SamplingError, domain_rules, parse_goal_range, samp
 SEED_BLOCKS = range(4)
 SEEDS_PER_BLOCK = 50
 TASKS_PER_SEED = 4
-
-
-@cache
-def generated_base(domain: str):
-    """A generated database of each domain (scale 1), built once per test process."""
-    return get_domain(domain).from_json(generate_database(domain, seed=20, scale=1.0), source=f"generated-{domain}")
-
-
-@pytest.fixture(params=["tau2-retail", "tau2-airline", "generated-retail", "generated-airline"])
-def world(request):
-    """(domain, base database) for τ²-bench's two databases and our two generated ones."""
-    origin, domain = request.param.split("-")
-    if origin == "tau2":
-        return domain, request.getfixturevalue("tau2_databases")[domain]
-    return domain, generated_base(domain)
 
 
 def _tasks_over_seeds(domain, base, block, fuzz="full"):

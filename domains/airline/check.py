@@ -53,6 +53,7 @@ from domains.airline.models import (
     User,
 )
 from domains.problems import Problem
+from domains.problems import format_location as _format
 from domains.state import UnreadableJsonError, read_json_file
 
 TOP_LEVEL = "(top level)"
@@ -151,25 +152,7 @@ def _tags(ctx: dict[str, Any]) -> str:
 
 def format_location(loc: tuple[str | int, ...]) -> str:
     """`('reservations', '4WQ150', 'flights', 1, 'date')` -> `reservations/4WQ150/flights[1].date`."""
-    text = ""
-    state = "start"  # what the last rendered part was: start, field, key or index
-    field = mapping = ""
-    for part in loc:
-        if isinstance(part, int):
-            text += f"[{part}]"
-            state = "index"
-        elif state == "field" and field in _MAPPING_FIELDS:
-            text += f"/{part}"
-            state, mapping = "key", field
-        elif state == "key" and mapping in _TAGGED_MAPPINGS and part in _UNION_TAGS:
-            mapping = ""  # pydantic names the tagged-union member; the record already says which
-        elif state == "start":
-            text, field = part, part
-            state = "field" if part in _MAPPING_FIELDS else "key"  # `meta`'s fields follow with `/`
-        else:
-            text += f"/{part}" if state == "key" else f".{part}"
-            state, field = "field", part
-    return text or TOP_LEVEL
+    return _format(loc, _MAPPING_FIELDS, _TAGGED_MAPPINGS, _UNION_TAGS) or TOP_LEVEL
 
 
 def _kind(value: Any) -> str:

@@ -31,6 +31,7 @@ from typing import Any
 from pydantic import ValidationError
 
 from domains.problems import Problem
+from domains.problems import format_location as _format
 from domains.state import UnreadableJsonError, read_json_file
 from domains.retail.models import Order, OrderStatus, RetailDB, TransactionType, User
 
@@ -85,22 +86,7 @@ def _schema_problem(error: Any) -> Problem:
 
 def format_location(loc: tuple[str | int, ...]) -> str:
     """`('orders', '#W1', 'items', 2, 'price')` -> `orders/#W1/items[2].price`."""
-    text = ""
-    state = "start"  # what the last rendered part was: start, field, key or index
-    field = mapping = ""
-    for part in loc:
-        if isinstance(part, int):
-            text += f"[{part}]"
-            state = "index"
-        elif state == "field" and field in _MAPPING_FIELDS:
-            text += f"/{part}"
-            state, mapping = "key", field
-        elif state == "key" and mapping == "payment_methods" and part in _PAYMENT_SOURCES:
-            continue  # pydantic names the tagged-union member; the record key already says which
-        else:
-            text += part if state == "start" else f"/{part}" if state == "key" else f".{part}"
-            state, field = "field", part
-    return text
+    return _format(loc, _MAPPING_FIELDS, frozenset({"payment_methods"}), _PAYMENT_SOURCES)
 
 
 def _kind(value: Any) -> str:

@@ -11,6 +11,7 @@ is drawn from one `random.Random(seed)`, so the same seed gives the same tasks.
 
 from __future__ import annotations
 
+import hashlib
 import random
 import time
 from collections import Counter
@@ -174,6 +175,86 @@ def _information_stable(draft: Draft, rules: ModuleType) -> bool:
     return True
 
 
+class TaskStream:
+    """The distinct tasks of one seed, drawn one at a time: `sample_tasks` is its first `n`.
+
+    It keeps only what deduplication needs (one short digest per accepted constraint set), so a
+    long run's sampler holds no task it has handed out.
+    """
+
+    def __init__(
+        self, domain: str, base: Database, seed: int, k_range: tuple[int, int] | str = (1, 3),
+        fuzz: FuzzLevel | str = FuzzLevel.FULL, *, requested: int = 0,
+    ) -> None:  # fmt: skip
+        self.low, self.high = parse_goal_range(k_range)
+        try:
+            self.level = FuzzLevel(fuzz)
+        except ValueError:
+            raise SamplingError(f"unknown fuzz level {fuzz!r}: choose exact, partial or full") from None
+        self.domain, self.base, self.seed = domain, base, seed
+        self.rules, self.fuzzifier, self.policy = domain_rules(domain)
+        self.toolkit = get_domain(domain).toolkit
+        self.candidates = self.rules.candidate_users(base)
+        self.openers = [t for t in self.rules.GOAL_TYPES if self.candidates.get(t)]
+        self.report = CoverageReport(domain=domain, requested=requested, goal_types=tuple(self.rules.GOAL_TYPES))
+        self.rng = random.Random(seed)
+        self.produced = 0  # tasks handed out so far
+        self.failures = 0  # attempts since the last task
+        self._seen: set[bytes] = set()
+
+    def next_task(self, max_attempts: int | None = None, max_failures: int | None = None) -> Task | None:
+        """The next distinct task, or None once `max_attempts` (in all) or `max_failures` (in a row) run out."""
+        from domains.scenario import compose_instruction
+
+        if not self.openers:
+            raise SamplingError(f"{self.base.source}: no user of this {self.domain} database has any goal the sampler knows")
+        rules, rng, report = self.rules, self.rng, self.report
+        while (max_attempts is None or report.attempts < max_attempts) and (max_failures is None or self.failures < max_failures):
+            report.attempts += 1
+            self.failures += 1
+            k = rng.randint(self.low, self.high)
+            opener = rng.choice(self.openers)
+            user_id = rng.choice(self.candidates[opener])
+            draft = Draft(base=self.base, user_id=user_id, k=k, state=self.base.new_state())
+            if not _extend(draft, opener, rng, rules, self.policy, self.toolkit, report):
+                report.rejected[f"no_goal:{opener}"] += 1
+                continue
+            for _ in range(4 * k):
+                if draft.slots <= 0:
+                    break
+                _extend(draft, rng.choice(rules.GOAL_TYPES), rng, rules, self.policy, self.toolkit, report)
+            if not _information_stable(draft, rules):
+                report.rejected["information_changed"] += 1
+                continue
+            task = Task(task_id="", domain=self.domain, user_id=user_id, constraints=draft.constraints)
+            key = hashlib.blake2b(task.constraint_set_key().encode(), digest_size=16).digest()
+            if key in self._seen:
+                report.rejected["duplicate"] += 1
+                continue
+            try:
+                fuzzed = self.fuzzifier.fuzzify(draft, self.level, rng)
+            except NotDescribableError:
+                report.rejected["not_describable"] += 1
+                continue
+            self._seen.add(key)
+            instruction = compose_instruction(self.domain, fuzzed, rng)
+            report.goals.update(c.type for c in draft.constraints)
+            report.sizes[len(draft.constraints)] += 1
+            report.tasks = self.produced = self.produced + 1
+            self.failures = 0
+            return task.model_copy(
+                update={
+                    "task_id": f"{self.domain}-{self.seed}-{self.produced - 1:05d}",
+                    "descriptions": fuzzed.descriptions,
+                    "instruction": instruction,
+                    "fuzz": str(self.level),
+                    "seed": self.seed,
+                    "base_db_hash": self.base.content_hash,
+                }
+            )
+        return None
+
+
 def sample_tasks(
     domain: str,
     base: Database,
@@ -185,67 +266,12 @@ def sample_tasks(
 ) -> Sampled:
     """`n` distinct tasks (fewer only if the world runs out of distinct goals), with a coverage report."""
     started = time.perf_counter()
-    low, high = parse_goal_range(k_range)
-    try:
-        level = FuzzLevel(fuzz)
-    except ValueError:
-        raise SamplingError(f"unknown fuzz level {fuzz!r}: choose exact, partial or full") from None
-    rules, fuzzifier, policy = domain_rules(domain)
-    from domains.scenario import compose_instruction
-
-    toolkit = get_domain(domain).toolkit
-    candidates = rules.candidate_users(base)
-    openers = [t for t in rules.GOAL_TYPES if candidates.get(t)]
-    if not openers and n > 0:
-        raise SamplingError(f"{base.source}: no user of this {domain} database has any goal the sampler knows")
-    report = CoverageReport(domain=domain, requested=n, goal_types=tuple(rules.GOAL_TYPES))
-    rng = random.Random(seed)
-    seen: set[str] = set()
-    tasks: list[Task] = []
+    stream = TaskStream(domain, base, seed, k_range, fuzz, requested=n)
+    if n <= 0:
+        return Sampled([], stream.report)
     limit = max_attempts if max_attempts is not None else 20 * n + 200
-    db_hash = base.content_hash
-    while len(tasks) < n and report.attempts < limit:
-        report.attempts += 1
-        k = rng.randint(low, high)
-        opener = rng.choice(openers)
-        user_id = rng.choice(candidates[opener])
-        draft = Draft(base=base, user_id=user_id, k=k, state=base.new_state())
-        if not _extend(draft, opener, rng, rules, policy, toolkit, report):
-            report.rejected[f"no_goal:{opener}"] += 1
-            continue
-        for _ in range(4 * k):
-            if draft.slots <= 0:
-                break
-            _extend(draft, rng.choice(rules.GOAL_TYPES), rng, rules, policy, toolkit, report)
-        if not _information_stable(draft, rules):
-            report.rejected["information_changed"] += 1
-            continue
-        task = Task(task_id="", domain=domain, user_id=user_id, constraints=draft.constraints)
-        key = task.constraint_set_key()
-        if key in seen:
-            report.rejected["duplicate"] += 1
-            continue
-        try:
-            fuzzed = fuzzifier.fuzzify(draft, level, rng)
-        except NotDescribableError:
-            report.rejected["not_describable"] += 1
-            continue
-        seen.add(key)
-        instruction = compose_instruction(domain, fuzzed, rng)
-        tasks.append(
-            task.model_copy(
-                update={
-                    "task_id": f"{domain}-{seed}-{len(tasks):05d}",
-                    "descriptions": fuzzed.descriptions,
-                    "instruction": instruction,
-                    "fuzz": str(level),
-                    "seed": seed,
-                    "base_db_hash": db_hash,
-                }
-            )
-        )
-        report.goals.update(c.type for c in draft.constraints)
-        report.sizes[len(draft.constraints)] += 1
-    report.tasks = len(tasks)
-    report.seconds = time.perf_counter() - started
-    return Sampled(tasks, report)
+    tasks: list[Task] = []
+    while len(tasks) < n and (task := stream.next_task(max_attempts=limit)) is not None:
+        tasks.append(task)
+    stream.report.seconds = time.perf_counter() - started
+    return Sampled(tasks, stream.report)

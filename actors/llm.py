@@ -17,7 +17,6 @@ use (it costs seconds and ~190 MB), with its bundled price list instead of a dow
 from __future__ import annotations
 
 import asyncio
-import copy
 import email.utils
 import functools
 import hashlib
@@ -364,15 +363,17 @@ def _scripted_response(
     if (respond := _SCRIPTED_MODELS.get(name)) is None:
         raise CustomLLMError(status_code=404, message=f"no scripted model named {name!r}")
     params = {key: value for key, value in optional_params.items() if key not in ("tools", "max_retries")}
+    prompt = json.dumps(messages, default=str)  # serialised once: the copy, the token count, the id
     try:
-        reply = respond(copy.deepcopy(messages), copy.deepcopy(optional_params.get("tools")), params)
+        tools = optional_params.get("tools")
+        reply = respond(json.loads(prompt), json.loads(json.dumps(tools)) if tools else tools, params)
         message = _assistant_message(reply.get("content"), reply.get("tool_calls"))
     except Exception as exc:  # a script is deterministic: a bad request (not retried), not a lost connection
         raise CustomLLMError(status_code=400, message=f"scripted model {name!r} failed: {exc!r}") from exc
     calls = message.get("tool_calls")
-    prompt_tokens = _word_tokens(json.dumps(messages, default=str))
+    prompt_tokens = _word_tokens(prompt)
     completion_tokens = _word_tokens(json.dumps(message))
-    digest = hashlib.sha256(json.dumps([name, messages, params], default=str).encode()).hexdigest()[:16]
+    digest = hashlib.sha256(f"{name}\n{prompt}\n{json.dumps(params, default=str)}".encode()).hexdigest()[:16]
     finish_reason = reply.get("finish_reason") or ("tool_calls" if calls else "stop")
     return litellm.ModelResponse(
         id=f"cove-{digest}",

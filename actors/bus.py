@@ -3,12 +3,15 @@
     router = ActorRouter("recorder")
 
     @router.consumes("cove.dialogue.>")
-    async def record_event(event: UserSpoke, msg: NatsMessage) -> None:
+    async def record_event(msg: NatsMessage) -> None:
+        event = parse_event(msg.body)
         ...  # make the effect durable, e.g. `await publish_event(...)`; never ack here
 
-    broker = NatsBroker(url); broker.include_router(router); await start_bus(broker)
+    broker = make_broker(url); broker.include_router(router); await start_bus(broker)
 
-The router settles every message: ack after the handler returned, nak with backoff when it
+Handlers receive the `NatsMessage` itself (`make_broker` turns FastStream's dependency injection
+off: resolving a message argument through it costs two thread-pool hops per delivery), and parse
+its body themselves with `events.parse_event`. The router settles every message: ack after the handler returned, nak with backoff when it
 raised, and after `RetryPolicy.max_deliver` deliveries a `MessageDeadLettered` event on
 `cove-deadletter.<actor>`, then term. All replicas of an actor share one durable pull consumer.
 """
@@ -79,6 +82,20 @@ class Delivery:
         return cls(
             raw.subject, headers.get("Nats-Msg-Id"), meta.num_delivered, meta.sequence.stream, headers
         )
+
+
+def make_broker(url: str | list[str], **connect: Any) -> NatsBroker:
+    """A NATS broker for our routers: no dependency injection, no FastStream access log.
+
+    `connect` goes to nats-py (credentials, timeouts, reconnect policy).
+    """
+    connect.setdefault("logger", None)
+    return NatsBroker(url, apply_types=False, **connect)
+
+
+async def _message_itself(msg: Any) -> Any:
+    """FastStream decoder: hand the handler the `NatsMessage` (it parses the body itself)."""
+    return msg
 
 
 async def start_bus(broker: NatsBroker) -> None:
@@ -185,12 +202,12 @@ class ActorRouter(NatsRouter):
 
     def __init__(self, actor: str, retry: RetryPolicy = RetryPolicy()) -> None:
         settle = partial(SettleMessage, actor=actor, retry=retry)
-        super().__init__(middlewares=(settle,), ack_policy=AckPolicy.MANUAL)
+        super().__init__(middlewares=(settle,), ack_policy=AckPolicy.MANUAL, decoder=_message_itself)
         self.actor = actor
 
     def consumes(
         self,
-        subject: str,
+        subjects: str | list[str],
         *,
         consumer: str | None = None,
         max_workers: int = 1,
@@ -199,18 +216,25 @@ class ActorRouter(NatsRouter):
     ) -> Any:
         """Subscriber decorator on the durable pull consumer `consumer` (default: the actor's name).
 
-        `max_workers` handlers run at once in this replica (use it for LLM-bound actors);
-        `batch_size` messages are fetched per pull request. A running handler keeps its message
-        with a heartbeat; a message whose process died (or that waited in a replica's local queue
-        longer than `ack_wait` seconds) is redelivered, and idempotent handlers make that harmless.
+        `subjects` is one pattern or several (one consumer filters them all, so `max_workers`
+        bounds everything this replica holds for the actor). `max_workers` handlers run at once in
+        this replica (use it for LLM-bound actors); `batch_size` messages are fetched per pull
+        request (keep it at most `max_workers`, or one replica hoards work its peers could do). A
+        running handler keeps its message with a heartbeat; a message whose process died (or that
+        waited in a replica's local queue longer than `ack_wait` seconds) is redelivered, and
+        idempotent handlers make that harmless.
         """
         durable = consumer or self.actor
+        patterns = [subjects] if isinstance(subjects, str) else list(subjects)
         return self.subscriber(
-            subject,
+            patterns[0],
             stream=COVE_STREAM,
             durable=durable,
             max_workers=max_workers,
             pull_sub=PullSub(batch_size=batch_size, timeout=1.0),
             # max_deliver=-1: SettleMessage is the one that stops retries, never silently
-            config=ConsumerConfig(durable_name=durable, ack_wait=ack_wait, max_deliver=-1),
+            config=ConsumerConfig(
+                durable_name=durable, ack_wait=ack_wait, max_deliver=-1,
+                filter_subjects=patterns if len(patterns) > 1 else None,
+            ),  # fmt: skip
         )

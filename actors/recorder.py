@@ -126,7 +126,8 @@ def build_recorder_router(recorder: Recorder, broker: NatsBroker, retry: RetryPo
         await recorder.record(event)
 
     @router.consumes(f"{DEAD_LETTER_PREFIX}.>", consumer="recorder-deadletters")
-    async def record_dead_letter(dead: MessageDeadLettered) -> None:
+    async def record_dead_letter(msg: NatsMessage) -> None:
+        dead = MessageDeadLettered.model_validate_json(msg.body)
         recorder.store.put_dead_letter(dead)
         log.warning("dead_letter_recorded", actor=dead.actor, subject=dead.subject, error=dead.error)
 

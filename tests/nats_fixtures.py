@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 from faststream.nats import NatsBroker, NatsRouter
 
-from actors.bus import start_bus
+from actors.bus import make_broker, start_bus
 from actors.natsserver import EmbeddedNats
 
 __all__ = ["nats_server", "running_broker"]
@@ -24,7 +24,7 @@ def nats_server(tmp_path: Path) -> Iterator[EmbeddedNats]:
 @asynccontextmanager
 async def running_broker(url: str, *routers: NatsRouter, **connect: Any) -> AsyncIterator[NatsBroker]:
     """A started broker (COVE stream declared) serving `routers`; stopped on exit."""
-    broker = NatsBroker(url, reconnect_time_wait=0.1, max_reconnect_attempts=-1, **connect)
+    broker = make_broker(url, reconnect_time_wait=0.1, max_reconnect_attempts=-1, **connect)
     for router in routers:
         broker.include_router(router)
     await start_bus(broker)

@@ -40,8 +40,8 @@ def dead_letter_watcher() -> tuple[ActorRouter, asyncio.Queue[MessageDeadLettere
     router, dead_letters = ActorRouter("deadletter-watcher"), asyncio.Queue()
 
     @router.consumes("cove-deadletter.>")
-    async def watch(dead: MessageDeadLettered) -> None:
-        await dead_letters.put(dead)
+    async def watch(msg: NatsMessage) -> None:
+        await dead_letters.put(MessageDeadLettered.model_validate_json(msg.body))
 
     return router, dead_letters
 

@@ -29,9 +29,10 @@ class DialogueEntry:
 class DialogueCache:
     """Events by dialogue (a contiguous prefix per dialogue), bounded, least recently used out first."""
 
-    def __init__(self, max_dialogues: int = 1024) -> None:
+    def __init__(self, max_dialogues: int = 1024, max_finished: int = 4096) -> None:
         self._entries: OrderedDict[str, DialogueEntry] = OrderedDict()
-        self.max_dialogues = max_dialogues
+        self._finished: OrderedDict[str, None] = OrderedDict()  # verdict seen: later triggers are moot
+        self.max_dialogues, self.max_finished = max_dialogues, max_finished
         self.hits = 0
         self.misses = 0
 
@@ -53,6 +54,16 @@ class DialogueCache:
 
     def forget(self, dialogue_id: str) -> None:
         self._entries.pop(dialogue_id, None)
+
+    def finish(self, dialogue_id: str) -> None:
+        """The dialogue has its verdict: drop its events and remember (for a while) that it is over."""
+        self.forget(dialogue_id)
+        self._finished[dialogue_id] = None
+        while len(self._finished) > self.max_finished:
+            self._finished.popitem(last=False)
+
+    def finished(self, dialogue_id: str) -> bool:
+        return dialogue_id in self._finished
 
     def known(self, dialogue_id: str) -> int:
         entry = self._entries.get(dialogue_id)
@@ -89,7 +100,7 @@ async def feed_from_stream(client, cache: DialogueCache) -> None:
         except EventError:
             return  # a malformed message is the consumers' to dead-letter
         if isinstance(event, DialogueVerified):
-            cache.forget(event.dialogue_id)
+            cache.finish(event.dialogue_id)
         else:
             cache.remember(event)
 

@@ -118,10 +118,10 @@ class ActorContext:
         for event in events:
             self.cache.remember(event)
             ack = await publish_event(self.broker, subject_for(event), event_to_json(event), event.event_id)
-            if getattr(ack, "duplicate", False) or isinstance(event, DialogueVerified):
-                # a duplicate: the stream kept an earlier copy, read it back next time;
-                # a verdict: the dialogue is over, nobody in this process needs it any more
-                self.cache.forget(event.dialogue_id)
+            if isinstance(event, DialogueVerified):
+                self.cache.finish(event.dialogue_id)  # over: nobody in this process needs it any more
+            elif getattr(ack, "duplicate", False):
+                self.cache.forget(event.dialogue_id)  # the stream kept an earlier copy: read it back next time
             if self.on_published is not None:
                 self.on_published(event)
 
@@ -212,6 +212,8 @@ async def handle_trigger(ctx: ActorContext, actor: str, msg: NatsMessage) -> Non
     except EventError as error:
         await dead_letter(ctx.broker, actor, msg, f"EventError: {error}")
         return
+    if ctx.cache.finished(event.dialogue_id):
+        return  # a trigger that arrived after the verdict (e.g. the agent's turn after the user stopped)
     structlog.contextvars.bind_contextvars(dialogue_id=event.dialogue_id)
     try:
         view = await ctx.cache.view(event, ctx.fetch)
@@ -227,11 +229,14 @@ async def handle_trigger(ctx: ActorContext, actor: str, msg: NatsMessage) -> Non
 def build_router(actor: str, ctx: ActorContext, *, max_workers: int = 1, ack_wait: float = ACK_WAIT) -> ActorRouter:
     """The subscribers of one actor type (not the recorder: see actors/recorder.py)."""
     router = ActorRouter(actor, ctx.retry)
-    for event_type in TRIGGERS[actor]:
-        type_name = event_type.model_fields["type"].default
+    subjects = [subject_pattern(event_type) for event_type in TRIGGERS[actor]]
 
-        @router.consumes(subject_pattern(event_type), consumer=f"{actor}-{type_name}", max_workers=max_workers, batch_size=16, ack_wait=ack_wait)
-        async def on_event(msg: NatsMessage) -> None:
-            await handle_trigger(ctx, actor, msg)
+    # One consumer for all the actor's triggers, so `max_workers` bounds what a replica holds; small
+    # pulls (a quarter of its slots) leave the rest of the backlog to its peers.
+    batch_size = max(1, min(16, max_workers // 4))
+
+    @router.consumes(subjects, consumer=actor, max_workers=max_workers, batch_size=batch_size, ack_wait=ack_wait)
+    async def on_event(msg: NatsMessage) -> None:
+        await handle_trigger(ctx, actor, msg)
 
     return router

@@ -154,3 +154,30 @@ def test_recorder_stores_in_sequence_even_when_events_arrive_out_of_order(tmp_pa
         return recorder.store.events("d1")
 
     assert [e.seq for e in asyncio.run(scenario())] == [0, 1, 2, 3]
+
+
+def test_cache_reads_back_only_what_it_lacks_and_forgets_finished_dialogues(world):
+    """A view fetches missing events from the stream once; a finished dialogue is dropped and remembered as over."""
+    from actors.cache import DialogueCache
+
+    base, task, _ = world
+    events = _view(task, base, (AgentSpoke, {"content": GREETING}), (UserSpoke, {"content": "hi"})).events
+    fetched = []
+
+    async def fetch(dialogue_id, up_to):
+        fetched.append(up_to)
+        return events[: up_to + 1]
+
+    async def scenario():
+        cache = DialogueCache(max_finished=2)
+        first = await cache.view(events[2], fetch)  # nothing known yet: read back 0..2
+        second = await cache.view(events[3], fetch)  # extends the known prefix: no read
+        cache.finish("d1")
+        assert cache.finished("d1") and cache.known("d1") == 0
+        for other in ("d2", "d3"):
+            cache.finish(other)
+        return first, second, cache
+
+    first, second, cache = asyncio.run(scenario())
+    assert fetched == [2] and len(first.events) == 3 and len(second.events) == 4
+    assert not cache.finished("d1") and cache.finished("d3")  # bounded: the oldest verdict is forgotten first

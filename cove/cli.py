@@ -249,6 +249,7 @@ def run(
     count: Annotated[int | None, typer.Option(min=1, help="Dialogues to make; omit for continuous mode.")] = None,
     seed: Annotated[int, typer.Option(help="Run seed: same seed, models and database, same files.")] = 0,
     concurrency: Annotated[int, typer.Option(min=1, max=4096, help="Dialogues in flight at once.")] = 8,
+    processes: Annotated[int, typer.Option(min=1, max=64, help="Processes serving the actors (this one plus helpers); use your cores.")] = 1,
     out: Annotated[Path, typer.Option(help="Output folder: events.db, sft.jsonl, rewards.jsonl, summary.json.")] = Path("runs/latest"),
     nats_url: Annotated[str | None, typer.Option(envvar="COVE_NATS_URL", help="External NATS; default: start an embedded nats-server.")] = None,
     nats_timeout: Annotated[float, typer.Option(min=0.1, help="Seconds to reach NATS before giving up.")] = 10.0,
@@ -301,7 +302,7 @@ def run(
         fail(f"{db}: no such database file")
     settings = RunSettings(
         domain=domain.value, db=db, db_seed=db_seed, scale=scale, count=count, seed=seed, concurrency=concurrency, out=out,
-        nats_url=nats_url, nats_connect_timeout=nats_timeout, actors=actor_list,
+        processes=processes, nats_url=nats_url, nats_connect_timeout=nats_timeout, actors=actor_list,
         nats_auth=_nats_auth(nats_user, nats_password, nats_token, nats_creds, nats_nkey, nats_tls_ca, nats_tls_cert, nats_tls_key),
         agent=_role_settings(agent_model, agent_base_url, agent_api_key_env, agent_temperature, agent_max_tokens, model_timeout, agent_concurrency),
         user=_role_settings(user_model, user_base_url, user_api_key_env, user_temperature, user_max_tokens, model_timeout, user_concurrency),
@@ -326,7 +327,7 @@ _RESULT_FLAGS = {
     "scripted_error_rate": {"scripted_error_rate"}, "constraints": {"constraints"}, "fuzz": {"fuzz"}, "max_turns": {"max_turns"},
 }  # fmt: skip
 _RESUMABLE_FLAGS = {
-    "count": ("count",), "concurrency": ("concurrency",), "nats_url": ("nats_url",), "nats_timeout": ("nats_connect_timeout",),
+    "count": ("count",), "concurrency": ("concurrency",), "processes": ("processes",), "nats_url": ("nats_url",), "nats_timeout": ("nats_connect_timeout",),
     "actors": ("actors",), "target_passing": ("target_passing",), "budget_usd": ("budget_usd",), "progress": ("progress",),
 }  # fmt: skip
 

@@ -23,7 +23,7 @@ from typing import Any
 
 import structlog
 
-from actors.bus import ACK_WAIT, STREAM_NAME, RetryPolicy, start_bus
+from actors.bus import ACK_WAIT, STREAM_NAME, RetryPolicy, make_broker, start_bus
 from actors.drafts import draft, stamp
 from actors.recorder import Recorder, build_recorder_router
 from actors.runtime import ActorContext, build_router
@@ -158,11 +158,8 @@ def config_differences(stored: RunSettings, given: RunSettings, keys: set[str]) 
 
 async def run_dialogues(settings: RunSettings, on_progress: Callable[[Progress], None] | None = None, stop: asyncio.Event | None = None, *, resume: bool = False) -> dict[str, Any]:
     """Run the dialogues (or finish an interrupted run), export the files into `settings.out`, return the summary."""
-    from faststream.nats import NatsBroker
-
-    from actors.natsserver import EmbeddedNats
-
     from actors.natsauth import NatsAuthError
+    from actors.natsserver import EmbeddedNats
 
     try:
         auth = settings.nats_auth.connect_kwargs()
@@ -210,7 +207,7 @@ async def run_dialogues(settings: RunSettings, on_progress: Callable[[Progress],
         server = EmbeddedNats(store_dir=out / "nats")
         server.start()
         url = server.url
-    broker = NatsBroker(url, logger=None, connect_timeout=5.0, max_reconnect_attempts=-1, **auth)
+    broker = make_broker(url, connect_timeout=5.0, max_reconnect_attempts=-1, **auth)
     retry = RetryPolicy()
     ctx = ActorContext(
         broker=broker,
@@ -223,16 +220,25 @@ async def run_dialogues(settings: RunSettings, on_progress: Callable[[Progress],
     )
     recorder = Recorder(store, on_stored=on_stored)
     for actor in settings.actors:
-        workers = settings.concurrency if actor in MODEL_ACTORS else 4
-        broker.include_router(build_router(actor, ctx, max_workers=workers, ack_wait=_ack_wait(settings, actor)))
+        broker.include_router(build_router(actor, ctx, max_workers=handler_slots(settings, actor), ack_wait=_ack_wait(settings, actor)))
     broker.include_router(build_recorder_router(recorder, broker, retry))
     started = time.monotonic()
+    helpers = None
     try:
         try:
             await asyncio.wait_for(start_bus(broker), settings.nats_connect_timeout)
         except (Exception, TimeoutError) as exc:
             raise RunError(f"cannot use NATS at {url}: {exc or 'no answer in %.0f s' % settings.nats_connect_timeout}") from exc
         recorder.start()
+        if settings.processes > 1 and settings.actors:
+            from cove.replicas import HelperProcesses
+
+            helpers = HelperProcesses(settings.model_copy(update={"nats_url": url}), settings.processes - 1)
+            helpers.start()
+            try:
+                await asyncio.to_thread(helpers.wait_ready)
+            except RuntimeError as exc:
+                raise RunError(str(exc)) from exc
         requested = await _requested_indices(broker, settings) if resume else set()
         mine.update(settings.dialogue_id(index) for index in requested)
         progress.requested = len(requested)
@@ -242,6 +248,8 @@ async def run_dialogues(settings: RunSettings, on_progress: Callable[[Progress],
         await _dispatch(settings, ctx, progress, done_queue, mine, on_progress, stop, requested=requested, in_flight=in_flight)
         await _recorder_caught_up(broker)
     finally:
+        if helpers is not None:
+            await asyncio.to_thread(helpers.stop)
         await broker.stop()
         await recorder.stop()
         if server is not None:
@@ -299,6 +307,11 @@ async def _requested_indices(broker, settings: RunSettings) -> set[int]:
         if isinstance(event, DialogueRequested) and event.run_id == settings.run_id and event.dialogue_id == settings.dialogue_id(event.task_index):
             indices.add(event.task_index)
         next_seq = raw.seq + 1
+
+
+def handler_slots(settings: RunSettings, actor: str) -> int:
+    """Triggers one replica of `actor` handles at once: model actors wait on models, the rest on the CPU."""
+    return settings.concurrency if actor in MODEL_ACTORS else 4
 
 
 def _ack_wait(settings: RunSettings, actor: str) -> float:

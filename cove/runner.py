@@ -83,20 +83,11 @@ def run_command(settings: RunSettings) -> int:
 
 def worker_command(settings: RunSettings) -> int:
     """Serve one actor type until SIGTERM or Ctrl-C."""
-    from faststream.nats import NatsBroker
-
-    from actors.bus import RetryPolicy, start_bus
-    from actors.runtime import ActorContext, build_router
-    from actors.sampler import SamplingSettings
-    from actors.turns import DialogueLimits
+    from actors.natsauth import NatsAuthError
     from cove.logs import configure_logging
-    from cove.run import MODEL_ACTORS, _ack_wait, build_models, build_rewrite, load_base
+    from cove.replicas import serve_actors
 
     configure_logging(os.environ.get("COVE_LOG_LEVEL", "INFO"))
-    (actor,) = settings.actors
-
-    from actors.natsauth import NatsAuthError
-
     try:
         auth = settings.nats_auth.connect_kwargs()
     except NatsAuthError as exc:
@@ -104,33 +95,11 @@ def worker_command(settings: RunSettings) -> int:
         return 2
 
     async def main() -> None:
-        base = load_base(settings)
-        broker = NatsBroker(settings.nats_url, logger=None, connect_timeout=5.0, max_reconnect_attempts=-1, **auth)
-        ctx = ActorContext(
-            broker=broker,
-            bases={settings.domain: base},
-            limits=DialogueLimits(max_turns=settings.max_turns, max_tool_errors=settings.max_tool_errors),
-            sampling=SamplingSettings(constraints=settings.constraints, fuzz=settings.fuzz),
-            models=build_models(settings) if actor in MODEL_ACTORS else {},
-            rewrite=build_rewrite(settings) if actor == "fuzzifier" else None,
-            retry=RetryPolicy(),
-        )
-        broker.include_router(build_router(actor, ctx, max_workers=settings.concurrency, ack_wait=_ack_wait(settings, actor)))
         stop = asyncio.Event()
         loop = asyncio.get_running_loop()
         for sig in (signal.SIGINT, signal.SIGTERM):
             loop.add_signal_handler(sig, stop.set)
-        try:
-            await asyncio.wait_for(start_bus(broker), settings.nats_connect_timeout)
-        except TimeoutError:
-            raise OSError(f"no answer in {settings.nats_connect_timeout:.0f} s") from None
-        from actors.cache import feed_from_stream
-
-        await feed_from_stream(broker.config.connection_state.connection, ctx.cache)
-        log.info("worker_started", actor=actor, nats_url=settings.nats_url, base=base.content_hash[:12], pid=os.getpid())
-        await stop.wait()
-        await broker.stop()
-        log.info("worker_stopped", actor=actor, cache_hits=ctx.cache.hits, cache_misses=ctx.cache.misses)
+        await serve_actors(settings, stop, auth, slots=settings.concurrency)
 
     try:
         asyncio.run(main())

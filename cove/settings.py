@@ -44,6 +44,7 @@ class RunSettings(BaseModel):
     count: int | None = 20  # None: continuous
     seed: int = 0
     concurrency: int = 8
+    processes: int = Field(1, ge=1)  # the controller plus processes-1 helpers serving the same actor types
     out: Path = Path("runs/latest")
     nats_url: str | None = None
     nats_connect_timeout: float = 10.0  # seconds to reach NATS before giving up with a clear error

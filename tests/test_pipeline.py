@@ -84,6 +84,34 @@ def test_same_seed_gives_identical_files(finished_run, tmp_path):
         assert (tmp_path / name).read_bytes() == (out / name).read_bytes(), name
 
 
+def test_helper_processes_share_the_work_and_change_nothing(finished_run, tmp_path, monkeypatch, capfd):
+    """`processes=3` runs two helper processes beside the controller; they serve triggers and the files are identical."""
+    domain, out, _ = finished_run
+    monkeypatch.setenv("COVE_LOG_LEVEL", "INFO")
+    summary = asyncio.run(asyncio.wait_for(run_dialogues(_settings(tmp_path, domain, processes=3)), 120))
+    assert summary["dialogues"] == COUNT and summary["unfinished"] == 0
+    for name in ("sft.jsonl", "rewards.jsonl"):
+        assert (tmp_path / name).read_bytes() == (out / name).read_bytes(), name
+    stopped = [json.loads(line) for line in capfd.readouterr().err.splitlines() if '"replica_stopped"' in line]
+    assert len(stopped) == 2, "both helpers stopped when the run ended"
+    assert sum(line["cache_hits"] + line["cache_misses"] for line in stopped) > 0, "the helpers handled triggers"
+
+
+def test_a_helper_stops_when_its_controller_is_gone(tmp_path):
+    """A helper process exits by itself once its standard input closes (the controller died)."""
+    from cove.replicas import HelperProcesses
+
+    with EmbeddedNats(tmp_path / "nats") as server:
+        helpers = HelperProcesses(_settings(tmp_path / "out", "retail", nats_url=server.url), 1)
+        helpers.start()
+        (process,) = helpers.processes
+        try:
+            process.stdin.close()
+            assert process.wait(timeout=60) == 0
+        finally:
+            helpers.stop()
+
+
 def test_actors_as_separate_worker_processes(tmp_path):
     """Every actor type as its own `cove worker` process; the results equal an in-process run with the same seed."""
     reference = tmp_path / "reference"

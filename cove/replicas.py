@@ -1,0 +1,183 @@
+"""Actor replicas: serve actor types against a shared NATS, in this process or in helper processes.
+
+`cove worker ACTOR` serves one actor type; `cove run --processes N` starts N-1 helper processes
+that each serve every actor type the controller runs, so one machine's cores share the work. All
+replicas of an actor type pull from one durable consumer, so any of them may take any trigger,
+and the results do not depend on how many there are.
+
+A helper gets its settings on standard input (NATS secrets included, so they never appear in a
+command line or a file), says "ready" on standard output once its consumers pull, and stops on
+SIGTERM, or when its standard input closes because the controller that started it is gone.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import signal
+import subprocess
+import sys
+import threading
+from collections.abc import Callable
+from typing import Any
+
+import structlog
+
+from cove.settings import RunSettings
+
+log = structlog.get_logger(__name__)
+
+
+async def serve_actors(
+    settings: RunSettings, stop: asyncio.Event, auth: dict[str, Any], *, slots: int | None = None,
+    on_ready: Callable[[], None] | None = None,
+) -> None:  # fmt: skip
+    """Serve `settings.actors` on `settings.nats_url` until `stop` is set (OSError if NATS is unreachable).
+
+    `slots`: messages each actor type handles at once here; default: as `cove run` does (see `handler_slots`).
+    `on_ready` is called once the consumers are pulling.
+    """
+    from actors.bus import RetryPolicy, make_broker, start_bus
+    from actors.cache import feed_from_stream
+    from actors.runtime import ActorContext, build_router
+    from actors.sampler import SamplingSettings
+    from actors.turns import DialogueLimits
+    from cove.run import MODEL_ACTORS, _ack_wait, build_models, build_rewrite, handler_slots, load_base
+
+    base = load_base(settings)
+    broker = make_broker(settings.nats_url, connect_timeout=5.0, max_reconnect_attempts=-1, **auth)
+    actors = settings.actors
+    ctx = ActorContext(
+        broker=broker,
+        bases={settings.domain: base},
+        limits=DialogueLimits(max_turns=settings.max_turns, max_tool_errors=settings.max_tool_errors),
+        sampling=SamplingSettings(constraints=settings.constraints, fuzz=settings.fuzz),
+        models=build_models(settings) if set(actors) & set(MODEL_ACTORS) else {},
+        rewrite=build_rewrite(settings) if "fuzzifier" in actors else None,
+        retry=RetryPolicy(),
+    )
+    for actor in actors:
+        workers = slots or handler_slots(settings, actor)
+        broker.include_router(build_router(actor, ctx, max_workers=workers, ack_wait=_ack_wait(settings, actor)))
+    try:
+        await asyncio.wait_for(start_bus(broker), settings.nats_connect_timeout)
+    except TimeoutError:
+        raise OSError(f"no answer in {settings.nats_connect_timeout:.0f} s") from None
+    try:
+        await feed_from_stream(broker.config.connection_state.connection, ctx.cache)
+        log.info("replica_started", actors=",".join(actors), nats_url=settings.nats_url, base=base.content_hash[:12], pid=os.getpid())
+        if on_ready is not None:
+            on_ready()
+        await stop.wait()
+    finally:
+        await broker.stop()
+    log.info("replica_stopped", actors=",".join(actors), cache_hits=ctx.cache.hits, cache_misses=ctx.cache.misses)
+
+
+def _settings_message(settings: RunSettings) -> str:
+    """One JSON line: the settings, with the NATS secrets revealed (it only ever travels through a pipe)."""
+    auth = settings.nats_auth
+    secrets = {name: value.get_secret_value() for name in ("password", "token") if (value := getattr(auth, name)) is not None}
+    return json.dumps({"settings": settings.model_dump(mode="json", exclude={"nats_auth"}), "nats_auth": auth.model_dump(mode="json") | secrets}) + "\n"
+
+
+READY = "ready"
+
+
+def _read_line(process: subprocess.Popen, timeout: float) -> str:
+    """One line of the process's standard output, or "" after `timeout` seconds or at its end."""
+    lines: list[str] = []
+    reader = threading.Thread(target=lambda: lines.append(process.stdout.readline()), daemon=True)
+    reader.start()
+    reader.join(timeout)
+    return lines[0] if lines else ""
+
+
+class HelperProcesses:
+    """Helper processes serving `settings.actors` beside the controller; stopped (and reaped) on exit."""
+
+    def __init__(self, settings: RunSettings, count: int) -> None:
+        self.settings, self.count = settings, count
+        self.processes: list[subprocess.Popen] = []
+
+    def start(self) -> None:
+        env = {**os.environ, "COVE_LOG_LEVEL": os.environ.get("COVE_LOG_LEVEL", "WARNING")}
+        message = _settings_message(self.settings)
+        for _ in range(self.count):
+            process = subprocess.Popen([sys.executable, "-m", "cove.replicas"], stdin=subprocess.PIPE, stdout=subprocess.PIPE, env=env, text=True)
+            process.stdin.write(message)
+            process.stdin.flush()  # kept open: its end tells the helper that the controller is gone
+            self.processes.append(process)
+        log.info("helpers_started", count=self.count, pids=[p.pid for p in self.processes])
+
+    def wait_ready(self, timeout: float = 60.0) -> None:
+        """Block until every helper's consumers pull (RuntimeError if one exits or stays silent)."""
+        for process in self.processes:
+            line = _read_line(process, timeout)
+            if line.strip() != READY:
+                code = process.poll()
+                raise RuntimeError(f"helper process {process.pid} did not start" + (f" (exit code {code})" if code is not None else f" within {timeout:.0f} s"))
+            # anything it prints later goes to our stderr, so a full pipe can never block it
+            threading.Thread(target=lambda out=process.stdout: [sys.stderr.write(line) for line in out], daemon=True).start()
+
+    def check(self) -> None:
+        """Raise if a helper died (its work is redelivered to the others, but the user should know)."""
+        for process in self.processes:
+            if process.poll() is not None:
+                raise RuntimeError(f"helper process {process.pid} exited with code {process.returncode}")
+
+    def stop(self, timeout: float = 30.0) -> None:
+        for process in self.processes:
+            if process.poll() is None:
+                process.send_signal(signal.SIGTERM)
+        for process in self.processes:
+            try:
+                process.wait(timeout)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait()
+            if process.stdin is not None:
+                process.stdin.close()
+        self.processes.clear()
+
+    def __enter__(self) -> HelperProcesses:
+        self.start()
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        self.stop()
+
+
+def main() -> int:
+    """A helper process: read the settings line, serve until SIGTERM or the end of standard input."""
+    from actors.natsauth import NatsAuth
+    from cove.logs import configure_logging
+
+    configure_logging(os.environ.get("COVE_LOG_LEVEL", "WARNING"))
+    message = json.loads(sys.stdin.readline())
+    settings = RunSettings.model_validate(message["settings"] | {"nats_auth": NatsAuth.model_validate(message["nats_auth"])})
+
+    async def serve() -> None:
+        stop = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            loop.add_signal_handler(sig, stop.set)
+
+        def wait_for_end_of_input() -> None:
+            sys.stdin.read()
+            loop.call_soon_threadsafe(stop.set)
+
+        threading.Thread(target=wait_for_end_of_input, daemon=True).start()
+        await serve_actors(settings, stop, settings.nats_auth.connect_kwargs(), on_ready=lambda: print(READY, flush=True))
+
+    try:
+        asyncio.run(serve())
+    except (OSError, TimeoutError) as exc:
+        print(f"cove: helper: cannot reach NATS at {settings.nats_url}: {exc}", file=sys.stderr)
+        return 2
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,7 +1,7 @@
 """The thin FastStream adapters: load the dialogue, call the actor's decision, publish what it returns.
 
-Every actor type is one `ActorRouter` whose durable pull consumers (one per event type it reacts to)
-are shared by all its replicas. A handler publishes its events to JetStream (each with its event id
+Every actor type is one `ActorRouter` whose durable pull consumer (filtering every event type it
+reacts to) is shared by all its replicas. A handler publishes its events to JetStream (each with its event id
 as `Nats-Msg-Id`, waiting for the PubAck) and only then returns, so the trigger is acked after the
 effect is durable. A redelivered trigger finds its answer already known and does nothing; if it
 does run again, its events carry the same ids and JetStream drops the copies.

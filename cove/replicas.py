@@ -149,6 +149,34 @@ class HelperProcesses:
         self.stop()
 
 
+def serve_until_stopped(
+    settings: RunSettings, auth: dict[str, Any], *, slots: int | None = None,
+    on_ready: Callable[[], None] | None = None, until_end_of_input: bool = False,
+) -> int:  # fmt: skip
+    """Serve until SIGTERM or Ctrl-C (or the end of standard input); exit code 2 if NATS cannot be reached."""
+
+    async def serve() -> None:
+        stop = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            loop.add_signal_handler(sig, stop.set)
+        if until_end_of_input:
+
+            def wait_for_end_of_input() -> None:
+                sys.stdin.read()
+                loop.call_soon_threadsafe(stop.set)
+
+            threading.Thread(target=wait_for_end_of_input, daemon=True).start()
+        await serve_actors(settings, stop, auth, slots=slots, on_ready=on_ready)
+
+    try:
+        asyncio.run(serve())
+    except (OSError, TimeoutError) as exc:
+        print(f"cove: error: cannot reach NATS at {settings.nats_url}: {exc}", file=sys.stderr)
+        return 2
+    return 0
+
+
 def main() -> int:
     """A helper process: read the settings line, serve until SIGTERM or the end of standard input."""
     from actors.natsauth import NatsAuth
@@ -157,26 +185,8 @@ def main() -> int:
     configure_logging(os.environ.get("COVE_LOG_LEVEL", "WARNING"))
     message = json.loads(sys.stdin.readline())
     settings = RunSettings.model_validate(message["settings"] | {"nats_auth": NatsAuth.model_validate(message["nats_auth"])})
-
-    async def serve() -> None:
-        stop = asyncio.Event()
-        loop = asyncio.get_running_loop()
-        for sig in (signal.SIGINT, signal.SIGTERM):
-            loop.add_signal_handler(sig, stop.set)
-
-        def wait_for_end_of_input() -> None:
-            sys.stdin.read()
-            loop.call_soon_threadsafe(stop.set)
-
-        threading.Thread(target=wait_for_end_of_input, daemon=True).start()
-        await serve_actors(settings, stop, settings.nats_auth.connect_kwargs(), on_ready=lambda: print(READY, flush=True))
-
-    try:
-        asyncio.run(serve())
-    except (OSError, TimeoutError) as exc:
-        print(f"cove: helper: cannot reach NATS at {settings.nats_url}: {exc}", file=sys.stderr)
-        return 2
-    return 0
+    ready = lambda: print(READY, flush=True)  # noqa: E731
+    return serve_until_stopped(settings, settings.nats_auth.connect_kwargs(), on_ready=ready, until_end_of_input=True)
 
 
 if __name__ == "__main__":

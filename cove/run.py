@@ -230,6 +230,11 @@ async def run_dialogues(settings: RunSettings, on_progress: Callable[[Progress],
         except (Exception, TimeoutError) as exc:
             raise RunError(f"cannot use NATS at {url}: {exc or 'no answer in %.0f s' % settings.nats_connect_timeout}") from exc
         recorder.start()
+        if settings.actors and (settings.processes > 1 or settings.nats_url is not None):
+            # other processes publish too: learn their events as they go by instead of reading them back
+            from actors.cache import feed_from_stream
+
+            await feed_from_stream(broker.config.connection_state.connection, ctx.cache)
         if settings.processes > 1 and settings.actors:
             from cove.replicas import HelperProcesses
 
@@ -248,6 +253,7 @@ async def run_dialogues(settings: RunSettings, on_progress: Callable[[Progress],
         await _dispatch(settings, ctx, progress, done_queue, mine, on_progress, stop, requested=requested, in_flight=in_flight)
         await _recorder_caught_up(broker)
     finally:
+        log.info("controller_stopped", cache_hits=ctx.cache.hits, cache_misses=ctx.cache.misses)
         if helpers is not None:
             await asyncio.to_thread(helpers.stop)
         await broker.stop()

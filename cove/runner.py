@@ -85,7 +85,7 @@ def worker_command(settings: RunSettings) -> int:
     """Serve one actor type until SIGTERM or Ctrl-C."""
     from actors.natsauth import NatsAuthError
     from cove.logs import configure_logging
-    from cove.replicas import serve_actors
+    from cove.replicas import serve_until_stopped
 
     configure_logging(os.environ.get("COVE_LOG_LEVEL", "INFO"))
     try:
@@ -93,17 +93,4 @@ def worker_command(settings: RunSettings) -> int:
     except NatsAuthError as exc:
         print(f"cove: error: {exc}", file=sys.stderr)
         return 2
-
-    async def main() -> None:
-        stop = asyncio.Event()
-        loop = asyncio.get_running_loop()
-        for sig in (signal.SIGINT, signal.SIGTERM):
-            loop.add_signal_handler(sig, stop.set)
-        await serve_actors(settings, stop, auth, slots=settings.concurrency)
-
-    try:
-        asyncio.run(main())
-    except (OSError, TimeoutError) as exc:
-        print(f"cove: error: cannot reach NATS at {settings.nats_url}: {exc}", file=sys.stderr)
-        return 2
-    return 0
+    return serve_until_stopped(settings, auth, slots=settings.concurrency)

@@ -5,7 +5,8 @@
     achieved model calls/s against the ideal 64 / 0.2 s = 320/s;
 (c) 1 vs 2 `cove worker agent` processes when the agent is the bottleneck;
 (d) resident memory per worker type, and RSS over a long run (flat = no leak).
-`python -m bench.bench_pipeline [a|b|c|d] [--long]`; `--long` runs (d) over 5,000 dialogues.
+(l) CPU per model call on litellm's path alone (the floor under (a) and (b)).
+`python -m bench.bench_pipeline [l|a|b|c|d] [--long]`; `--long` runs (d) over 5,000 dialogues.
 """
 
 from __future__ import annotations
@@ -29,6 +30,8 @@ from tests.openai_server import OpenAIServer, Reply
 from actors.scripted import respond_agent, respond_user
 
 def script(request):
+    if request.get("model") == "bench-echo":
+        return Reply(content="ok")
     params = {{"seed": request.get("seed"), "error_rate": 0.0}}
     messages, tools = request["messages"], request.get("tools")
     message = respond_agent(messages, tools, params) if tools else respond_user(messages, None, params)
@@ -55,14 +58,57 @@ def _run(settings) -> dict:
 
 
 def bench_throughput(repeats: int = 3) -> list[dict]:
-    """(a) dialogues/s, scripted models, all actors in one process."""
-    rates, events = [], []
-    for index in range(repeats):
-        with tempfile.TemporaryDirectory() as tmp:
-            summary = _run(_settings(Path(tmp), seed=20 + index))
-            rates.append(summary["timings"]["dialogues_per_second"])
-            events.append(_events_per_dialogue(Path(tmp) / "events.db"))
-    return [row("pipeline dialogues/s, scripted models, one process", median(rates), "dialogues/s", ">= 50/s", f"retail, 120 dialogues x {repeats}, 32 in flight, {median(events):.0f} events per dialogue")]
+    """(a) dialogues/s, scripted models: all actors in one process, then in two (`--processes 2`)."""
+    rows = []
+    for processes, count in ((1, 120), (2, 300)):
+        rates, events, cpu = [], [], []
+        for index in range(repeats):
+            with tempfile.TemporaryDirectory() as tmp:
+                before = _cpu_seconds()
+                summary = _run(_settings(Path(tmp), seed=20 + index, count=count, processes=processes))
+                cpu.append((_cpu_seconds() - before) / summary["dialogues"] * 1000)
+                rates.append(summary["timings"]["dialogues_per_second"])
+                events.append(_events_per_dialogue(Path(tmp) / "events.db"))
+        where = "one process" if processes == 1 else f"{processes} processes"
+        rows.append(row(f"pipeline dialogues/s, scripted models, {where}", median(rates), "dialogues/s", ">= 50/s", f"retail, {count} dialogues x {repeats}, 32 in flight, {median(events):.0f} events and {median(cpu):.0f} ms CPU per dialogue (all processes, nats-server included), start-up included"))
+    return rows
+
+
+def _cpu_seconds() -> float:
+    """CPU time of this process and of its finished children (helpers, nats-server)."""
+    import resource
+
+    own, children = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
+    return own.ru_utime + own.ru_stime + children.ru_utime + children.ru_stime
+
+
+def bench_model_call_cost(calls: int = 400) -> list[dict]:
+    """CPU per model call on litellm's path alone: a scripted model that answers at once, and an HTTP server."""
+    from actors.llm import ModelClient, ModelSettings, register_scripted_model
+
+    register_scripted_model("bench-echo", lambda messages, tools, params: {"content": "ok"})
+    messages = [{"role": "user", "content": "hello"}]
+
+    def cost(client) -> float:
+        async def go(n: int) -> None:
+            for index in range(n):
+                await client.complete(messages, seed=index)
+
+        asyncio.run(go(20))  # warm: imports, first connection
+        started = time.process_time()
+        asyncio.run(go(calls))
+        return (time.process_time() - started) / calls * 1000
+
+    scripted = cost(ModelClient("agent", ModelSettings(model="cove/bench-echo")))
+    server = _ModelServer(0.0)
+    try:
+        http = cost(ModelClient("user", ModelSettings(model="openai/bench-echo", api_base=server.url, api_key_env="COVE_BENCH_KEY")))
+    finally:
+        server.close()
+    return [
+        row("litellm CPU per call, scripted model (in process)", scripted, "ms/call", "", f"the floor under (a): a dialogue makes ~14 calls, so litellm alone caps one core at ~{1000 / (14 * scripted):.0f} dialogues/s"),
+        row("litellm CPU per call, OpenAI-compatible HTTP", http, "ms/call", "", f"client side only; the floor under (b): 320 calls/s need {320 * http / 1000:.1f} cores for litellm alone"),
+    ]
 
 
 def _events_per_dialogue(path: Path) -> float:
@@ -72,27 +118,43 @@ def _events_per_dialogue(path: Path) -> float:
     return events / dialogues
 
 
-def bench_model_latency() -> list[dict]:
-    """(b) model calls/s through litellm over HTTP with 200 ms latency and 64 dialogues in flight."""
-    from cove.settings import RoleSettings
+class _ModelServer:
+    """The scripted agent and user behind a local OpenAI-compatible HTTP server that answers after `latency` s."""
 
-    server = subprocess.Popen([sys.executable, "-c", SERVER_SCRIPT.format(repo=str(REPO), latency=0.2)], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
-    try:
-        url = server.stdout.readline().strip()
+    def __init__(self, latency: float) -> None:
+        self.process = subprocess.Popen([sys.executable, "-c", SERVER_SCRIPT.format(repo=str(REPO), latency=latency)], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+        self.url = self.process.stdout.readline().strip()
         os.environ["COVE_BENCH_KEY"] = "sk-local-bench"
-        role = dict(api_base=url, api_key_env="COVE_BENCH_KEY", concurrency=128, timeout=30.0)
-        with tempfile.TemporaryDirectory() as tmp:
-            settings = _settings(Path(tmp), count=192, concurrency=64, agent=RoleSettings(model="openai/bench-agent", **role), user=RoleSettings(model="openai/bench-user", **role))
-            started = time.monotonic()
-            summary = _run(settings)
-            elapsed = time.monotonic() - started
-            calls = _model_calls(Path(tmp) / "events.db")
+
+    def role(self, model: str, concurrency: int):
+        from cove.settings import RoleSettings
+
+        return RoleSettings(model=model, api_base=self.url, api_key_env="COVE_BENCH_KEY", concurrency=concurrency, timeout=30.0)
+
+    def close(self) -> None:
+        self.process.stdin.close()
+        self.process.terminate()
+        self.process.wait(10)
+
+
+def bench_model_latency() -> list[dict]:
+    """(b) model calls/s through litellm over HTTP with 200 ms latency and 64 dialogues in flight, 1 and 2 processes."""
+    server = _ModelServer(0.2)
+    rows = []
+    try:
+        for processes in (1, 2):
+            with tempfile.TemporaryDirectory() as tmp:
+                settings = _settings(Path(tmp), count=192 * processes, concurrency=64, processes=processes, agent=server.role("openai/bench-agent", 128), user=server.role("openai/bench-user", 128))
+                started, cpu = time.monotonic(), _cpu_seconds()
+                summary = _run(settings)
+                elapsed, cpu = time.monotonic() - started, _cpu_seconds() - cpu
+                calls = _model_calls(Path(tmp) / "events.db")
+            rate = calls / summary["timings"]["seconds"]
+            where = "one process" if processes == 1 else f"{processes} processes"
+            rows.append(row(f"model calls/s, 200 ms latency server, 64 in flight, {where}", rate, "calls/s", ">= 288/s (90% of 320)", f"{rate / 320:.0%} of ideal; {calls} calls, {summary['dialogues']} dialogues in {elapsed:.1f} s; {cpu / calls * 1000:.1f} ms CPU per call in cove's processes and nats-server"))
     finally:
-        server.stdin.close()
-        server.terminate()
-        server.wait(10)
-    rate = calls / summary["timings"]["seconds"]
-    return [row("model calls/s, 200 ms latency server, 64 in flight", rate, "calls/s", ">= 288/s (90% of 320)", f"{rate / 320:.0%} of ideal; {calls} calls, {summary['dialogues']} dialogues in {elapsed:.1f} s")]
+        server.close()
+    return rows
 
 
 def _model_calls(path: Path) -> int:
@@ -101,9 +163,11 @@ def _model_calls(path: Path) -> int:
     return sqlite3.connect(path).execute("SELECT count(*) FROM events WHERE type IN ('agent_spoke', 'user_spoke') AND payload LIKE '%\"call\":{%'").fetchone()[0]
 
 
-def _start_workers(url: str, actors: list[str]) -> list[subprocess.Popen]:
+def _start_workers(url: str, actors: list[str], *extra: str, concurrency: int = 32) -> list[subprocess.Popen]:
     env = {**os.environ, "COVE_LOG_LEVEL": "WARNING"}
-    return [subprocess.Popen([sys.executable, "-m", "cove.cli", "worker", actor, "--nats-url", url, "--concurrency", "32", "--scripted-error-rate", "0"], env=env) for actor in actors]
+    command = [sys.executable, "-m", "cove.cli", "worker"]
+    options = ["--nats-url", url, "--concurrency", str(concurrency), "--scripted-error-rate", "0", *extra]
+    return [subprocess.Popen([*command, actor, *options], env=env) for actor in actors]
 
 
 def _stop(processes: list[subprocess.Popen]) -> None:
@@ -113,20 +177,34 @@ def _stop(processes: list[subprocess.Popen]) -> None:
         process.wait(30)
 
 
+AGENT_SLOTS = 4  # model calls one agent worker keeps in flight (its --concurrency)
+
+
 def bench_agent_scaling() -> list[dict]:
-    """(c) dialogues/s with the agent in 1 vs 2 separate worker processes (everything else in the controller)."""
+    """(c) dialogues/s with 1 vs 2 `cove worker agent` processes when the agent is the bottleneck.
+
+    The agent's model answers over HTTP after 200 ms and each agent worker keeps at most
+    AGENT_SLOTS calls in flight, as a worker with a per-replica rate or connection limit does; the
+    user simulator (scripted, in the controller) and everything else have room to spare, so the
+    agent's capacity decides the rate. Scaling out adds agent capacity: the rate should double.
+    """
     from actors.natsserver import EmbeddedNats
 
     rates = {}
-    for replicas in (1, 2):
-        with tempfile.TemporaryDirectory() as tmp, EmbeddedNats(Path(tmp) / "nats") as server:
-            workers = _start_workers(server.url, ["agent"] * replicas)
-            try:
-                settings = _settings(Path(tmp) / "out", count=120, concurrency=48, nats_url=server.url, actors=("sampler", "fuzzifier", "user", "executor", "verifier"))
-                rates[replicas] = _run(settings)["timings"]["dialogues_per_second"]
-            finally:
-                _stop(workers)
-    return [row("agent workers: 2 vs 1 (agent-bound)", rates[2] / rates[1], "x speed-up", "> 1", f"1 worker {rates[1]:.1f}/s, 2 workers {rates[2]:.1f}/s on 2 cores shared with nats-server and the controller")]
+    server = _ModelServer(0.2)
+    try:
+        for replicas in (1, 2):
+            with tempfile.TemporaryDirectory() as tmp, EmbeddedNats(Path(tmp) / "nats") as nats:
+                agent = ("--agent-model", "openai/bench-agent", "--agent-base-url", server.url, "--agent-api-key-env", "COVE_BENCH_KEY")
+                workers = _start_workers(nats.url, ["agent"] * replicas, *agent, concurrency=AGENT_SLOTS)
+                try:
+                    settings = _settings(Path(tmp) / "out", count=100, concurrency=32, nats_url=nats.url, actors=("sampler", "fuzzifier", "user", "executor", "verifier"), agent=server.role("openai/bench-agent", AGENT_SLOTS))
+                    rates[replicas] = _run(settings)["timings"]["dialogues_per_second"]
+                finally:
+                    _stop(workers)
+    finally:
+        server.close()
+    return [row("agent workers: 2 vs 1 (agent-bound)", rates[2] / rates[1], "x speed-up", "> 1.6", f"1 worker {rates[1]:.2f}/s, 2 workers {rates[2]:.2f}/s; each worker {AGENT_SLOTS} model calls in flight, 200 ms per call")]
 
 
 def _rss_mb(pid: int) -> float:
@@ -168,9 +246,9 @@ def bench_memory(long: bool = False) -> list[dict]:
     return rows
 
 
-def run(long: bool = False, parts: str = "abcd") -> list[dict]:
+def run(long: bool = False, parts: str = "labcd") -> list[dict]:
     rows = []
-    for part, function in (("a", bench_throughput), ("b", bench_model_latency), ("c", bench_agent_scaling)):
+    for part, function in (("l", bench_model_call_cost), ("a", bench_throughput), ("b", bench_model_latency), ("c", bench_agent_scaling)):
         if part in parts:
             rows += function()
     if "d" in parts:
@@ -180,5 +258,5 @@ def run(long: bool = False, parts: str = "abcd") -> list[dict]:
 
 if __name__ == "__main__":
     arguments = [a for a in sys.argv[1:] if not a.startswith("--")]
-    for line in run(long="--long" in sys.argv, parts="".join(arguments) or "abcd"):
+    for line in run(long="--long" in sys.argv, parts="".join(arguments) or "labcd"):
         print(json.dumps(line))

@@ -132,3 +132,16 @@ def test_installed_console_script_runs():
     assert script, "the cove console script is not installed next to the interpreter"
     completed = subprocess.run([script, "--help"], capture_output=True, text=True, timeout=60)
     assert completed.returncode == 0 and "db" in completed.stdout and "tools" in completed.stdout
+
+
+def test_worker_takes_the_run_model_parameters(monkeypatch):
+    """`cove worker` passes each role's temperature and token limit on, as `cove run` does."""
+    from cove import runner as edges
+
+    seen = []
+    monkeypatch.setattr(edges, "worker_command", lambda settings: seen.append(settings) or 0)
+    result = cove("worker", "agent", "--nats-url", "nats://127.0.0.1:1", "--agent-temperature", 0.7, "--agent-max-tokens", 256, "--user-temperature", 0.3)
+    assert result.exit_code == 0, result.output
+    (settings,) = seen
+    assert (settings.agent.temperature, settings.agent.max_tokens) == (0.7, 256)
+    assert (settings.user.temperature, settings.user.max_tokens) == (0.3, None)

@@ -121,12 +121,6 @@ class HelperProcesses:
             # anything it prints later goes to our stderr, so a full pipe can never block it
             threading.Thread(target=lambda out=process.stdout: [sys.stderr.write(line) for line in out], daemon=True).start()
 
-    def check(self) -> None:
-        """Raise if a helper died (its work is redelivered to the others, but the user should know)."""
-        for process in self.processes:
-            if process.poll() is not None:
-                raise RuntimeError(f"helper process {process.pid} exited with code {process.returncode}")
-
     def stop(self, timeout: float = 30.0) -> None:
         for process in self.processes:
             if process.poll() is None:

@@ -8,8 +8,10 @@ import sys
 import structlog
 
 
-def _stderr_logger(*_: object) -> structlog.PrintLogger:
-    return structlog.PrintLogger(sys.stderr)
+def _stderr_logger(*_: object) -> structlog.WriteLogger:
+    # one write per line (PrintLogger writes the newline separately), so lines of several
+    # processes sharing one stderr (helpers, workers) never run into each other
+    return structlog.WriteLogger(sys.stderr)
 
 
 def configure_logging(level: str = "INFO") -> None:

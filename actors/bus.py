@@ -11,8 +11,8 @@
 
 Handlers receive the `NatsMessage` itself (`make_broker` turns FastStream's dependency injection
 off: resolving a message argument through it costs two thread-pool hops per delivery), and parse
-its body themselves with `events.parse_event`. The router settles every message: ack after the handler returned, nak with backoff when it
-raised, and after `RetryPolicy.max_deliver` deliveries a `MessageDeadLettered` event on
+its body themselves with `events.parse_event`. The router settles every message: ack after the
+handler returned, nak with backoff when it raised, and after `RetryPolicy.max_deliver` deliveries a `MessageDeadLettered` event on
 `cove-deadletter.<actor>`, then term. All replicas of an actor share one durable pull consumer.
 """
 

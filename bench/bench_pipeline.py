@@ -69,9 +69,12 @@ def bench_throughput(repeats: int = 3) -> list[dict]:
                 cpu.append((_cpu_seconds() - before) / summary["dialogues"] * 1000)
                 rates.append(summary["timings"]["dialogues_per_second"])
                 events.append(_events_per_dialogue(Path(tmp) / "events.db"))
-        where = "one process" if processes == 1 else f"{processes} processes"
-        rows.append(row(f"pipeline dialogues/s, scripted models, {where}", median(rates), "dialogues/s", ">= 50/s", f"retail, {count} dialogues x {repeats}, 32 in flight, {median(events):.0f} events and {median(cpu):.0f} ms CPU per dialogue (all processes, nats-server included), start-up included"))
+        rows.append(row(f"pipeline dialogues/s, scripted models, {_processes(processes)}", median(rates), "dialogues/s", ">= 50/s", f"retail, {count} dialogues x {repeats}, 32 in flight, {median(events):.0f} events and {median(cpu):.0f} ms CPU per dialogue (all processes, nats-server included), start-up included"))
     return rows
+
+
+def _processes(count: int) -> str:
+    return "one process" if count == 1 else f"{count} processes"
 
 
 def _cpu_seconds() -> float:
@@ -150,8 +153,7 @@ def bench_model_latency() -> list[dict]:
                 elapsed, cpu = time.monotonic() - started, _cpu_seconds() - cpu
                 calls = _model_calls(Path(tmp) / "events.db")
             rate = calls / summary["timings"]["seconds"]
-            where = "one process" if processes == 1 else f"{processes} processes"
-            rows.append(row(f"model calls/s, 200 ms latency server, 64 in flight, {where}", rate, "calls/s", ">= 288/s (90% of 320)", f"{rate / 320:.0%} of ideal; {calls} calls, {summary['dialogues']} dialogues in {elapsed:.1f} s; {cpu / calls * 1000:.1f} ms CPU per call in cove's processes and nats-server"))
+            rows.append(row(f"model calls/s, 200 ms latency server, 64 in flight, {_processes(processes)}", rate, "calls/s", ">= 288/s (90% of 320)", f"{rate / 320:.0%} of ideal; {calls} calls, {summary['dialogues']} dialogues in {elapsed:.1f} s; {cpu / calls * 1000:.1f} ms CPU per call in cove's processes and nats-server"))
     finally:
         server.close()
     return rows

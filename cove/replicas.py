@@ -35,31 +35,17 @@ async def serve_actors(
 ) -> None:  # fmt: skip
     """Serve `settings.actors` on `settings.nats_url` until `stop` is set (OSError if NATS is unreachable).
 
-    `slots`: messages each actor type handles at once here; default: as `cove run` does (see `handler_slots`).
+    `slots`: triggers each actor type handles at once here; default: as `cove run` does (see `handler_slots`).
     `on_ready` is called once the consumers are pulling.
     """
-    from actors.bus import RetryPolicy, make_broker, start_bus
+    from actors.bus import make_broker, start_bus
     from actors.cache import feed_from_stream
-    from actors.runtime import ActorContext, build_router
-    from actors.sampler import SamplingSettings
-    from actors.turns import DialogueLimits
-    from cove.run import MODEL_ACTORS, _ack_wait, build_models, build_rewrite, handler_slots, load_base
+    from cove.run import load_base, include_actor_types
 
     base = load_base(settings)
     broker = make_broker(settings.nats_url, connect_timeout=5.0, max_reconnect_attempts=-1, **auth)
     actors = settings.actors
-    ctx = ActorContext(
-        broker=broker,
-        bases={settings.domain: base},
-        limits=DialogueLimits(max_turns=settings.max_turns, max_tool_errors=settings.max_tool_errors),
-        sampling=SamplingSettings(constraints=settings.constraints, fuzz=settings.fuzz),
-        models=build_models(settings) if set(actors) & set(MODEL_ACTORS) else {},
-        rewrite=build_rewrite(settings) if "fuzzifier" in actors else None,
-        retry=RetryPolicy(),
-    )
-    for actor in actors:
-        workers = slots or handler_slots(settings, actor)
-        broker.include_router(build_router(actor, ctx, max_workers=workers, ack_wait=_ack_wait(settings, actor)))
+    ctx = include_actor_types(settings, broker, base, slots=slots)
     try:
         await asyncio.wait_for(start_bus(broker), settings.nats_connect_timeout)
     except TimeoutError:
@@ -94,8 +80,13 @@ def _read_line(process: subprocess.Popen, timeout: float) -> str:
     return lines[0] if lines else ""
 
 
+def _forward_to_stderr(stream) -> None:
+    for line in stream:
+        sys.stderr.write(line)
+
+
 class HelperProcesses:
-    """Helper processes serving `settings.actors` beside the controller; stopped (and reaped) on exit."""
+    """Helper processes serving `settings.actors` beside the controller: `start`, `wait_ready`, `stop` (reaps them)."""
 
     def __init__(self, settings: RunSettings, count: int) -> None:
         self.settings, self.count = settings, count
@@ -119,7 +110,7 @@ class HelperProcesses:
                 code = process.poll()
                 raise RuntimeError(f"helper process {process.pid} did not start" + (f" (exit code {code})" if code is not None else f" within {timeout:.0f} s"))
             # anything it prints later goes to our stderr, so a full pipe can never block it
-            threading.Thread(target=lambda out=process.stdout: [sys.stderr.write(line) for line in out], daemon=True).start()
+            threading.Thread(target=_forward_to_stderr, args=(process.stdout,), daemon=True).start()
 
     def stop(self, timeout: float = 30.0) -> None:
         for process in self.processes:
@@ -134,13 +125,6 @@ class HelperProcesses:
             if process.stdin is not None:
                 process.stdin.close()
         self.processes.clear()
-
-    def __enter__(self) -> HelperProcesses:
-        self.start()
-        return self
-
-    def __exit__(self, *_: object) -> None:
-        self.stop()
 
 
 def serve_until_stopped(

@@ -208,20 +208,9 @@ async def run_dialogues(settings: RunSettings, on_progress: Callable[[Progress],
         server.start()
         url = server.url
     broker = make_broker(url, connect_timeout=5.0, max_reconnect_attempts=-1, **auth)
-    retry = RetryPolicy()
-    ctx = ActorContext(
-        broker=broker,
-        bases={settings.domain: base},
-        limits=DialogueLimits(max_turns=settings.max_turns, max_tool_errors=settings.max_tool_errors),
-        sampling=SamplingSettings(constraints=settings.constraints, fuzz=settings.fuzz),
-        models=build_models(settings) if set(settings.actors) & set(MODEL_ACTORS) else {},
-        rewrite=build_rewrite(settings) if "fuzzifier" in settings.actors else None,
-        retry=retry,
-    )
+    ctx = include_actor_types(settings, broker, base)
     recorder = Recorder(store, on_stored=on_stored)
-    for actor in settings.actors:
-        broker.include_router(build_router(actor, ctx, max_workers=handler_slots(settings, actor), ack_wait=_ack_wait(settings, actor)))
-    broker.include_router(build_recorder_router(recorder, broker, retry))
+    broker.include_router(build_recorder_router(recorder, broker, ctx.retry))
     started = time.monotonic()
     helpers = None
     try:
@@ -313,6 +302,26 @@ async def _requested_indices(broker, settings: RunSettings) -> set[int]:
         if isinstance(event, DialogueRequested) and event.run_id == settings.run_id and event.dialogue_id == settings.dialogue_id(event.task_index):
             indices.add(event.task_index)
         next_seq = raw.seq + 1
+
+
+def include_actor_types(settings: RunSettings, broker, base: Database, *, slots: int | None = None) -> ActorContext:
+    """The context of `settings.actors` in this process, their routers included in `broker`.
+
+    `slots`: triggers each actor type handles at once here; default: `handler_slots`.
+    """
+    ctx = ActorContext(
+        broker=broker,
+        bases={settings.domain: base},
+        limits=DialogueLimits(max_turns=settings.max_turns, max_tool_errors=settings.max_tool_errors),
+        sampling=SamplingSettings(constraints=settings.constraints, fuzz=settings.fuzz),
+        models=build_models(settings) if set(settings.actors) & set(MODEL_ACTORS) else {},
+        rewrite=build_rewrite(settings) if "fuzzifier" in settings.actors else None,
+        retry=RetryPolicy(),
+    )
+    for actor in settings.actors:
+        workers = slots or handler_slots(settings, actor)
+        broker.include_router(build_router(actor, ctx, max_workers=workers, ack_wait=_ack_wait(settings, actor)))
+    return ctx
 
 
 def handler_slots(settings: RunSettings, actor: str) -> int:

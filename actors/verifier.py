@@ -35,6 +35,7 @@ def unscored(view: DialogueView, reason: str) -> list[Draft]:
         "termination": str(view.ended.reason) if view.ended else "unfinished",
         "attribution": "infrastructure",
         "reasons": [reason],
+        "checks": {},
         "verifier_version": VERIFIER_VERSION,
     }
     return [draft(DialogueVerified, verdict=verdict, verifier_version=VERIFIER_VERSION)]

@@ -172,17 +172,26 @@ def verify(
     dialogue: Annotated[str | None, typer.Option("--dialogue", help="Only this dialogue id.")] = None,
     as_json: Annotated[bool, typer.Option("--json", help="One JSON object per dialogue.")] = False,
 ) -> None:
-    """Re-verify dialogues from the event log alone; exit 1 if any replay or chain check fails."""
-    from store.audit import audit_dialogue
+    """Re-verify dialogues from the event log alone; exit 1 if any stored event, chain, replay or verdict is wrong.
+
+    Every dialogue with a stored event is checked (not only those with a summary row). A verdict
+    recorded by an older verifier is compared with this one's: what the new rules would change is
+    reported, and is not a problem.
+    """
+    from domains.verification import VERIFIER_VERSION
+    from store.audit import audit_dialogue, violation_line
 
     event_store = open_store(store)
-    ids = [dialogue] if dialogue else event_store.dialogue_ids()
-    if dialogue and event_store.last_seq(dialogue) is None:
+    ids = [dialogue] if dialogue else event_store.all_dialogue_ids()
+    if dialogue and dialogue not in event_store.all_dialogue_ids():
         fail(f"{store}: no dialogue {dialogue!r}")
-    failures = 0
+    failures, changed, outdated = 0, 0, 0
     for dialogue_id in ids:
         result = audit_dialogue(event_store, dialogue_id)
         failures += not result.ok
+        outdated += result.outdated
+        changes = result.changes() if result.outdated else {}
+        changed += bool(changes)
         if as_json:
             sys.stdout.write(json.dumps(result.to_json()) + "\n")
             continue
@@ -194,11 +203,16 @@ def verify(
         for write in verdict.redundant_writes if verdict else []:
             typer.echo(f"  redundant write: {write['name']}")
         for violation in verdict.violations if verdict else []:
-            typer.echo(f"  violation: {violation['rule']}: {violation['message']}")
+            typer.echo(f"  {violation_line(violation)}")
+        if changes:
+            said = "; ".join(f"{key} {value['recorded']} -> {value['now']}" for key, value in changes.items())
+            typer.echo(f"  CHANGED: the verdict recorded by verifier {result.recorded_version} would change under verifier {VERIFIER_VERSION}: {said}")
         for problem in result.problems:
             typer.echo(f"  PROBLEM: {problem}", err=True)
     if not as_json:
         typer.echo(f"{len(ids)} dialogue(s) re-verified, {failures} with problems")
+        if outdated:
+            typer.echo(f"{outdated} verdict(s) were recorded by an older verifier; {changed} would change under verifier {VERIFIER_VERSION} (see CHANGED)")
     if failures:
         raise typer.Exit(1)
 

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import importlib
 from dataclasses import dataclass
 from pathlib import Path
+from types import ModuleType
 
 from domains.airline.tools import TOOLKIT as AIRLINE_TOOLKIT
 from domains.retail.tools import TOOLKIT as RETAIL_TOOLKIT
@@ -24,6 +26,14 @@ class Domain:
 
     def from_json(self, data: dict, source: str = "<memory>") -> Database:
         return Database.from_json(self.name, data, self.tables, source=source)
+
+    def module(self, part: str) -> ModuleType:
+        """One of the domain's rule modules: `policy`, `facts`, `conversation`, `sampler`, `fuzzifier`..."""
+        return importlib.import_module(f"{self.package}.{part}")
+
+    @property
+    def package(self) -> str:
+        return f"domains.{self.name}"
 
 
 DOMAINS: dict[str, Domain] = {

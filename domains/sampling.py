@@ -164,11 +164,15 @@ def _extend(draft: Draft, goal_type: str, rng: random.Random, rules: ModuleType,
 
 
 def _information_stable(draft: Draft, rules: ModuleType) -> bool:
-    """Each information goal has the same answer at the start, at its turn and at the end."""
+    """Each information goal has the same answer at the start, at its turn and at the end, and an answer
+    the verifier can check without ambiguity (`facts.info_checkable`: no $0 balance, a status it knows)."""
     start = draft.base.new_state()
+    facts = get_domain(draft.base.domain).module("facts")
     for constraint in draft.constraints:
         if constraint.actions:
             continue
+        if not facts.info_checkable(constraint, start):
+            return False
         for world in (start, draft.state):
             if rules.info_value(world, constraint) != constraint.expected_info:
                 return False

@@ -1,63 +1,49 @@
-"""The deterministic verifier: did the dialogue leave the world as the task's constraints demand?
+"""The deterministic verifier: did the dialogue leave the world as the task's constraints demand, tell
+the customer what they asked, and follow the policy's rules on the way?
 
 Outcome-based: the recorded tool calls are re-executed on a fresh state over the base database and
 the final state is compared, path by path, with the state the task's canonical actions produce. Any
 path that reaches the same final state counts. Writes that no constraint needs are penalised, writes
-the policy forbids are violations, information goals are checked in the agent's messages, and only a
-proper user stop can score. Infrastructure failures are unscored, never zero.
+the policy forbids are violations, and so are breaches of the policy's conversation rules
+(`domains.conversation`). Information goals are checked in the agent's messages
+(`domains.information`). Only a proper user stop can score; infrastructure failures are unscored,
+never zero. No model is involved anywhere.
 
-score = (satisfied constraints / constraints) * 0.5 ** (redundant writes + policy violations),
+score = (satisfied constraints / constraints) * 0.5 ** (redundant writes + violations),
         0 when the dialogue did not end with the user's stop token, None when unscored.
 """
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass, field
-from enum import StrEnum
 from typing import Any
 
+from domains.blame import Attribution, ExtraWrite, Shortfall, asked_otherwise, attribute, extra_write, goal_stated, user_text_keys, write_target
 from domains.constraints import Constraint, Task
+from domains.conversation import NOT_APPLICABLE, check_conversation
+from domains.cues import flat_ids
+from domains.dialogue import DialogueRecord, RecordedCall, Turn, as_mapping
+from domains.information import Answer, phrase_answer
 from domains.policy import PolicyContext
 from domains.registry import get_domain
 from domains.state import Database, State, canonical_json
 
-VERIFIER_VERSION = "1"
+VERIFIER_VERSION = "2"
 REDUNDANCY_FACTOR = 0.5
 SCORING_TERMINATION = "user_stop"
 UNSCORED_TERMINATIONS = ("infrastructure_failure",)
+VERIFIER_CHANGES = {
+    "2": "information goals as whole normalised tokens, the last statement of the fact, bound to what was asked and not negated; "
+    "the policy's conversation rules (authentication, confirmation, one tool call per turn, no text with a tool call, transfers, "
+    "other customers' records) as violations; order-free booking passengers and payments; blame from the goals' attributes"
+}
 
 Path = tuple[str, ...]
 
-
-class Attribution(StrEnum):
-    NONE = "none"
-    AGENT = "agent"
-    USER_SIMULATOR = "user_simulator"
-    TOOL = "tool"
-    INFRASTRUCTURE = "infrastructure"
-
-
-@dataclass(frozen=True)
-class RecordedCall:
-    """A tool call as the dialogue recorded it (arguments as sent; `ok` and `content` as returned)."""
-
-    name: str
-    arguments: Any
-    ok: bool
-    content: str
-    error_kind: str | None = None
-
-
-@dataclass(frozen=True)
-class DialogueRecord:
-    """What the verifier needs from a dialogue: the task, the calls, the messages, how it ended."""
-
-    task: Task
-    calls: list[RecordedCall]
-    agent_messages: list[str]
-    user_messages: list[str]
-    termination: str
+__all__ = [
+    "Attribution", "DialogueRecord", "RecordedCall", "Turn", "VERIFIER_VERSION", "Verdict", "changed_paths", "expected_outcome",
+    "information_answer", "path_text", "value_at", "verify_dialogue",
+]
 
 
 @dataclass
@@ -71,6 +57,7 @@ class Verdict:
     attribution: str
     reasons: list[str] = field(default_factory=list)
     unexpected_changes: list[str] = field(default_factory=list)
+    checks: dict[str, str] = field(default_factory=dict)
     verifier_version: str = VERIFIER_VERSION
 
     @property
@@ -89,6 +76,7 @@ class Verdict:
             "termination": self.termination,
             "attribution": self.attribution,
             "reasons": self.reasons,
+            "checks": self.checks,
             "verifier_version": self.verifier_version,
         }
 
@@ -136,6 +124,20 @@ def value_at(state: State, path: Path) -> Any:
     return value
 
 
+def comparable(path: Path, value: Any, order_free: frozenset[tuple[str, str]]) -> Any:
+    """A value in the form compared with the goal's: lists whose order the domain gives no meaning become sorted."""
+    if not order_free or not path:
+        return value
+    table = path[0]
+    if len(path) == 2 and isinstance(value, dict):
+        fields = [f for t, f in order_free if t == table and isinstance(value.get(f), list)]
+        if fields:
+            return {**value, **{f: sorted(value[f], key=canonical_json) for f in fields}}
+    if len(path) == 3 and (table, path[2]) in order_free and isinstance(value, list):
+        return sorted(value, key=canonical_json)
+    return value
+
+
 # --- the expected world --------------------------------------------------------------------
 
 
@@ -167,17 +169,20 @@ def expected_outcome(task: Task, base: Database) -> Expectation:
     return Expectation(state, demanded, errors)
 
 
+# --- information ---------------------------------------------------------------------------
+
+
+def information_answer(constraint: Constraint, agent_messages: list[str], task: Task, base: Database) -> Answer:
+    """The domain's check of an information goal; a value with no known subject must be said as whole tokens."""
+    facts = get_domain(task.domain).module("facts")
+    answer = facts.check_information(constraint, agent_messages, task, base.new_state())
+    if answer is not None:
+        return answer
+    answers = [phrase_answer(agent_messages, value) for value in constraint.expected_info]
+    return Answer(all(a.satisfied for a in answers), next((a.said for a in reversed(answers) if a.said), None))
+
+
 # --- the verdict ---------------------------------------------------------------------------
-
-
-def _normalise(text: str) -> str:
-    return text.casefold().replace(",", "")
-
-
-def information_found(constraint: Constraint, agent_messages: list[str]) -> bool:
-    """Every expected value appears in some agent message (case-folded, commas stripped)."""
-    texts = [_normalise(message) for message in agent_messages]
-    return all(any(_normalise(value) in text for text in texts) for value in constraint.expected_info)
 
 
 def _reason_for(task: Task, name: str, arguments: dict[str, Any]) -> str | None:
@@ -196,60 +201,79 @@ def _final_state(base: Database, toolkit, writes: list[RecordedCall]) -> State:
     return state
 
 
-def verify_dialogue(record: DialogueRecord, base: Database) -> Verdict:
-    """The verdict on one dialogue: per-constraint results, redundancy, violations, score, blame."""
+@dataclass
+class _Replay:
+    """The dialogue's writes replayed on the base: final state, accepted writes, policy violations."""
+
+    state: State
+    writes: list[RecordedCall]
+    violations: list[dict[str, Any]]
+    tool_crash: bool
+
+
+def _replay(record: DialogueRecord, base: Database) -> _Replay:
     task = record.task
     domain = get_domain(task.domain)
-    toolkit = domain.toolkit
-    policy = _policy_module(task.domain)
-    expectation = expected_outcome(task, base)
-
+    toolkit, policy = domain.toolkit, domain.module("policy")
     state = base.new_state()
     writes: list[RecordedCall] = []
     violations: list[dict[str, Any]] = []
     tool_crash = False
     for index, call in enumerate(record.calls):
         tool_ = toolkit.tools.get(call.name)
-        found = []
-        if tool_ is not None and tool_.mutates_state:
-            try:
-                arguments = tool_.validate(_as_mapping(call.arguments))
-            except ValueError:
-                arguments = None  # the call will fail as invalid: nothing to judge
-            if arguments is not None:
-                context = PolicyContext(
-                    user_id=task.user_id or None,
-                    reason=_reason_for(task, call.name, arguments),
-                    prior_writes=tuple((w.name, _as_mapping(w.arguments)) for w in writes),
-                )
-                found = policy.violations(state, call.name, arguments, context)  # judged on the world before
         if tool_ is None or not tool_.mutates_state:
             tool_crash |= call.error_kind == "crash"  # reads change nothing: their recorded outcome is enough
             continue
+        found = []
+        try:
+            arguments = tool_.validate(as_mapping(call.arguments))
+        except ValueError:
+            arguments = None  # the call will fail as invalid: nothing to judge
+        if arguments is not None:
+            context = PolicyContext(
+                user_id=task.user_id or None,
+                reason=_reason_for(task, call.name, arguments),
+                prior_writes=tuple((w.name, as_mapping(w.arguments)) for w in writes),
+            )
+            found = policy.violations(state, call.name, arguments, context)  # judged on the world before
         outcome = toolkit.execute(state, call.name, call.arguments)
         tool_crash |= outcome.error_kind == "crash"
         if outcome.ok:
-            violations += [{"call": index, "name": call.name, **v.to_json()} for v in found]
+            violations += [{"kind": "policy", "call": index, "event": call.event, "name": call.name, **v.to_json()} for v in found]
             writes.append(call)
+    return _Replay(state, writes, violations, tool_crash)
+
+
+def verify_dialogue(record: DialogueRecord, base: Database) -> Verdict:
+    """The verdict on one dialogue: per-constraint results, redundancy, violations, score, blame, checks."""
+    task = record.task
+    domain = get_domain(task.domain)
+    toolkit, facts = domain.toolkit, domain.module("facts")
+    order_free = frozenset(getattr(facts, "ORDER_FREE", ()))
+    expectation = expected_outcome(task, base)
+    replay = _replay(record, base)
+    state = replay.state
 
     final_paths = changed_paths(base.new_state(), state)
     demanded = expectation.all_demanded
     constraints = []
     for constraint, paths in zip(task.constraints, expectation.demanded):
         if constraint.is_information_goal:
-            satisfied = information_found(constraint, record.agent_messages)
-            missing = [] if satisfied else [f"value(s) {constraint.expected_info} not communicated"]
+            answer = information_answer(constraint, record.agent_messages, task, base)
+            satisfied, missing = answer.satisfied, answer.missing(constraint.expected_info)
         else:
-            missing = [path_text(p) for p in paths if value_at(state, p) != value_at(expectation.final, p)]
+            missing = [
+                path_text(p) for p in paths
+                if comparable(p, value_at(state, p), order_free) != comparable(p, value_at(expectation.final, p), order_free)
+            ]
             satisfied = not missing
         constraints.append({"type": constraint.type, "satisfied": satisfied, "missing": missing})
     unexpected = sorted(path_text(p) for p in final_paths if p not in demanded)
+    redundant_calls = _redundant_writes(base, toolkit, replay.writes, task, demanded, final_paths)
+    redundant = [{"name": call.name, "arguments": as_mapping(call.arguments)} for call in redundant_calls]
 
-    redundant = [
-        {"name": call.name, "arguments": _as_mapping(call.arguments)}
-        for call in _redundant_writes(base, toolkit, writes, task, demanded, final_paths)
-    ]
-
+    conversation = check_conversation(record, base)
+    violations = replay.violations + conversation.violations
     satisfied_fraction = sum(c["satisfied"] for c in constraints) / len(constraints) if constraints else 1.0
     reasons = list(expectation.errors)
     scored = record.termination not in UNSCORED_TERMINATIONS
@@ -265,10 +289,67 @@ def verify_dialogue(record: DialogueRecord, base: Database) -> Verdict:
         if not c["satisfied"]:
             reasons.append(f"{c['type']} not satisfied: {'; '.join(c['missing'])}")
     reasons += [f"redundant write {w['name']}" for w in redundant]
-    reasons += [f"policy violation by {v['name']}: {v['rule']}" for v in violations]
+    reasons += [f"{v['kind']} violation{' by ' + v['name'] if v.get('name') else ''}: {v['rule']}" for v in violations]
 
-    attribution = _attribute(record, score, scored, constraints, tool_crash, redundant, violations)
-    return Verdict(score, scored, constraints, redundant, violations, record.termination, attribution, reasons, unexpected)
+    attribution = Attribution.NONE
+    if score != 1.0:
+        attribution = _blame(record, base, replay, constraints, redundant_calls, violations, score, scored)
+    checks = _checks(record, constraints, conversation.checks, replay)
+    return Verdict(score, scored, constraints, redundant, violations, record.termination, attribution, reasons, unexpected, checks)
+
+
+def _checks(record: DialogueRecord, constraints: list[dict[str, Any]], conversation: dict[str, str], replay: _Replay) -> dict[str, str]:
+    """Which checks applied to this dialogue and whether each held, so a trainer can filter on them."""
+    def outcome(applies: bool, held: bool) -> str:
+        return NOT_APPLICABLE if not applies else "passed" if held else "failed"
+
+    state_goals = [c for c, goal in zip(constraints, record.task.constraints) if not goal.is_information_goal]
+    info_goals = [c for c, goal in zip(constraints, record.task.constraints) if goal.is_information_goal]
+    policy = [v for v in replay.violations if v["kind"] == "policy"]
+    return {
+        "state": outcome(bool(state_goals), all(c["satisfied"] for c in state_goals)),
+        "information": outcome(bool(info_goals), all(c["satisfied"] for c in info_goals)),
+        "policy": outcome(bool(replay.writes), not policy),
+        **dict(sorted(conversation.items())),
+    }
+
+
+def _blame(record: DialogueRecord, base: Database, replay: _Replay, constraints: list[dict[str, Any]], redundant: list[RecordedCall],
+           violations: list[dict[str, Any]], score: float | None, scored: bool) -> Attribution:
+    task = record.task
+    domain = get_domain(task.domain)
+    toolkit, facts, rules = domain.toolkit, domain.module("facts"), domain.module("conversation")
+    said = user_text_keys(record)
+    start = base.new_state()
+    shortfalls = []
+    for constraint, result in zip(task.constraints, constraints):
+        if result["satisfied"]:
+            continue
+        stated = goal_stated(facts.goal_cues(constraint, task, start), said)
+        otherwise = _asked_otherwise(constraint, replay.writes, base, toolkit, rules, task.user_id, said)
+        shortfalls.append(Shortfall(constraint, stated, otherwise))
+    task_records = {value for c in task.constraints for value in flat_ids(c.params)} - {task.user_id}
+    task_records |= {target for action in task.actions if (target := write_target(action.arguments))}
+    extra: list[ExtraWrite] = []
+    for call in redundant:
+        index = next(i for i, w in enumerate(replay.writes) if w is call)
+        extra.append(extra_write(call, lambda i=index: _final_state(base, toolkit, replay.writes[:i]), task_records, facts.write_cues, said))
+    return attribute(record, score=score, scored=scored, tool_crash=replay.tool_crash, shortfalls=shortfalls, extra_writes=extra, violations=violations)
+
+
+def _asked_otherwise(constraint: Constraint, writes: list[RecordedCall], base: Database, toolkit, rules, user_id: str, said: tuple[str, ...]) -> bool:
+    """The agent made this goal's kind of write on its record, differing from the goal only as the user asked."""
+    for action in constraint.actions:
+        target = write_target(action.arguments)
+        for index, call in enumerate(writes):
+            if call.name != action.name or write_target(call.mapping) != target:
+                continue
+            before = _final_state(base, toolkit, writes[:index])
+            goal = rules.write_details(before, action.name, action.arguments, user_id)
+            made = rules.write_details(before, call.name, call.mapping, user_id)
+            if asked_otherwise(goal, made, said):
+                return True
+    return False
 
 
 def _redundant_writes(base: Database, toolkit, writes: list[RecordedCall], task: Task, demanded: set[Path], final: dict[Path, Any]) -> list[RecordedCall]:
@@ -277,7 +358,7 @@ def _redundant_writes(base: Database, toolkit, writes: list[RecordedCall], task:
     canonical = [(a.name, canonical_json(a.arguments)) for a in task.actions]
     redundant = []
     for index, call in enumerate(writes):
-        key = (call.name, canonical_json(_as_mapping(call.arguments)))
+        key = (call.name, canonical_json(as_mapping(call.arguments)))
         if key in canonical:
             canonical.remove(key)  # each canonical action covers one identical write
             continue
@@ -296,83 +377,3 @@ def _paths_of(base: Database, toolkit, earlier: list[RecordedCall], call: Record
     after = before.fork()
     toolkit.execute(after, call.name, call.arguments)
     return set(changed_paths(before, after))
-
-
-def _as_mapping(arguments: Any) -> dict[str, Any]:
-    if isinstance(arguments, str):
-        import json
-
-        try:
-            arguments = json.loads(arguments)
-        except ValueError:
-            return {}
-    return arguments if isinstance(arguments, dict) else {}
-
-
-def _policy_module(domain: str):
-    if domain == "retail":
-        from domains.retail import policy
-    else:
-        from domains.airline import policy
-    return policy
-
-
-_RAW_ID = re.compile(r"#W\d{7}|\b(?:credit_card|gift_card|paypal|certificate)_\d{7}\b|\b\d{10}\b")
-
-
-def _attribute(record: DialogueRecord, score: float | None, scored: bool, constraints: list[dict], tool_crash: bool, redundant: list[dict], violations: list[dict]) -> str:
-    """Who is to blame for a score below 1 (or nobody)."""
-    if not scored:
-        return Attribution.INFRASTRUCTURE
-    if score == 1.0:
-        return Attribution.NONE
-    if tool_crash:
-        return Attribution.TOOL
-    stopped_early = record.termination == SCORING_TERMINATION and _user_stopped_early(record, constraints)
-    if record.termination in ("user_error",) or _user_leaked_ids(record) or stopped_early:
-        return Attribution.USER_SIMULATOR
-    if _user_invented_goal(record, constraints, redundant, violations):
-        return Attribution.USER_SIMULATOR
-    return Attribution.AGENT
-
-
-_TARGET_KEYS = ("order_id", "reservation_id", "user_id")
-
-
-def _user_invented_goal(record: DialogueRecord, constraints: list[dict], redundant: list[dict], violations: list[dict]) -> bool:
-    """Every goal was met, yet the agent also changed records the task never mentions: the user asked for more."""
-    if not redundant or violations or not all(c["satisfied"] for c in constraints):
-        return False
-    task_records = {record.task.user_id} | {value for c in record.task.constraints for value in _flat_ids(c.params)}
-    targets = [next((w["arguments"].get(key) for key in _TARGET_KEYS if w["arguments"].get(key)), None) for w in redundant]
-    return all(target is not None and target not in task_records for target in targets)
-
-
-def _user_leaked_ids(record: DialogueRecord) -> bool:
-    """The simulated user said a raw id it was never given (fuzzified tasks only)."""
-    if record.task.fuzz != "full":
-        return False
-    known = record.task.instruction + " ".join(record.agent_messages) + " ".join(c.content for c in record.calls)
-    return any(raw not in known for message in record.user_messages for raw in _RAW_ID.findall(message))
-
-
-def _user_stopped_early(record: DialogueRecord, constraints: list[dict]) -> bool:
-    """The user stopped without ever stating an unsatisfied goal (none of its descriptions appears)."""
-    said = _normalise(" ".join(record.user_messages))
-    for constraint, result in zip(record.task.constraints, constraints):
-        if result["satisfied"]:
-            continue
-        texts = [d.text for d in record.task.descriptions.values() if set(d.ids) & set(_flat_ids(constraint.params))]
-        if texts and not any(_normalise(text) in said for text in texts):
-            return True
-    return False
-
-
-def _flat_ids(params: dict[str, Any]) -> list[str]:
-    out: list[str] = []
-    for value in params.values():
-        if isinstance(value, str):
-            out.append(value)
-        elif isinstance(value, list):
-            out.extend(v for v in value if isinstance(v, str))
-    return out

@@ -23,7 +23,7 @@ from typing import Any
 from sqlite_utils import Database
 
 from domains.state import Database as BaseDatabase
-from events import Event, TaskSampled, event_to_json, parse_event
+from events import Event, EventError, TaskSampled, event_to_json, parse_event
 from store.chain import GENESIS_HASH, StoredEvent, chain_hash, chain_problems
 from store.errors import EventConflictError, SequenceGapError, StoreError
 from store.projection import constraint_types_of, summary_changes
@@ -249,6 +249,33 @@ class EventStore:
                 "SELECT payload FROM events WHERE dialogue_id = ? ORDER BY seq", (dialogue_id,)
             ).fetchall()
         return [parse_event(payload) for (payload,) in rows]
+
+    def events_with_problems(self, dialogue_id: str) -> tuple[list[Event], list[str]]:
+        """A dialogue's readable events in seq order, and one problem per stored row that is not a valid event."""
+        with self._named_errors():
+            rows = self._conn.execute(
+                "SELECT seq, payload FROM events WHERE dialogue_id = ? ORDER BY seq", (dialogue_id,)
+            ).fetchall()
+        events, problems = [], []
+        for seq, payload in rows:
+            try:
+                events.append(parse_event(payload))
+            except EventError as error:
+                problems.append(f"event {dialogue_id}:{seq:04d}: stored payload is not a valid event ({error})")
+        return events, problems
+
+    def all_dialogue_ids(self) -> list[str]:
+        """Every dialogue the store knows of, from its events first (a summary row can be lost or
+        deleted; events are the record), then any summary row without events; sorted."""
+        with self._named_errors():
+            rows = self._conn.execute(
+                "SELECT dialogue_id FROM events UNION SELECT dialogue_id FROM dialogues ORDER BY dialogue_id"
+            ).fetchall()
+        return [dialogue_id for (dialogue_id,) in rows]
+
+    def has_summary(self, dialogue_id: str) -> bool:
+        with self._named_errors():
+            return self._conn.execute("SELECT 1 FROM dialogues WHERE dialogue_id = ?", (dialogue_id,)).fetchone() is not None
 
     def iter_events(self) -> Iterator[Event]:
         """Every stored event, dialogue by dialogue, each dialogue in seq order."""

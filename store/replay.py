@@ -9,12 +9,12 @@ event. The rebuilt `DialogueRecord` is what the verifier judges.
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from domains.constraints import Task
 from domains.registry import get_domain
 from domains.state import Database
-from domains.verification import DialogueRecord, RecordedCall
+from domains.dialogue import DialogueRecord, RecordedCall, Turn
 from events import AgentSpoke, DialogueEnded, Event, InstructionFuzzified, TaskSampled, ToolCalled, ToolFailed, ToolReturned, UserSpoke
 
 STOP_TOKEN = "###STOP###"
@@ -58,7 +58,7 @@ def replay_dialogue(events: Sequence[Event], base_for: Callable[[str, str], Data
         raise ReplayError(f"base database hash {base.content_hash[:12]} is not the task's {task_event.base_db_hash[:12]}")
     toolkit = get_domain(task_event.domain).toolkit
     state = base.new_state()
-    calls, agent_messages, user_messages = [], [], []
+    turns: list[Turn] = []
     pending: dict[str, ToolCalled] = {}
     ended = None
     for event in events:
@@ -72,15 +72,18 @@ def replay_dialogue(events: Sequence[Event], base_for: Callable[[str, str], Data
             if outcome.content != event.content or outcome.ok != isinstance(event, ToolReturned):
                 raise ReplayMismatchError(event.event_id, called.name, event.content, outcome.content)
             error_kind = None if outcome.ok else str(outcome.error_kind)
-            calls.append(RecordedCall(called.name, called.arguments, outcome.ok, outcome.content, error_kind))
-        elif isinstance(event, AgentSpoke) and event.content:
-            agent_messages.append(event.content)
+            call = RecordedCall(called.name, called.arguments, outcome.ok, outcome.content, error_kind, called.seq)
+            if not turns or turns[-1].role != "agent":
+                raise ReplayError(f"event {event.event_id}: tool result with no agent turn before it")
+            turns[-1] = replace(turns[-1], calls=turns[-1].calls + (call,))
+        elif isinstance(event, AgentSpoke):
+            turns.append(Turn("agent", event.content or "", (), event.seq))
         elif isinstance(event, UserSpoke):
-            user_messages.append(event.content)
+            turns.append(Turn("user", event.content, (), event.seq))
         elif isinstance(event, DialogueEnded):
             ended = event
     if pending:
         raise ReplayError(f"call(s) {sorted(pending)} have no recorded result")
     termination = str(ended.reason) if ended is not None else "unfinished"
-    record = DialogueRecord(task, calls, agent_messages, user_messages, termination)
+    record = DialogueRecord.from_turns(task, turns, termination)
     return ReplayedDialogue(record, task_event, ended)

@@ -11,7 +11,7 @@ from typer.testing import CliRunner
 from cove.cli import app
 from domains.tau2 import gold_calls, task_from_tau2
 from store.eventlog import EventStore
-from tests.dialogues import dialogue_events
+from tests.dialogues import confirmed_turns, dialogue_events
 
 runner = CliRunner()
 
@@ -27,7 +27,7 @@ def gold_store(tmp_path, tau2_dir, tau2_databases):
         for tau2_task in tasks:
             task = task_from_tau2("retail", tau2_task, base.content_hash)
             info = " ".join(tau2_task["evaluation_criteria"].get("communicate_info") or [])
-            turns = [("user", "Hi, I need help.")] + [("call", c["name"], c["arguments"]) for c in gold_calls(tau2_task)] + [("agent", f"Done. {info}"), ("user", "Thanks ###STOP###")]
+            turns = [("user", "Hi, I need help.")] + confirmed_turns("retail", gold_calls(tau2_task)) + [("agent", f"Done. {info}"), ("user", "Thanks ###STOP###")]
             store.append(dialogue_events(f"d{tau2_task['id']}", task, base, turns))
     return path
 

@@ -148,8 +148,8 @@ def test_information_goal_needs_the_value_in_an_agent_message(tau2_databases):
     assert verify_dialogue(_record("retail", base, task, [], agent_messages=["Your balance is $1,093."]), base).score == 0.0
 
 
-def test_extra_write_on_a_record_outside_the_task_is_the_user_simulators_invention(tau2_databases):
-    """All goals met plus a write on another order of the same customer that the task never mentions: the user invented a goal."""
+def test_extra_write_is_blamed_on_whoever_asked_for_it(tau2_databases):
+    """All goals met plus a write on another order of the customer: the user's doing only when the user asked for it."""
     base = tau2_databases["retail"]
     by_user: dict[str, list[str]] = {}
     for order_id, order in base.tables["orders"].items():
@@ -159,8 +159,11 @@ def test_extra_write_on_a_record_outside_the_task_is_the_user_simulators_inventi
     action = Action(name="cancel_pending_order", arguments={"order_id": order_id, "reason": "no longer needed"})
     task = Task(task_id="t", domain="retail", user_id=user_id, constraints=[Constraint(type="cancel_order", actions=[action], params={"order_id": order_id})])
     extra = {"name": "cancel_pending_order", "arguments": {"order_id": other_id, "reason": "ordered by mistake"}}
-    verdict = verify_dialogue(_record("retail", base, task, [action.model_dump(), extra]), base)
-    assert verdict.vector == [1.0] and verdict.score == 0.5 and verdict.violations == []
-    assert verdict.attribution == "user_simulator"
+    unasked = verify_dialogue(_record("retail", base, task, [action.model_dump(), extra]), base)
+    assert unasked.vector == [1.0] and unasked.score == 0.5 and unasked.violations == []
+    assert unasked.attribution == "agent"
+    product = base.tables["orders"][other_id]["items"][0]["name"]
+    asked = verify_dialogue(_record("retail", base, task, [action.model_dump(), extra], user_messages=[f"Oh and please also cancel my order with the {product.lower()}, I ordered it by mistake."]), base)
+    assert asked.attribution == "user_simulator"
     same_record = {"name": "cancel_pending_order", "arguments": {"order_id": order_id, "reason": "no longer needed"}}
     assert verify_dialogue(_record("retail", base, task, [{"name": "modify_pending_order_address", "arguments": {"order_id": order_id, "address1": "1 A St", "address2": "", "city": "X", "state": "CA", "country": "USA", "zip": "90001"}}, same_record]), base).attribution == "agent"

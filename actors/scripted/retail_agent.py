@@ -146,8 +146,13 @@ def method_text(user: dict[str, Any], method_id: str) -> str:
     return f"the PayPal account {method_id}" if source == "paypal" else method_id
 
 
-def _names(items: list[dict[str, Any]]) -> str:
-    names = list(dict.fromkeys(item["name"] for item in items))
+def _names(items: list[dict[str, Any]], order: dict[str, Any] | None = None) -> str:
+    """The items by name; with their options when the order holds another item of that name they leave out."""
+    chosen = {item["item_id"] for item in items}
+    def said(item: dict[str, Any]) -> str:
+        twin = order is not None and any(o["name"] == item["name"] and o["item_id"] not in chosen for o in order["items"])
+        return _variant_text(item) if twin else item["name"]
+    names = list(dict.fromkeys(said(item) for item in items))
     return names[0] if len(names) == 1 else ", ".join(names[:-1]) + " and " + names[-1]
 
 
@@ -250,7 +255,7 @@ def _return(fields: dict[str, Any], user: dict[str, Any], ctx: Context) -> Plan:
     write = Write(
         "return_delivered_order_items",
         {"order_id": order["order_id"], "item_ids": [item["item_id"] for item in items], "payment_method_id": method_id},
-        f"I will request a return of the {_names(items)} from order {order['order_id']}; the refund of {dollars(total)} "
+        f"I will request a return of the {_names(items, order)} from order {order['order_id']}; the refund of {dollars(total)} "
         f"goes to {method_text(user, method_id)}. You will receive return instructions by email.",
         f"The return for order {order['order_id']} has been requested.",
     )
@@ -261,7 +266,7 @@ def _refund_total(fields: dict[str, Any], user: dict[str, Any], ctx: Context) ->
     order = find_order(fields["order"], user, ctx)
     items, wrong = _items_of(order, fields["items"], ctx)
     total = round(sum(item["price"] for item in items), 2)
-    answer = f"If you returned the {_names(items)} from order {order['order_id']}, you would get back {dollars(total)}."
+    answer = f"If you returned the {_names(items, order)} from order {order['order_id']}, you would get back {dollars(total)}."
     return Plan(answer=answer, wrong=wrong)
 
 

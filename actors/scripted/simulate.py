@@ -18,7 +18,7 @@ from actors.view import GREETING, stop_reason
 from domains.constraints import Task
 from domains.registry import get_domain
 from domains.state import Database
-from domains.verification import DialogueRecord, RecordedCall
+from domains.dialogue import DialogueRecord, RecordedCall, Turn
 
 MAX_TURNS = 60
 
@@ -35,10 +35,11 @@ class SimulatedDialogue:
     user_texts: list[str] = field(default_factory=list)
     termination: str = "max_turns"
     turns: int = 0
+    conversation: list[Turn] = field(default_factory=list)  # the turns in order, as the verifier reads them
 
     def record(self) -> DialogueRecord:
         """What the verifier needs."""
-        return DialogueRecord(self.task, self.calls, self.agent_texts, self.user_texts, self.termination)
+        return DialogueRecord.from_turns(self.task, self.conversation, self.termination)
 
 
 def simulate_task(task: Task, base: Database, error_rate: float = 0.0, seed: int = 0, max_turns: int = MAX_TURNS) -> SimulatedDialogue:
@@ -52,6 +53,7 @@ def simulate_task(task: Task, base: Database, error_rate: float = 0.0, seed: int
         user_messages=[{"role": "system", "content": user_system_prompt(task.instruction)}, {"role": "user", "content": GREETING}],
         agent_texts=[GREETING],
         turns=1,
+        conversation=[Turn("agent", GREETING)],
     )
     user_turn = True
     while dialogue.turns < max_turns:
@@ -62,6 +64,7 @@ def simulate_task(task: Task, base: Database, error_rate: float = 0.0, seed: int
             dialogue.user_messages.append({"role": "assistant", "content": text})
             dialogue.agent_messages.append({"role": "user", "content": text})
             dialogue.user_texts.append(text)
+            dialogue.conversation.append(Turn("user", text))
             reason = stop_reason(text)
             if reason is not None:
                 dialogue.termination = reason
@@ -70,16 +73,20 @@ def simulate_task(task: Task, base: Database, error_rate: float = 0.0, seed: int
             continue
         reply = respond_agent(dialogue.agent_messages, tools, {"seed": turn_seed, "error_rate": error_rate})
         if reply.get("tool_calls"):
-            dialogue.agent_messages.append({"role": "assistant", "content": None, "tool_calls": reply["tool_calls"]})
+            dialogue.agent_messages.append({"role": "assistant", "content": reply.get("content"), "tool_calls": reply["tool_calls"]})
+            made = []
             for tool_call in reply["tool_calls"]:
                 name, arguments = tool_call["function"]["name"], tool_call["function"]["arguments"]
                 outcome = domain.toolkit.execute(state, name, arguments)
-                dialogue.calls.append(RecordedCall(name, arguments, outcome.ok, outcome.content, str(outcome.error_kind) if outcome.error_kind else None))
+                made.append(RecordedCall(name, arguments, outcome.ok, outcome.content, str(outcome.error_kind) if outcome.error_kind else None))
                 dialogue.agent_messages.append({"role": "tool", "tool_call_id": tool_call["id"], "name": name, "content": outcome.content})
+            dialogue.calls.extend(made)
+            dialogue.conversation.append(Turn("agent", reply.get("content") or "", tuple(made)))
             continue
         text = reply.get("content") or ""
         dialogue.agent_messages.append({"role": "assistant", "content": text})
         dialogue.user_messages.append({"role": "user", "content": text})
         dialogue.agent_texts.append(text)
+        dialogue.conversation.append(Turn("agent", text))
         user_turn = True
     return dialogue

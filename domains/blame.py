@@ -1,0 +1,133 @@
+"""Who is to blame for a score below 1: the agent, the user simulator, a tool, or the infrastructure.
+
+Blame is decided from what identifies each goal (the described records' attributes and the action
+asked for, `domains/<domain>/facts.py`), found in the user's words in any wording, person and case;
+never from the scenario's sentences. The user simulator is to blame when the agent did nothing wrong
+and the user: never asked for a goal that stayed unmet; asked for other details than its goal's
+(and the agent did what it was asked); asked for writes outside its scenario; said an id it was never
+given; asked for a human although its requests were in scope; or failed to answer usably. Anything
+the agent did wrong (a conversation or policy violation, a write nobody asked for, a goal the user
+asked for and did not get) makes it the agent's.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+from enum import StrEnum
+from typing import Any
+
+from domains.constraints import Constraint
+from domains.conversation import _ASKS_FOR_HUMAN
+from domains.cues import Cue, met
+from domains.dialogue import DialogueRecord, RecordedCall
+from domains.state import State
+from domains.text import keys
+
+
+class Attribution(StrEnum):
+    NONE = "none"
+    AGENT = "agent"
+    USER_SIMULATOR = "user_simulator"
+    TOOL = "tool"
+    INFRASTRUCTURE = "infrastructure"
+
+
+RAW_ID = re.compile(r"#W\d{7}|\b(?:credit_card|gift_card|paypal|certificate)_\d{7}\b|\b\d{10}\b")
+_TARGET_KEYS = ("order_id", "reservation_id", "user_id")
+
+
+@dataclass(frozen=True)
+class Shortfall:
+    """A goal that was not met, and what the dialogue did about it."""
+
+    constraint: Constraint
+    stated: bool  # the user asked for it (its action and every record it is about)
+    user_asked_otherwise: bool  # the agent made the write the user asked for, with other details than the goal's
+
+
+@dataclass(frozen=True)
+class ExtraWrite:
+    """A redundant write, and whether the user asked for it (a record outside the task, in the user's words)."""
+
+    call: RecordedCall
+    requested_by_user: bool
+
+
+def user_text_keys(record: DialogueRecord) -> tuple[str, ...]:
+    """Everything the user said, as one run of keys (messages separated so no phrase spans two)."""
+    out: list[str] = []
+    for message in record.user_messages:
+        out.extend(keys(message))
+        out.append("\x00")
+    return tuple(out)
+
+
+def goal_stated(cues: list[Cue], said: tuple[str, ...]) -> bool:
+    return all(met(cue, said) for cue in cues if cue)
+
+
+def asked_otherwise(goal_details: list[tuple[str, Cue]], made_details: list[tuple[str, Cue]], said: tuple[str, ...]) -> bool:
+    """The write differs from the goal only in details the user gave as made, never as the goal has them."""
+    goal_only = [d for d in goal_details if d not in made_details]
+    made_only = [d for d in made_details if d not in goal_details]
+    if not goal_only or not made_only:
+        return False
+    return all(met(cue, said) for _, cue in made_only) and not any(met(cue, said) for _, cue in goal_only)
+
+
+def leaked_ids(record: DialogueRecord) -> list[str]:
+    """Raw ids the user said that it was never given (not in its scenario, nor said or shown by the agent)."""
+    known = record.task.instruction + " ".join(record.agent_messages) + " ".join(c.content for c in record.calls)
+    return [raw for message in record.user_messages for raw in RAW_ID.findall(message) if raw not in known]
+
+
+def user_asked_for_human(record: DialogueRecord) -> bool:
+    return any(_ASKS_FOR_HUMAN.search(message) for message in record.user_messages)
+
+
+def write_target(arguments: dict[str, Any]) -> str | None:
+    return next((str(arguments[key]) for key in _TARGET_KEYS if arguments.get(key)), None)
+
+
+def attribute(
+    record: DialogueRecord,
+    *,
+    score: float | None,
+    scored: bool,
+    tool_crash: bool,
+    shortfalls: list[Shortfall],
+    extra_writes: list[ExtraWrite],
+    violations: list[dict[str, Any]],
+) -> Attribution:
+    """Who is to blame for this verdict (NONE for a perfect score)."""
+    if not scored:
+        return Attribution.INFRASTRUCTURE
+    if score == 1.0:
+        return Attribution.NONE
+    if tool_crash:
+        return Attribution.TOOL
+    if record.termination == "user_error" or leaked_ids(record):
+        return Attribution.USER_SIMULATOR
+    agent_fault = bool(violations) or any(not w.requested_by_user for w in extra_writes)
+    agent_fault |= any(s.stated and not s.user_asked_otherwise for s in shortfalls)
+    if record.termination == "transfer":
+        if user_asked_for_human(record) and not agent_fault:
+            return Attribution.USER_SIMULATOR
+        return Attribution.AGENT
+    if record.termination != "user_stop" or agent_fault:
+        return Attribution.AGENT
+    user_fault = any(not s.stated or s.user_asked_otherwise for s in shortfalls) or any(w.requested_by_user for w in extra_writes)
+    return Attribution.USER_SIMULATOR if user_fault else Attribution.AGENT
+
+
+def extra_write(call: RecordedCall, before: Callable[[], State], task_records: set[str], cues_of: Callable[[State, str, dict[str, Any]], list[Cue]], said: tuple[str, ...]) -> ExtraWrite:
+    """Judge one redundant write: the user's request when it is on a record outside the task (`task_records`
+    holds the orders and reservations the goals are about) and the user asked for it in words."""
+    arguments = call.mapping
+    target = write_target(arguments)
+    if target is None or target in task_records:
+        return ExtraWrite(call, False)  # a second write on a record of the task: the agent's doing
+    cues = cues_of(before(), call.name, arguments)
+    return ExtraWrite(call, bool(cues) and goal_stated(cues, said))

@@ -1,0 +1,46 @@
+"""Is this customer message an explicit yes to what the agent just listed?
+
+Real customers confirm in many words ("sure, go ahead", "yep, do it", "that's right, please proceed",
+"confirmed", "sounds good") and refuse or correct in as many ("no", "wait", "not quite", "yes, but the
+blue one", "actually, use my Visa", "hold on"). A message is a confirmation when it says yes in one of
+those ways and nothing in it refuses, hesitates or corrects: a yes that comes with a "but" is not a
+yes to the details as listed. Deterministic, no model.
+"""
+
+from __future__ import annotations
+
+import re
+
+_AFFIRM = re.compile(
+    r"\b(?:yes|yeah|yea|yep|yup|ya|aye|sure|ok|okay|alright|all right|absolutely|definitely|certainly|of course|affirmative|"
+    r"indeed|exactly|perfect|great|fine|confirm|confirmed|confirming|proceed|go ahead|go for it|please do|do it|do that|"
+    r"make it so|sounds (?:good|great|right|fine|perfect)|looks (?:good|great|right|fine|perfect|correct)|that works|works for me|"
+    r"let'?s do (?:it|that)|i agree|agreed|i'?d like (?:that|to proceed|to go ahead)|please (?:go ahead|proceed|continue|do)|"
+    r"(?:that'?s|that is|this is|it'?s|it is|that all|all of that|everything'?s|everything is) (?:right|correct|fine|good|accurate)|"
+    r"(?:^|[.!,]\s*)(?:right|correct)\b|"
+    r"please (?:go ahead and )?(?:cancel|return|exchange|change|update|modify|book|process|submit|make|send|swap|switch|upgrade|"
+    r"downgrade|move|add|refund|apply|issue|correct)\b)",
+    re.IGNORECASE,
+)
+_REFUSE = re.compile(
+    r"\b(?:no|nope|nah|not|never|don'?t|do not|doesn'?t|does not|didn'?t|did not|isn'?t|is not|aren'?t|wasn'?t|won'?t|can'?t|cannot|"
+    r"shouldn'?t|wouldn'?t|wait|hold on|hang on|hold off|one moment|one sec|actually|but|however|although|though|wrong|incorrect|"
+    r"mistake|mistaken|never ?mind|hmm+|unsure|rethink|reconsider|second thought|not yet|before you|instead of that|"
+    r"change (?:that|it|the)|other one|different one|rather not)\b",
+    re.IGNORECASE,
+)
+# Phrases that contain a refusal word without refusing anything.
+_HARMLESS = re.compile(
+    r"\b(?:no longer (?:need|want|use|required)|no problem|no worries|not a problem|no rush|nothing else|no other|"
+    r"not needed anymore|ordered (?:it )?by mistake|by mistake|don'?t need (?:it|them|this|that)(?: anymore)?)\b",
+    re.IGNORECASE,
+)
+
+
+def is_confirmation(text: str) -> bool:
+    """An explicit yes with no refusal, hesitation, condition or correction in the same message."""
+    cleaned = _HARMLESS.sub(" ", text.replace("’", "'"))
+    if _REFUSE.search(cleaned):
+        return False
+    statements = [part for part in re.split(r"(?<=[.!?])\s+", cleaned.strip()) if part]
+    return any(_AFFIRM.search(part) and not part.rstrip().endswith("?") for part in statements)

@@ -1,0 +1,133 @@
+"""Cues: the words by which someone can refer to a record or a request, in any wording.
+
+A cue is a tuple of alternative phrases; it is met by a text that contains any one of them as whole
+tokens (`domains.text`), whatever the case, person, plural or hyphenation. Cues are built from the
+structured attributes of descriptions and records, never from a scenario's sentences, so "my order
+with the scooter" meets the cue of "your order with the Electric Scooter".
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from typing import Any
+
+from domains.constraints import Description
+from domains.fuzzy import BRAND_NAMES, CABIN_NAMES, SOURCE_NAMES, format_amount
+from domains.state import Record
+from domains.text import find, keys
+
+Cue = tuple[str, ...]
+
+_SOURCE_WORDS = {
+    "credit_card": ("credit card", "card", "visa", "mastercard", "amex", "american express", "discover"),
+    "gift_card": ("gift card", "giftcard", "gift-card"),
+    "paypal": ("paypal", "pay pal"),
+    "certificate": ("certificate", "voucher", "travel credit"),
+}
+ORIGINAL_METHOD = ("original payment method", "original payment", "original method", "original form of payment", "same payment method",
+                   "original card", "card you paid with", "method you paid with", "method it was paid with")
+PROFILE_ADDRESS = ("default address", "address on file", "address on my profile", "address in my profile", "profile address",
+                   "profile", "current address", "usual address", "home address", "my address", "same address", "on file")
+
+
+def met(cue: Iterable[str], text_keys: tuple[str, ...]) -> bool:
+    """Whether a text (given by its keys) contains any phrase of the cue."""
+    return any(find(text_keys, keys(phrase)) >= 0 for phrase in cue if phrase)
+
+
+def name_phrases(name: str) -> list[str]:
+    """A product or person name, and its last word ("Electric Scooter" -> "electric scooter", "scooter")."""
+    words = name.split()
+    return [name] + ([words[-1]] if len(words) > 1 else [])
+
+
+def option_phrases(options: dict[str, Any]) -> list[str]:
+    return [str(value) for value in options.values() if str(value).strip()]
+
+
+def payment_phrases(attributes: dict[str, Any]) -> list[str]:
+    """How a payment method can be referred to: its id, kind, brand, last four digits, balance."""
+    if "id" in attributes:
+        return [str(attributes["id"])]
+    phrases: list[str] = []
+    source = attributes.get("source")
+    if source:
+        phrases += [SOURCE_NAMES.get(source, source), *_SOURCE_WORDS.get(source, ())]
+    if "brand" in attributes:
+        phrases.append(BRAND_NAMES.get(str(attributes["brand"]).lower(), str(attributes["brand"])))
+    if "last_four" in attributes:
+        phrases.append(str(attributes["last_four"]))
+    if "balance" in attributes:
+        phrases.append(format_amount(attributes["balance"]))
+    return phrases
+
+
+def payment_cue(user: Record | None, method_id: str, original: str | None = None) -> Cue:
+    """How a summary can name a saved payment method so that it is this one and no other."""
+    methods = (user or {}).get("payment_methods", {})
+    method = methods.get(method_id, {})
+    digits = "".join(ch for ch in method_id if ch.isdigit())
+    phrases = [method_id] + ([digits, digits[-4:]] if len(digits) >= 4 else [])
+    source = method.get("source")
+    same_source = [m for m in methods.values() if m.get("source") == source]
+    if source == "credit_card":
+        phrases.append(str(method.get("last_four", "")))
+        brand = str(method.get("brand", ""))
+        if sum(str(m.get("brand", "")).lower() == brand.lower() for m in same_source) == 1:
+            phrases.append(BRAND_NAMES.get(brand.lower(), brand))
+        if len(same_source) == 1:
+            phrases.append("credit card")
+    elif source in ("gift_card", "certificate"):
+        if len(same_source) == 1:
+            phrases += list(_SOURCE_WORDS[source])
+        if "balance" in method or "amount" in method:
+            phrases.append(f"${format_amount(method.get('balance', method.get('amount', 0)))}")
+    elif source == "paypal" and len(same_source) == 1:
+        phrases += list(_SOURCE_WORDS["paypal"])
+    if original is not None and method_id == original:
+        phrases += list(ORIGINAL_METHOD)
+    return tuple(p for p in dict.fromkeys(phrases) if p)
+
+
+def description_cue(description: Description, place_names: Callable[[str], list[str]] = lambda code: [code]) -> Cue:
+    """Every phrase by which the described record can be referred to, from its attributes."""
+    a = description.attributes
+    if "id" in a:
+        return (str(a["id"]),)
+    if description.kind == "payment_method":
+        return tuple(payment_phrases(a))
+    if description.kind == "address":
+        return PROFILE_ADDRESS
+    phrases: list[str] = []
+    for item in a.get("items", ()):
+        phrases += name_phrases(item["name"]) + option_phrases(item.get("options", {}))
+    if "name" in a:
+        phrases += name_phrases(a["name"])
+    phrases += option_phrases(a.get("options", {}))
+    if "status" in a:
+        phrases.append(str(a["status"]))
+    for key in ("origin", "destination"):
+        if key in a:
+            phrases += place_names(a[key])
+    for key in ("flight_number", "date", "first_name", "last_name", "email", "user_id"):
+        if key in a:
+            phrases.append(str(a[key]))
+    if "cabin" in a:
+        phrases.append(CABIN_NAMES.get(a["cabin"], a["cabin"]))
+    return tuple(dict.fromkeys(phrases))
+
+
+def linked_descriptions(descriptions: dict[str, Description], ids: set[str]) -> list[Description]:
+    """The task's descriptions of the records with these ids (the customer's own identity excluded)."""
+    return [d for d in descriptions.values() if d.kind != "user" and set(d.ids) & ids]
+
+
+def flat_ids(params: dict[str, Any]) -> set[str]:
+    """The string values of a goal's parameters (ids among them), one level of lists deep."""
+    out: set[str] = set()
+    for value in params.values():
+        if isinstance(value, str):
+            out.add(value)
+        elif isinstance(value, list):
+            out.update(v for v in value if isinstance(v, str))
+    return out

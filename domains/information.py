@@ -1,0 +1,270 @@
+"""Information goals: did the agent tell the customer the right value, about the right thing, last?
+
+An answer counts only as a *statement of the fact*: a sentence that names what was asked about (the
+gift card's balance, the refund, the tracking number, the flight) and gives a value of the right kind.
+Values are compared as whole tokens after normalisation (`domains.text`): "$1,093.30" says 1093.3,
+"$450" does not say 45, and digits inside ids never count. A negated value ("not $45", "not delayed")
+is no answer. The agent's LAST statement of the fact is what counts: a later correction replaces an
+earlier answer, even a right one. Each domain says, per information goal type, which checker applies
+and with which words (`domains/<domain>/facts.py`).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+
+from domains.text import clauses, keys, negated_at, number_key, sentences, tokens
+
+# Words that put an amount about something else in a clause: a clause naming one of these (and not
+# the fact asked about) is about another figure.
+AMOUNT_SUBJECTS = {
+    "price": r"\b(?:price|cost|priced|fare|charge|charged|fee|paid|pay|payment|subtotal|spent)\b",
+    "order": r"\border\b",
+    "refund": r"\b(?:refund|refunded|get back|back to you|reimburse|reimbursed|reimbursement|credited)\b",
+    "gift_card": r"\b(?:gift ?card|balance)\b",
+    "certificate": r"\b(?:certificate|voucher)\b",
+}
+# A sentence that corrects an earlier one can state the value without naming the fact again.
+CORRECTION = re.compile(
+    r"\b(?:actually|correction|correct (?:amount|figure|value|balance|total|number)|sorry|apologi[sz]e|apology|my mistake|mistaken|"
+    r"misspoke|misread|miscalculated|i meant|should (?:be|have been)|you(?:'re| are) right|let me correct|to clarify|i was wrong)\b"
+)
+
+
+@dataclass(frozen=True)
+class Answer:
+    """Whether the information goal is met, and what the agent's last statement of the fact said."""
+
+    satisfied: bool
+    said: str | None  # the last statement of the fact (None: never stated)
+
+    def missing(self, expected: Sequence[str]) -> list[str]:
+        if self.satisfied:
+            return []
+        if self.said is None:
+            return [f"value(s) {list(expected)} never stated"]
+        return [f"value(s) {list(expected)} not what the agent last said: {self.said!r}"]
+
+
+def _joined(text: str) -> str:
+    return " ".join(keys(text))
+
+
+# --- amounts and codes -------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class _Statement:
+    text: str
+    positive: frozenset[str]
+    negated: frozenset[str]
+
+
+def _values(clause: str, code: str | None) -> tuple[set[str], set[str], bool]:
+    """(stated values, negated values, any written as money) of one clause; `code` is the kind of token a
+    code is ("number" for a tracking number), None for amounts."""
+    clause_tokens, clause_keys = tokens(clause), keys(clause)
+    positive, negated, money = set(), set(), False
+    for index, token in enumerate(clause_tokens):
+        if code:
+            if token.kind != code or len(token.key) < 6:
+                continue
+            value = token.key
+        else:
+            if token.kind != "number":
+                continue
+            value = clause_keys[index]
+            money |= token.money
+        (negated if negated_at(clause_keys, index) else positive).add(value)
+    return positive, negated, money
+
+
+def other_subjects(own_key: str) -> str:
+    """A pattern for every amount subject but `own_key` (a key of AMOUNT_SUBJECTS)."""
+    return "|".join(pattern for key, pattern in AMOUNT_SUBJECTS.items() if key != own_key)
+
+
+Foreign = Callable[[tuple[str, ...]], bool]  # sentence keys -> the sentence is about another record of the kind
+
+
+def fact_statements(messages: Sequence[str], own: str, others: str, *, code: str | None = None, foreign: Foreign | None = None) -> list[_Statement]:
+    """Every statement of one fact, in order: sentences naming it (`own`, a pattern over normalised
+    words) with values, and corrections that restate a value right after such a statement.
+
+    Within a sentence, a clause naming another figure (`others`) is left out, and a clause naming
+    nothing counts only after a clause that names the fact ("$54.30 in all: $30 for the lamp...").
+    A sentence about another record of the same kind (`foreign`: another order's refund) is not one.
+    """
+    own_pattern, other_pattern = re.compile(own), re.compile(others) if others else None
+    statements: list[_Statement] = []
+    for message in messages:
+        for sentence in sentences(message):
+            if foreign is not None and foreign(keys(sentence)):
+                continue
+            named, positive, negated, money_values, money_seen = False, set(), set(), set(), False
+            correction = bool(statements) and bool(CORRECTION.search(_joined(sentence)))
+            for clause in clauses(sentence, split_and=True):
+                text = _joined(clause)
+                is_own = bool(own_pattern.search(text))
+                if not is_own and (other_pattern is not None and other_pattern.search(text)):
+                    continue  # a clause about another figure
+                if not is_own and not named and not correction:
+                    continue  # nothing named yet: not (yet) about this fact
+                named |= is_own
+                stated, denied, money = _values(clause, code)
+                positive |= stated
+                negated |= denied
+                if money:
+                    money_seen = True
+                    money_values |= {v for v in stated if v in _money_keys(clause)}
+            if not positive and not negated:
+                continue
+            if money_seen and not code:
+                positive = money_values or positive  # "$30 on 2 cards": the 2 is a count
+            if named or correction:
+                statements.append(_Statement(sentence, frozenset(positive), frozenset(negated)))
+    return statements
+
+
+def _money_keys(clause: str) -> set[str]:
+    return {key for token, key in zip(tokens(clause), keys(clause)) if token.kind == "number" and token.money}
+
+
+def amount_answer(messages: Sequence[str], expected: str, own: str, others: str, foreign: Foreign | None = None) -> Answer:
+    """An amount: the last statement naming the fact must state `expected` (by value)."""
+    statements = fact_statements(messages, own, others, foreign=foreign)
+    wanted = number_key(expected) or _joined(expected)
+    if not statements:
+        return Answer(False, None)
+    last = statements[-1]
+    return Answer(wanted in last.positive, last.text)
+
+
+def code_answer(messages: Sequence[str], expected: str, own: str, foreign: Foreign | None = None) -> Answer:
+    """A code such as a tracking number: the last statement naming the fact must give exactly it."""
+    wanted = _joined(expected)
+    kind = tokens(expected)[0].kind if tokens(expected) else "id"
+    statements = fact_statements(messages, own, "", code=kind, foreign=foreign)
+    if not statements:
+        return Answer(False, None)
+    last = statements[-1]
+    return Answer(wanted in last.positive, last.text)
+
+
+# --- statuses of a named entity ------------------------------------------------------------------
+
+EntityFinder = Callable[[tuple[str, ...]], list[tuple[int, str]]]  # clause keys -> [(position, entity)]
+
+
+_MODALS = frozenset({"can", "could", "will", "would", "may", "might", "should", "must", "to", "shall", "cannot", "can't", "won't"})
+
+
+def _hypothetical(clause_keys: tuple[str, ...], index: int) -> bool:
+    """'can be cancelled', 'would be delayed', 'to be on time': a possibility, not a status."""
+    before = clause_keys[max(0, index - 3) : index]
+    return "be" in before and any(key in _MODALS for key in clause_keys[max(0, index - 4) : index])
+
+
+def _status_positions(clause_keys: tuple[str, ...], lexicon: dict[str, list[tuple[str, ...]]]) -> list[tuple[int, str, bool]]:
+    found = []
+    for status, phrases in lexicon.items():
+        for phrase in phrases:
+            n = len(phrase)
+            for index in range(len(clause_keys) - n + 1):
+                if clause_keys[index : index + n] == phrase and not _hypothetical(clause_keys, index):
+                    found.append((index, status, negated_at(clause_keys, index)))
+    found.sort()
+    kept, covered = [], -1  # drop a phrase inside a longer one found at the same place ("running late" / "late")
+    for index, status, negated in found:
+        if index > covered or not kept:
+            kept.append((index, status, negated))
+        covered = max(covered, index)
+    return kept
+
+
+def status_assertions(messages: Sequence[str], find_entities: EntityFinder, lexicon: dict[str, list[tuple[str, ...]]]) -> list[tuple[str, str, bool, str]]:
+    """(entity, status, negated, sentence) for every status the agent attached to a named entity, in order.
+
+    A status attaches to the entities named before it in its clause since the previous status, else to
+    the next one named after it in the clause, else to the last one named earlier in the sentence; in
+    a sentence that names a single entity, every status in it is about that entity.
+    """
+    out = []
+    for message in messages:
+        for sentence in sentences(message):
+            parts = []
+            for clause in clauses(sentence):
+                clause_keys = keys(clause)
+                parts.append((find_entities(clause_keys), _status_positions(clause_keys, lexicon), clause_keys))
+            named = {entity for entities, _, _ in parts for _, entity in entities}
+            if not named:
+                continue
+            previous: list[str] = []
+            for entities, statuses, clause_keys in parts:
+                if statuses:
+                    for entity, status, negated in _attach(entities, statuses, named, previous, clause_keys):
+                        out.append((entity, status, negated, sentence))
+                if entities:
+                    previous = [entities[-1][1]]
+    return out
+
+
+_LIST_GLUE = frozenset({"and", "or", "flight", "flights", "the", "both", "as", "well", "&", "your", "its"})
+
+
+def _attach(entities, statuses, named, previous, clause_keys) -> list[tuple[str, str, bool]]:
+    if len(named) == 1:
+        only = next(iter(named))
+        return [(only, status, negated) for _, status, negated in statuses]
+    attached, floor = [], -1
+    for position, status, negated in statuses:
+        before = [(at, entity) for at, entity in entities if floor < at < position]
+        if before:
+            chosen = [before[-1]]  # the nearest, and the ones listed with it ("HAT1 and HAT2 are delayed")
+            for at, entity in reversed(before[:-1]):
+                if all(key in _LIST_GLUE for key in clause_keys[at + 1 : chosen[-1][0]]):
+                    chosen.append((at, entity))
+                else:
+                    break
+            targets = [entity for _, entity in chosen]
+        else:
+            targets = [entity for at, entity in entities if at > position][:1] or previous
+        floor = position
+        attached += [(entity, status, negated) for entity in dict.fromkeys(targets)]
+    return attached
+
+
+def status_answer(messages: Sequence[str], expected: str, target: str, find_entities: EntityFinder, lexicon: dict[str, list[tuple[str, ...]]]) -> Answer:
+    """The agent's final word on `target`'s status must be `expected`: a later different status
+    replaces it, and a later negation of it ("it is not delayed after all") withdraws it."""
+    belief, said = None, None
+    for entity, status, negated, sentence in status_assertions(messages, find_entities, lexicon):
+        if entity != target:
+            continue
+        said = sentence
+        if not negated:
+            belief = status
+        elif belief == status:
+            belief = None
+    return Answer(belief == expected, said)
+
+
+# --- plain values (imported tasks) -------------------------------------------------------------
+
+
+def phrase_answer(messages: Sequence[str], expected: str) -> Answer:
+    """A value with no known subject (τ²-bench's communicate_info): said somewhere as whole tokens, not negated."""
+    wanted = keys(expected)
+    if not wanted:
+        return Answer(True, None)
+    for message in reversed(messages):
+        message_keys = keys(message)
+        for index in range(len(message_keys) - len(wanted) + 1):
+            if message_keys[index : index + len(wanted)] == wanted and not negated_at(message_keys, index, window=2):
+                return Answer(True, message)
+    return Answer(False, None)
+
+
+__all__ = ["AMOUNT_SUBJECTS", "Answer", "amount_answer", "code_answer", "fact_statements", "other_subjects", "phrase_answer", "status_answer"]

@@ -1,0 +1,107 @@
+"""Retail words: how each information goal is checked, and how a customer can ask for each goal.
+
+`check_information` judges an information goal from the agent's messages (`domains.information`).
+`goal_cues` lists what identifies a goal in the customer's words (the action, and each record it is
+about); `write_cues` does the same for a write the agent made, so an extra write counts as the user's
+request only when the user asked for it. Cues come from structured attributes, not from the scenario.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from domains.constraints import Constraint, Task
+from domains.cues import Cue, description_cue, flat_ids, linked_descriptions, name_phrases, option_phrases
+from domains.information import Answer, Foreign, amount_answer, code_answer, other_subjects
+from domains.state import State
+from domains.text import keys, number_key
+
+_BALANCE_WORDS = r"(?:left|remaining|remain|available|worth|value|hold|holds|has|have|contain|contains|total|on it|loaded|carry|carries)"
+GIFT_CARD_BALANCE = rf"\bbalance\b|\bgift ?card\b.*\b{_BALANCE_WORDS}\b|\b{_BALANCE_WORDS}\b.*\bgift ?card\b"
+REFUND = r"\b(?:refund\w*|reimburs\w*|credited|back|return|returning|returned)\b"
+TRACKING = r"\btrack\w*\b"
+
+
+def about_another_order(state: State, user_id: str, order_id: str) -> Foreign:
+    """A sentence naming another of the customer's orders, and not this one, is about that order."""
+    user = state.get("users", user_id) or {"orders": []}
+    own = keys(order_id)
+    others = {keys(other) for other in user["orders"] if other != order_id}
+    return lambda said: not (own and own[0] in said) and any(other and other[0] in said for other in others)
+
+
+def info_checkable(constraint: Constraint, state: State) -> bool:
+    """Whether the goal's answer can be checked without guessing: a positive amount, a numeric tracking code."""
+    expected = constraint.expected_info[0] if constraint.expected_info else ""
+    if constraint.type in ("info_gift_card_balance", "info_refund_total"):
+        value = number_key(expected)
+        return value is not None and float(value) > 0
+    if constraint.type == "info_tracking_number":
+        return expected.isdigit() and len(expected) >= 6
+    return True
+
+
+def check_information(constraint: Constraint, agent_messages: list[str], task: Task, state: State) -> Answer | None:
+    """The verdict on a retail information goal, or None for a type this domain does not know."""
+    expected = constraint.expected_info[0] if constraint.expected_info else ""
+    if constraint.type == "info_gift_card_balance":
+        return amount_answer(agent_messages, expected, GIFT_CARD_BALANCE, other_subjects("gift_card"))
+    foreign = about_another_order(state, task.user_id, str(constraint.params.get("order_id", "")))
+    if constraint.type == "info_refund_total":
+        return amount_answer(agent_messages, expected, REFUND, other_subjects("refund"), foreign)
+    if constraint.type == "info_tracking_number":
+        return code_answer(agent_messages, expected, TRACKING, foreign)
+    return None
+
+
+INTENTS: dict[str, Cue] = {
+    "cancel_order": ("cancel", "cancellation", "call off", "don't need", "do not need", "no longer need", "don't want", "ordered by mistake", "stop the order"),
+    "modify_order_address": ("address", "ship", "shipped", "shipping", "deliver", "delivered", "delivery", "send it", "sent to"),
+    "modify_order_payment": ("pay", "paid", "payment", "charge", "card", "paypal", "gift card", "billing", "method"),
+    "modify_order_items": ("change", "swap", "switch", "modify", "exchange", "replace", "instead", "different", "another", "other"),
+    "exchange_items": ("exchange", "swap", "switch", "replace", "trade", "change", "different", "another", "other", "instead"),
+    "return_items": ("return", "send back", "refund", "give back", "money back"),
+    "modify_user_address": ("address", "moved", "move", "moving", "relocated", "new home", "live"),
+    "info_gift_card_balance": ("balance", "how much", "left", "remaining", "worth", "value", "money on"),
+    "info_refund_total": ("how much", "refund", "get back", "money back", "worth", "amount", "total"),
+    "info_tracking_number": ("tracking", "track", "where is", "shipment", "package", "parcel", "shipped"),
+}
+
+
+def _address_cue(address: dict[str, Any]) -> Cue:
+    """An address is named by its street line or its zip code (a city alone is not this address)."""
+    return tuple(part for part in (str(address.get("address1", "")), str(address.get("zip", ""))) if part)
+
+
+def goal_cues(constraint: Constraint, task: Task, state: State) -> list[Cue]:
+    """What a customer must have said to have asked for this goal: the action and each record it is about."""
+    cues = [INTENTS[constraint.type]] if constraint.type in INTENTS else []
+    params = constraint.params
+    cues += [description_cue(d) for d in linked_descriptions(task.descriptions, flat_ids(params) - {task.user_id})]
+    if "address" in params and (constraint.type == "modify_user_address" or params.get("address_source") == "new"):
+        cues.append(_address_cue(params["address"]))
+    if constraint.type == "info_gift_card_balance":
+        cues.append(("gift card", "giftcard"))
+    return cues
+
+
+def write_cues(state: State, name: str, arguments: dict[str, Any]) -> list[Cue]:
+    """What a customer must have said to have asked for this write: its record and its kind of change."""
+    if name == "modify_user_address":
+        return [INTENTS["modify_user_address"], _address_cue(arguments)]
+    order = state.get("orders", str(arguments.get("order_id", "")))
+    if order is None:
+        return []
+    items = [item for item in order["items"] if not arguments.get("item_ids") or item["item_id"] in arguments["item_ids"]]
+    record: list[str] = [str(order["order_id"])]
+    for item in items:
+        record += name_phrases(item["name"]) + option_phrases(item.get("options", {}))
+    intent = {
+        "cancel_pending_order": "cancel_order",
+        "modify_pending_order_address": "modify_order_address",
+        "modify_pending_order_payment": "modify_order_payment",
+        "modify_pending_order_items": "modify_order_items",
+        "exchange_delivered_order_items": "exchange_items",
+        "return_delivered_order_items": "return_items",
+    }.get(name)
+    return ([INTENTS[intent]] if intent else []) + [tuple(dict.fromkeys(record))]

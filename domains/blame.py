@@ -69,12 +69,12 @@ def goal_stated(cues: list[Cue], said: tuple[str, ...]) -> bool:
 
 
 def asked_otherwise(goal_details: list[tuple[str, Cue]], made_details: list[tuple[str, Cue]], said: tuple[str, ...]) -> bool:
-    """The write differs from the goal only in details the user gave as made, never as the goal has them."""
+    """The write differs from the goal in details the user asked for as made, and the user never gave the goal's."""
     goal_only = [d for d in goal_details if d not in made_details]
     made_only = [d for d in made_details if d not in goal_details]
     if not goal_only or not made_only:
         return False
-    return all(met(cue, said) for _, cue in made_only) and not any(met(cue, said) for _, cue in goal_only)
+    return any(met(cue, said) for _, cue in made_only) and not any(met(cue, said) for _, cue in goal_only)
 
 
 def leaked_ids(record: DialogueRecord) -> list[str]:

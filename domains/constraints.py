@@ -67,6 +67,7 @@ class Task(BaseModel):
     seed: int = 0
     base_db_hash: str = ""
     rewrite: dict[str, Any] | None = None  # an optional LLM rewrite of the scenario: kept or refused, and why
+    human_handoff: bool = False  # part of the request is out of scope: a transfer to a human is the right ending (imported tasks)
 
     @property
     def actions(self) -> list[Action]:

@@ -138,7 +138,8 @@ class _Walk:
             self._check_transfer(call, event)
         if tool.mutates_state and call.ok:
             self._check_confirmation(call, arguments, event)
-        self.toolkit.execute(self.state, call.name, call.arguments)
+        if tool.mutates_state and call.ok:
+            self.toolkit.execute(self.state, call.name, call.arguments)  # reads change nothing; failed writes neither
         if call.ok and call.name in getattr(self.rules, "LOOKUP_TOOLS", ()):
             found = call.content.strip().strip('"')
             self.customer = self.customer or found
@@ -160,7 +161,7 @@ class _Walk:
 
     def _check_transfer(self, call: RecordedCall, event: int | None) -> None:
         self.report.applies(Rule.UNJUSTIFIED_TRANSFER)
-        if any(_ASKS_FOR_HUMAN.search(turn.text) for turn in self.user_turns):
+        if self.task.human_handoff or any(_ASKS_FOR_HUMAN.search(turn.text) for turn in self.user_turns):
             return
         self.report.add(Rule.UNJUSTIFIED_TRANSFER, "transferred to a human although the customer did not ask for one and every request was in scope", event, call)
 

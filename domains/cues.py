@@ -9,6 +9,7 @@ with the scooter" meets the cue of "your order with the Electric Scooter".
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
+from datetime import date as Date
 from typing import Any
 
 from domains.constraints import Description
@@ -89,6 +90,15 @@ def payment_cue(user: Record | None, method_id: str, original: str | None = None
     return tuple(p for p in dict.fromkeys(phrases) if p)
 
 
+def date_phrases(iso: str) -> list[str]:
+    """A date as written in full (ISO, which every spelling with a year normalises to) and as 'May 15'."""
+    try:
+        day = Date.fromisoformat(iso)
+    except ValueError:
+        return [iso]
+    return [iso, f"{day.strftime('%B')} {day.day}"]
+
+
 def description_cue(description: Description, place_names: Callable[[str], list[str]] = lambda code: [code]) -> Cue:
     """Every phrase by which the described record can be referred to, from its attributes."""
     a = description.attributes
@@ -109,9 +119,11 @@ def description_cue(description: Description, place_names: Callable[[str], list[
     for key in ("origin", "destination"):
         if key in a:
             phrases += place_names(a[key])
-    for key in ("flight_number", "date", "first_name", "last_name", "email", "user_id"):
+    for key in ("flight_number", "first_name", "last_name", "email", "user_id"):
         if key in a:
             phrases.append(str(a[key]))
+    if "date" in a:
+        phrases += date_phrases(str(a["date"]))
     if "cabin" in a:
         phrases.append(CABIN_NAMES.get(a["cabin"], a["cabin"]))
     return tuple(dict.fromkeys(phrases))

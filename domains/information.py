@@ -62,9 +62,21 @@ class _Statement:
     negated: frozenset[str]
 
 
-def _values(clause: str, code: str | None) -> tuple[set[str], set[str], bool]:
+def _mentions(pattern: re.Pattern[str] | None, clause_keys: tuple[str, ...]) -> list[int]:
+    """Token positions where a subject pattern (over the space-joined keys) matches."""
+    if pattern is None:
+        return []
+    starts, offset = [], 0
+    for key in clause_keys:
+        starts.append(offset)
+        offset += len(key) + 1
+    return [sum(1 for start in starts if start <= match.start()) - 1 for match in pattern.finditer(" ".join(clause_keys))]
+
+
+def _values(clause: str, code: str | None, own: list[int], other: list[int]) -> tuple[set[str], set[str], bool]:
     """(stated values, negated values, any written as money) of one clause; `code` is the kind of token a
-    code is ("number" for a tracking number), None for amounts."""
+    code is ("number" for a tracking number), None for amounts. When the clause names both the fact
+    (`own` positions) and another figure (`other`), a value belongs to the nearer of the two."""
     clause_tokens, clause_keys = tokens(clause), keys(clause)
     positive, negated, money = set(), set(), False
     for index, token in enumerate(clause_tokens):
@@ -76,9 +88,17 @@ def _values(clause: str, code: str | None) -> tuple[set[str], set[str], bool]:
             if token.kind != "number":
                 continue
             value = clause_keys[index]
+        if own and other and _nearest(index, own) > _nearest(index, other):
+            continue
+        if not code:
             money |= token.money
         (negated if negated_at(clause_keys, index) else positive).add(value)
     return positive, negated, money
+
+
+def _nearest(index: int, positions: list[int]) -> tuple[int, int]:
+    """Distance to the nearest position (a mention before the value wins a tie)."""
+    return min((abs(index - p), 0 if p <= index else 1) for p in positions)
 
 
 def other_subjects(own_key: str) -> str:
@@ -106,14 +126,15 @@ def fact_statements(messages: Sequence[str], own: str, others: str, *, code: str
             named, positive, negated, money_values, money_seen = False, set(), set(), set(), False
             correction = bool(statements) and bool(CORRECTION.search(_joined(sentence)))
             for clause in clauses(sentence, split_and=True):
-                text = _joined(clause)
-                is_own = bool(own_pattern.search(text))
-                if not is_own and (other_pattern is not None and other_pattern.search(text)):
+                clause_keys = keys(clause)
+                own_at, other_at = _mentions(own_pattern, clause_keys), _mentions(other_pattern, clause_keys)
+                is_own = bool(own_at)
+                if not is_own and other_at:
                     continue  # a clause about another figure
                 if not is_own and not named and not correction:
                     continue  # nothing named yet: not (yet) about this fact
                 named |= is_own
-                stated, denied, money = _values(clause, code)
+                stated, denied, money = _values(clause, code, own_at, other_at)
                 positive |= stated
                 negated |= denied
                 if money:

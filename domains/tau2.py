@@ -36,6 +36,7 @@ def task_from_tau2(domain: str, tau2_task: dict[str, Any], base_db_hash: str = "
         instruction=instruction,
         fuzz="exact",
         base_db_hash=base_db_hash,
+        human_handoff=any(a["name"] == "transfer_to_human_agents" for a in actions),
     )
 
 

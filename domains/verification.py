@@ -256,20 +256,21 @@ def verify_dialogue(record: DialogueRecord, base: Database) -> Verdict:
 
     final_paths = changed_paths(base.new_state(), state)
     demanded = expectation.all_demanded
+    redundant_calls = _redundant_writes(base, toolkit, replay.writes, task, demanded, final_paths)
+    interfering = _interfering_writes(base, toolkit, replay.writes, redundant_calls, task, expectation, order_free)
+    if interfering:  # goals are judged without the writes that only got in their way (those are penalised as redundant)
+        redundant_calls = [w for w in replay.writes if any(w is r for r in redundant_calls + interfering)]
+        state = _final_state(base, toolkit, [w for w in replay.writes if not any(w is i for i in interfering)])
+    misses = _state_misses(state, expectation, order_free)
     constraints = []
-    for constraint, paths in zip(task.constraints, expectation.demanded):
+    for constraint, missing in zip(task.constraints, misses):
         if constraint.is_information_goal:
             answer = information_answer(constraint, record.agent_messages, task, base)
             satisfied, missing = answer.satisfied, answer.missing(constraint.expected_info)
         else:
-            missing = [
-                path_text(p) for p in paths
-                if comparable(p, value_at(state, p), order_free) != comparable(p, value_at(expectation.final, p), order_free)
-            ]
             satisfied = not missing
         constraints.append({"type": constraint.type, "satisfied": satisfied, "missing": missing})
     unexpected = sorted(path_text(p) for p in final_paths if p not in demanded)
-    redundant_calls = _redundant_writes(base, toolkit, replay.writes, task, demanded, final_paths)
     redundant = [{"name": call.name, "arguments": as_mapping(call.arguments)} for call in redundant_calls]
 
     conversation = check_conversation(record, base)
@@ -280,7 +281,7 @@ def verify_dialogue(record: DialogueRecord, base: Database) -> Verdict:
     if not scored:
         score = None
         reasons.append(f"unscored: {record.termination}")
-    elif record.termination != SCORING_TERMINATION:
+    elif record.termination != SCORING_TERMINATION and not (record.termination == "transfer" and task.human_handoff):
         score = 0.0
         reasons.append(f"ended by {record.termination}, not by the user's stop")
     else:
@@ -350,6 +351,31 @@ def _asked_otherwise(constraint: Constraint, writes: list[RecordedCall], base: D
             if asked_otherwise(goal, made, said):
                 return True
     return False
+
+
+def _state_misses(state: State, expectation: Expectation, order_free: frozenset[tuple[str, str]]) -> list[list[str]]:
+    """Per constraint, the demanded paths whose value in `state` is not the goal's."""
+    return [
+        [path_text(p) for p in paths if comparable(p, value_at(state, p), order_free) != comparable(p, value_at(expectation.final, p), order_free)]
+        for paths in expectation.demanded
+    ]
+
+
+def _interfering_writes(base: Database, toolkit, writes: list[RecordedCall], redundant: list[RecordedCall], task: Task,
+                        expectation: Expectation, order_free: frozenset[tuple[str, str]]) -> list[RecordedCall]:
+    """Writes no goal asked for that keep a goal from being met: without one of them more goals hold
+    (a second refund to the card whose balance a goal sets). They are redundant writes, not failed goals."""
+    canonical = {(a.name, canonical_json(a.arguments)) for a in task.actions}
+    suspects = [w for w in writes if not any(w is r for r in redundant) and (w.name, canonical_json(as_mapping(w.arguments))) not in canonical]
+    if not suspects:
+        return []
+    met = sum(not m for m in _state_misses(_final_state(base, toolkit, writes), expectation, order_free))
+    found = []
+    for suspect in suspects:
+        without = [w for w in writes if w is not suspect]
+        if sum(not m for m in _state_misses(_final_state(base, toolkit, without), expectation, order_free)) > met:
+            found.append(suspect)
+    return found
 
 
 def _redundant_writes(base: Database, toolkit, writes: list[RecordedCall], task: Task, demanded: set[Path], final: dict[Path, Any]) -> list[RecordedCall]:

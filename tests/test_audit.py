@@ -87,3 +87,56 @@ def test_missing_store_is_a_clear_error(tmp_path, args):
     args = [a if a != "missing.db" else str(tmp_path / "missing.db") for a in args]
     result = runner.invoke(app, args)
     assert result.exit_code == 2 and "missing.db" in result.output
+
+
+def test_an_edited_dialogue_whose_summary_row_was_deleted_is_still_checked(gold_store):
+    """Dialogues are enumerated from their events: editing one and deleting its summary row cannot hide it."""
+    conn = sqlite3.connect(gold_store)
+    event_id, payload = conn.execute("SELECT event_id, payload FROM events WHERE type = 'user_spoke' AND dialogue_id = 'd1' ORDER BY seq LIMIT 1").fetchone()
+    conn.execute("UPDATE events SET payload = ? WHERE event_id = ?", (payload.replace("Hi, I need help.", "Hi, I need help!"), event_id))
+    conn.execute("DELETE FROM dialogues WHERE dialogue_id = 'd1'")
+    conn.commit()
+    conn.close()
+    result = runner.invoke(app, ["verify", "--store", str(gold_store), "--json"])
+    assert result.exit_code == 1
+    rows = {row["dialogue_id"]: row for row in map(json.loads, result.output.splitlines())}
+    assert len(rows) == 6 and not rows["d1"]["ok"]
+    assert any("summary row" in p for p in rows["d1"]["problems"]) and any("d1:" in p or "edited" in p or "hash" in p for p in rows["d1"]["problems"])
+
+
+def test_a_stored_payload_that_is_not_json_is_a_reported_problem_not_a_crash(gold_store):
+    """A malformed row is a problem of its dialogue: every dialogue still gets its JSON line, and the exit status says so."""
+    conn = sqlite3.connect(gold_store)
+    conn.execute("UPDATE events SET payload = '{not json' WHERE dialogue_id = 'd2' AND seq = 3")
+    conn.commit()
+    conn.close()
+    result = runner.invoke(app, ["verify", "--store", str(gold_store), "--json"])
+    assert result.exit_code == 1
+    rows = {row["dialogue_id"]: row for row in map(json.loads, result.output.splitlines())}
+    assert len(rows) == 6 and rows["d0"]["ok"]
+    assert not rows["d2"]["ok"] and any("d2:0003" in p and "not a valid event" in p for p in rows["d2"]["problems"])
+    plain = runner.invoke(app, ["verify", "--store", str(gold_store)])
+    assert plain.exit_code == 1 and "6 dialogue(s) re-verified, 1 with problems" in plain.output
+    assert runner.invoke(app, ["show", "d2", "--store", str(gold_store)]).exit_code == 0
+
+
+def test_verdicts_of_an_older_verifier_are_reported_as_changes_not_problems(tmp_path, tau2_dir, tau2_databases):
+    """A store verified by verifier 1 (a write made without confirmation then scored 1.0) says what verifier 2 changes."""
+    base = tau2_databases["retail"]
+    tau2_task = json.loads((tau2_dir / "retail" / "tasks.json").read_text())[0]
+    task = task_from_tau2("retail", tau2_task, base.content_hash)
+    turns = [("user", "Hi, I need help.")] + [("call", c["name"], c["arguments"]) for c in gold_calls(tau2_task)] + [("user", "Thanks ###STOP###")]
+    events = dialogue_events("old", task, base, turns)
+    old_verdict = {**events[-1].verdict, "score": 1.0, "attribution": "none", "violations": [], "verifier_version": "1"}
+    old_verdict.pop("checks")
+    events[-1] = events[-1].model_copy(update={"verdict": old_verdict, "verifier_version": "1"})
+    path = tmp_path / "events.db"
+    with EventStore(path) as store:
+        store.put_base(base)
+        store.append(events)
+    result = runner.invoke(app, ["verify", "--store", str(path)])
+    assert result.exit_code == 0, result.output
+    assert "CHANGED: the verdict recorded by verifier 1 would change under verifier 2" in result.output and "score 1.0 -> 0.5" in result.output
+    assert "1 verdict(s) were recorded by an older verifier; 1 would change" in result.output
+    row = json.loads(runner.invoke(app, ["verify", "--store", str(path), "--json"]).output)
+    assert row["ok"] and row["would_change"] and row["changes"]["violations"]["now"] == ["confirmation"]

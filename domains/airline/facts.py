@@ -12,8 +12,8 @@ from typing import Any
 
 from domains.airline.tools import AIRPORTS
 from domains.constraints import Constraint, Task
-from domains.cues import Cue, description_cue, flat_ids, linked_descriptions
-from domains.fuzzy import CABIN_NAMES
+from domains.cues import Cue, description_cue, linked_descriptions
+
 from domains.information import Answer, amount_answer, other_subjects, status_answer
 from domains.state import Database, State
 from domains.text import keys, number_key, positions
@@ -144,18 +144,24 @@ def _person_cue(person: dict[str, Any]) -> Cue:
     return tuple(str(person.get(key)) for key in ("first_name", "last_name") if person.get(key))
 
 
+PRIMARY_KINDS = ("reservation", "flight")  # what a request is about; payment methods and new flights are its details
+
+
 def goal_cues(constraint: Constraint, task: Task, state: State) -> list[Cue]:
-    """What a traveller must have said to have asked for this goal: the action and what it is about."""
+    """What a traveller must have said to have asked for this goal: the action, and what it acts on
+    (its details, such as the payment method or the new flights, may come later or be left to the agent)."""
     cues = [INTENTS[constraint.type]] if constraint.type in INTENTS else []
     params = constraint.params
-    ids = flat_ids(params) - {task.user_id}
+    ids = {params["reservation_id"]} if params.get("reservation_id") else set()
     if isinstance(params.get("flight"), dict):
         ids.add(params["flight"].get("flight_number", ""))
-    cues += [description_cue(d, place_names) for d in linked_descriptions(task.descriptions, ids) if d.kind != "passenger"]
+    if constraint.type == "info_flight_status":
+        ids.add(params["flight_number"])
+    record = [phrase for d in linked_descriptions(task.descriptions, ids) if d.kind in PRIMARY_KINDS for phrase in description_cue(d, place_names)]
+    if record:  # the trip, or a flight of it: either names what the request is about
+        cues.append(tuple(dict.fromkeys(record)))
     if constraint.type == "book_reservation":
         cues.append(tuple(place_names(params["origin"]) + place_names(params["destination"])))
-    elif constraint.type == "change_cabin":
-        cues.append((CABIN_NAMES.get(params["cabin"], params["cabin"]),))
     elif constraint.type == "update_passengers":
         cues.append(_person_cue(params["old_passenger"]) + _person_cue(params["new_passenger"]))
     elif constraint.type == "info_flight_status" and not any(d.kind == "flight" for d in linked_descriptions(task.descriptions, ids)):

@@ -73,12 +73,19 @@ def _address_cue(address: dict[str, Any]) -> Cue:
     return tuple(part for part in (str(address.get("address1", "")), str(address.get("zip", ""))) if part)
 
 
+PRIMARY_KINDS = ("order", "item")  # what a request is about; payment methods, new variants and addresses are its details
+
+
 def goal_cues(constraint: Constraint, task: Task, state: State) -> list[Cue]:
-    """What a customer must have said to have asked for this goal: the action and each record it is about."""
+    """What a customer must have said to have asked for this goal: the action, and each record it acts on
+    (its details, such as the payment method, may come later or be left to the agent to ask)."""
     cues = [INTENTS[constraint.type]] if constraint.type in INTENTS else []
     params = constraint.params
-    cues += [description_cue(d) for d in linked_descriptions(task.descriptions, flat_ids(params) - {task.user_id})]
-    if "address" in params and (constraint.type == "modify_user_address" or params.get("address_source") == "new"):
+    linked = linked_descriptions(task.descriptions, flat_ids(params) - {task.user_id})
+    record = [phrase for d in linked if d.kind in PRIMARY_KINDS for phrase in description_cue(d)]
+    if record:  # the order, or an item of it: either names what the request is about
+        cues.append(tuple(dict.fromkeys(record)))
+    if constraint.type == "modify_user_address":
         cues.append(_address_cue(params["address"]))
     if constraint.type == "info_gift_card_balance":
         cues.append(("gift card", "giftcard"))

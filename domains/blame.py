@@ -22,6 +22,7 @@ from domains.constraints import Constraint
 from domains.conversation import _ASKS_FOR_HUMAN
 from domains.cues import Cue, met
 from domains.dialogue import DialogueRecord, RecordedCall
+from domains.scenario import ID_SHAPED
 from domains.state import State
 from domains.text import keys
 
@@ -34,8 +35,8 @@ class Attribution(StrEnum):
     INFRASTRUCTURE = "infrastructure"
 
 
-RAW_ID = re.compile(r"#W\d{7}|\b(?:credit_card|gift_card|paypal|certificate)_\d{7}\b|\b\d{10}\b")
 _TARGET_KEYS = ("order_id", "reservation_id", "user_id")
+STOP_TOKENS = re.compile(r"###[A-Z-]+###")
 
 
 @dataclass(frozen=True)
@@ -59,7 +60,7 @@ def user_text_keys(record: DialogueRecord) -> tuple[str, ...]:
     """Everything the user said, as one run of keys (messages separated so no phrase spans two)."""
     out: list[str] = []
     for message in record.user_messages:
-        out.extend(keys(message))
+        out.extend(keys(STOP_TOKENS.sub(" ", message)))
         out.append("\x00")
     return tuple(out)
 
@@ -80,7 +81,7 @@ def asked_otherwise(goal_details: list[tuple[str, Cue]], made_details: list[tupl
 def leaked_ids(record: DialogueRecord) -> list[str]:
     """Raw ids the user said that it was never given (not in its scenario, nor said or shown by the agent)."""
     known = record.task.instruction + " ".join(record.agent_messages) + " ".join(c.content for c in record.calls)
-    return [raw for message in record.user_messages for raw in RAW_ID.findall(message) if raw not in known]
+    return [raw for message in record.user_messages for raw in ID_SHAPED.findall(message) if raw not in known]
 
 
 def user_asked_for_human(record: DialogueRecord) -> bool:

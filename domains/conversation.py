@@ -95,8 +95,8 @@ class _Walk:
         self.toolkit = get_domain(record.task.domain).toolkit
         self.state: State = base.new_state()
         self.user_turns: list[Turn] = []
-        self.agent_text: Turn | None = None  # the agent's latest text turn
-        self.listing: Turn | None = None  # the agent text the latest user turn answered
+        self.agent_texts: list[Turn] = []  # the agent's text turns since the last write
+        self.listings: list[Turn] = []  # those the latest user turn could be answering (up to it)
         self.customer = record.task.user_id or None  # an imported task may not name its customer: the first one found
         self.authenticated = False
         self.authentication_reported = False
@@ -104,7 +104,7 @@ class _Walk:
     def turn(self, turn: Turn) -> None:
         if turn.role == "user":
             self.user_turns.append(turn)
-            self.listing = self.agent_text
+            self.listings = list(self.agent_texts)
             return
         self.report.applies(Rule.ONE_TOOL_CALL_PER_TURN)
         self.report.applies(Rule.TEXT_WITH_TOOL_CALL)
@@ -114,11 +114,11 @@ class _Walk:
         if turn.text.strip() and turn.calls:
             self.report.add(Rule.TEXT_WITH_TOOL_CALL, "a message to the customer and a tool call in the same turn", turn.event)
         if turn.text.strip() and not turn.calls:
-            self.agent_text = turn
+            self.agent_texts.append(turn)
         for call in turn.calls:
             self.call(call, turn)
         if turn.text.strip() and turn.calls:
-            self.agent_text = turn
+            self.agent_texts.append(turn)
 
     def call(self, call: RecordedCall, turn: Turn) -> None:
         tool = self.toolkit.tools.get(call.name)
@@ -138,6 +138,7 @@ class _Walk:
             self._check_transfer(call, event)
         if tool.mutates_state and call.ok:
             self._check_confirmation(call, arguments, event)
+            self.agent_texts = []  # the next write needs a summary of its own
         if tool.mutates_state and call.ok:
             self.toolkit.execute(self.state, call.name, call.arguments)  # reads change nothing; failed writes neither
         if call.ok and call.name in getattr(self.rules, "LOOKUP_TOOLS", ()):
@@ -152,6 +153,15 @@ class _Walk:
             return bool(self.user_turns)
         wanted = keys(self.customer)
         return any(_contains(keys(turn.text), wanted) for turn in self.user_turns)
+
+    def _summary(self, details: list[tuple[str, Any]]) -> tuple[str, ...]:
+        """The summary the customer said yes to: the latest agent message since the last write, before
+        the yes, that lists any of the write's details (a question answered in between does not hide it)."""
+        for turn in reversed(self.listings):
+            said = keys(turn.text)
+            if any(met(cue, said) for _, cue in details):
+                return said
+        return keys(self.listings[-1].text) if self.listings else ()
 
     def _check_owner(self, call: RecordedCall, arguments: dict[str, Any], event: int | None) -> None:
         self.report.applies(Rule.OTHER_CUSTOMER_RECORDS)
@@ -174,7 +184,7 @@ class _Walk:
             self.report.add(Rule.CONFIRMATION, f"{call.name} without an explicit yes ({said})", event, call)
             return
         details = self.rules.write_details(self.state, call.name, arguments, self.customer or "")
-        listed = keys(self.listing.text) if self.listing is not None else ()
+        listed = self._summary(details)
         missing = [label for label, cue in details if not met(cue, listed)]
         if not missing:
             return

@@ -18,6 +18,7 @@ from domains.state import Record
 from domains.text import find, keys
 
 Cue = tuple[str, ...]
+_FILLER = frozenset({"the", "a", "an", "your", "my", "order", "with", "and", "of", "on", "in", "to", "from", "for", "trip", "flight", "item"})
 
 _SOURCE_WORDS = {
     "credit_card": ("credit card", "card", "visa", "mastercard", "amex", "american express", "discover"),
@@ -104,6 +105,8 @@ def description_cue(description: Description, place_names: Callable[[str], list[
     a = description.attributes
     if "id" in a:
         return (str(a["id"]),)
+    if not a:  # a description given as text only: its content words
+        return tuple(word for word in description.text.split() if word.lower().strip(".,") not in _FILLER)
     if description.kind == "payment_method":
         return tuple(payment_phrases(a))
     if description.kind == "address":

@@ -123,17 +123,21 @@ def fact_statements(messages: Sequence[str], own: str, others: str, *, code: str
         for sentence in sentences(message):
             if foreign is not None and foreign(keys(sentence)):
                 continue
-            named, positive, negated, money_values, money_seen = False, set(), set(), set(), False
+            named = bool(own_pattern.search(_joined(sentence)))
             correction = bool(statements) and bool(CORRECTION.search(_joined(sentence)))
+            if not named and not correction:
+                continue
+            parts = []
             for clause in clauses(sentence, split_and=True):
                 clause_keys = keys(clause)
-                own_at, other_at = _mentions(own_pattern, clause_keys), _mentions(other_pattern, clause_keys)
-                is_own = bool(own_at)
-                if not is_own and other_at:
+                parts.append((clause, _mentions(own_pattern, clause_keys), _mentions(other_pattern, clause_keys)))
+            first_own = next((i for i, (_, own_at, _) in enumerate(parts) if own_at), None)
+            positive, negated, money_values, money_seen = set(), set(), set(), False
+            for index, (clause, own_at, other_at) in enumerate(parts):
+                if other_at and not own_at:
                     continue  # a clause about another figure
-                if not is_own and not named and not correction:
-                    continue  # nothing named yet: not (yet) about this fact
-                named |= is_own
+                if first_own is not None and index < first_own:
+                    continue  # before the fact is named, a bare figure is about something else
                 stated, denied, money = _values(clause, code, own_at, other_at)
                 positive |= stated
                 negated |= denied
@@ -144,8 +148,7 @@ def fact_statements(messages: Sequence[str], own: str, others: str, *, code: str
                 continue
             if money_seen and not code:
                 positive = money_values or positive  # "$30 on 2 cards": the 2 is a count
-            if named or correction:
-                statements.append(_Statement(sentence, frozenset(positive), frozenset(negated)))
+            statements.append(_Statement(sentence, frozenset(positive), frozenset(negated)))
     return statements
 
 

@@ -75,6 +75,8 @@ def other_flight() -> dict:
         pytest.param("It is on time.", 0.0, id="the flight is never named"),
         pytest.param("Your other flight today, {other}, is {other_status}, while {n} is {other_status} as well.", 0.0, id="wrong status"),
         pytest.param("Flight {other} is on time.", 0.0, id="status of the other flight"),
+        pytest.param("Here are your flights today:\n- {other}: {other_status}\n- {n}: on time", 1.0, id="a list, one flight per line"),
+        pytest.param("Here are your flights today:\n- {n}: {other_status}\n- {other}: on time", 0.0, id="a list with the statuses swapped"),
     ],
 )
 def test_flight_status_must_be_said_of_the_flight_asked_about(answer, score):

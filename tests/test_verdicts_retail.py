@@ -58,9 +58,13 @@ def gift_dialogue(*agent_answers, user_between="hmm, are you sure? that seems di
 def test_gift_card_balance_stated_in_a_sentence_that_names_it_passes():
     """'$1,093.30' says 1093.3: the balance is read whatever the formatting, when the sentence names the balance."""
     value = amount(GIFT)
+    card = GIFT.constraints[0].params["payment_method_ids"][0]
     for said in (money(value), f"{value} dollars", f"USD {float(value):.2f}"):
-        result = verdict(GIFT, gift_dialogue(f"I checked your profile: your gift card has a remaining balance of {said}."))
-        assert (result.score, result.attribution) == (1.0, "none"), (said, result.reasons)
+        for sentence in (f"I checked your profile: your gift card has a remaining balance of {said}.",
+                         f"Your gift card (ending {card[-4:]}) has {said} left on it.",
+                         f"Here is what I found:\n- {card}: {said}\n\nTotal balance: {said}"):
+            result = verdict(GIFT, gift_dialogue(sentence))
+            assert (result.score, result.attribution) == (1.0, "none"), (sentence, result.reasons)
 
 
 @pytest.mark.parametrize(
@@ -157,6 +161,14 @@ def cancel_dialogue(*, login_turns=None, before_write=None, confirm="yep, do it"
     turns += [write or call("cancel_pending_order", **args(CANCEL))]
     turns += [("agent", f"All set - order {order['order_id']} is cancelled.")] + bye()
     return turns
+
+
+def test_a_question_answered_between_the_summary_and_the_yes_keeps_the_confirmation():
+    """Summary, a customer question, the agent's answer, then 'ok, go ahead': the yes is to the summary."""
+    before = [("agent", cancel_listing()), ("user", "How long will the refund take?"),
+              ("agent", "Refunds to a card take 5 to 7 business days; gift card refunds are immediate."), ("user", "ok, go ahead then")]
+    result = verdict(CANCEL, cancel_dialogue(before_write=before))
+    assert (result.score, result.violations) == (1.0, []), result.reasons
 
 
 @pytest.mark.parametrize("confirm", ["yep, do it", "sure, go ahead", "that's right, please proceed", "Yes please!", "Confirmed.", "ok sounds good"])

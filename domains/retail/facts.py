@@ -55,7 +55,8 @@ def check_information(constraint: Constraint, agent_messages: list[str], task: T
 
 
 INTENTS: dict[str, Cue] = {
-    "cancel_order": ("cancel", "cancellation", "call off", "don't need", "do not need", "no longer need", "don't want", "ordered by mistake", "stop the order"),
+    "cancel_order": ("cancel", "cancellation", "call off", "don't need", "do not need", "no longer", "don't want", "do not want", "ordered by mistake",
+                     "by mistake", "scrap", "not needed"),
     "modify_order_address": ("address", "ship", "shipped", "shipping", "deliver", "delivered", "delivery", "send it", "sent to"),
     "modify_order_payment": ("pay", "paid", "payment", "charge", "card", "paypal", "gift card", "billing", "method"),
     "modify_order_items": ("change", "swap", "switch", "modify", "exchange", "replace", "instead", "different", "another", "other"),

@@ -217,6 +217,58 @@ def verify(
         raise typer.Exit(1)
 
 
+@app.command("grade")
+def grade(
+    rows: Annotated[Path, typer.Option("--rows", help="A JSONL file of dialogues in the sft.jsonl shape: messages, data_source, meta with the task.")],
+    db: Annotated[Path, typer.Option("--db", help="The base database the dialogues were played on.")],
+    as_json: Annotated[bool, typer.Option("--json", help="One JSON object per row.")] = False,
+) -> None:
+    """Grade dialogues written outside cove (another generator's, or by hand) with cove's verifier.
+
+    Each row's tool calls are re-executed on the database; the verdict is printed per row. Exit 1 if
+    any row cannot be read or its recorded tool results differ from re-execution.
+    """
+    from domains.registry import DOMAINS
+    from domains.verification import verify_dialogue
+    from store.audit import violation_line
+    from store.rows import RowError, read_rows, record_of_row
+
+    if not rows.is_file():
+        fail(f"{rows}: no such file")
+    bases: dict[str, object] = {}
+    failures = 0
+    for number, row, error in read_rows(rows.read_text(encoding="utf-8")):
+        problems, verdict = [error] if error else [], None
+        if row is not None:
+            domain = str(row.get("data_source") or "")
+            try:
+                if domain not in DOMAINS:
+                    raise RowError(f"data_source {domain!r} is not a domain cove knows ({', '.join(sorted(DOMAINS))})")
+                if domain not in bases:
+                    bases[domain] = load_database(domain, db)
+                graded = record_of_row(row, bases[domain])
+                problems += graded.problems
+                verdict = verify_dialogue(graded.record, bases[domain])
+            except RowError as exc:
+                problems.append(str(exc))
+        failures += bool(problems)
+        name = ((row or {}).get("meta") or {}).get("dialogue_id") or ((row or {}).get("meta") or {}).get("task_id") or f"line {number}"
+        if as_json:
+            sys.stdout.write(json.dumps({"line": number, "dialogue_id": name, "ok": not problems, "problems": problems, "verdict": verdict.to_json() if verdict else None}) + "\n")
+            continue
+        typer.echo(f"{name}: " + (f"score {verdict.score}  attribution {verdict.attribution}  termination {verdict.termination}" if verdict else "not graded"))
+        for constraint in verdict.constraints if verdict else []:
+            typer.echo(f"  {'ok' if constraint['satisfied'] else 'NO'}  {constraint['type']}" + (f"  ({'; '.join(constraint['missing'])})" if constraint["missing"] else ""))
+        for write in verdict.redundant_writes if verdict else []:
+            typer.echo(f"  redundant write: {write['name']}")
+        for violation in verdict.violations if verdict else []:
+            typer.echo(f"  {violation_line(violation)}")
+        for problem in problems:
+            typer.echo(f"  PROBLEM: {problem}", err=True)
+    if failures:
+        raise typer.Exit(1)
+
+
 @app.command("show")
 def show(
     dialogue_id: Annotated[str, typer.Argument(help="The dialogue id.")],

@@ -1,0 +1,109 @@
+"""Dialogues from outside the event log, in the shape trainers use: a CoVe-12k row (`sft.jsonl`).
+
+A row holds the agent's conversation in OpenAI chat format (`messages`: system, user, assistant with
+`content` or `tool_calls`, tool results), its domain (`data_source`) and, in `meta`, the task it was
+played for (`constraints`, `user_id`, `descriptions`, `instruction`...), as `cove run` writes it. Any
+dialogue written that way (by another generator, or by hand) can be graded like one of ours: its tool
+calls are re-executed on the base database, in order; a tool result in the row that differs from the
+re-execution is reported (the verdict uses the re-executed world either way).
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from typing import Any
+
+from domains.constraints import Task
+from domains.dialogue import DialogueRecord, RecordedCall, Turn
+from domains.registry import get_domain
+from domains.state import Database
+
+END_TOKENS = {"###STOP###": "user_stop", "###TRANSFER###": "transfer", "###OUT-OF-SCOPE###": "out_of_scope"}
+
+
+class RowError(ValueError):
+    """A row that cannot be read as a dialogue (the message says what is missing or malformed)."""
+
+
+@dataclass
+class GradedRow:
+    record: DialogueRecord
+    problems: list[str] = field(default_factory=list)
+
+
+def task_of_row(row: dict[str, Any]) -> Task:
+    """The task a row was played for, from its `meta` (as `cove run` writes it) and `data_source`."""
+    meta = row.get("meta")
+    if not isinstance(meta, dict) or not isinstance(meta.get("constraints"), list):
+        raise RowError("the row has no meta.constraints: the task it was played for is unknown")
+    domain = row.get("data_source") or meta.get("domain")
+    if not isinstance(domain, str):
+        raise RowError("the row names no domain (data_source)")
+    try:
+        return Task.model_validate(
+            {
+                "task_id": str(meta.get("task_id") or meta.get("dialogue_id") or "row"),
+                "domain": domain,
+                "user_id": str(meta.get("user_id") or ""),
+                "constraints": meta["constraints"],
+                "descriptions": meta.get("descriptions") or {},
+                "instruction": meta.get("instruction") or "",
+                "fuzz": meta.get("fuzz") or "full",
+                "human_handoff": bool(meta.get("human_handoff", False)),
+            }
+        )
+    except ValueError as exc:
+        raise RowError(f"meta does not describe a task: {exc}") from None
+
+
+def record_of_row(row: dict[str, Any], base: Database) -> GradedRow:
+    """The dialogue record of a row, its calls re-executed on `base`; RowError if it is not a dialogue."""
+    task = task_of_row(row)
+    messages = row.get("messages")
+    if not isinstance(messages, list) or not messages:
+        raise RowError("the row has no messages")
+    toolkit = get_domain(task.domain).toolkit
+    state = base.new_state()
+    turns: list[Turn] = []
+    results: dict[str, str] = {}
+    for message in messages:
+        if isinstance(message, dict) and message.get("role") == "tool":
+            results[str(message.get("tool_call_id"))] = str(message.get("content") or "")
+    problems: list[str] = []
+    for index, message in enumerate(messages):
+        if not isinstance(message, dict):
+            raise RowError(f"message {index} is not an object")
+        role, content = message.get("role"), message.get("content")
+        text = content if isinstance(content, str) else ""
+        if role == "user":
+            turns.append(Turn("user", text, (), index))
+        elif role == "assistant":
+            calls = []
+            for request in message.get("tool_calls") or []:
+                function = request.get("function") or {} if isinstance(request, dict) else {}
+                name, arguments = str(function.get("name") or ""), function.get("arguments")
+                outcome = toolkit.execute(state, name, arguments)
+                said = results.get(str(request.get("id")) if isinstance(request, dict) else "")
+                if said is not None and said != outcome.content:
+                    problems.append(f"message {index}: the row's result of {name} differs from re-executing it ({said[:80]!r} vs {outcome.content[:80]!r})")
+                calls.append(RecordedCall(name, arguments, outcome.ok, outcome.content, None if outcome.ok else str(outcome.error_kind), index))
+            turns.append(Turn("agent", text, tuple(calls), index))
+    last_user = next((t.text for t in reversed(turns) if t.role == "user"), "")
+    termination = next((reason for token, reason in END_TOKENS.items() if token in last_user), "unfinished")
+    return GradedRow(DialogueRecord.from_turns(task, turns, termination), problems)
+
+
+def read_rows(text: str) -> list[tuple[int, dict[str, Any] | None, str | None]]:
+    """(line number, row, error) for each non-empty line of a JSONL text."""
+    out: list[tuple[int, dict[str, Any] | None, str | None]] = []
+    for number, line in enumerate(text.splitlines(), 1):
+        if not line.strip():
+            continue
+        try:
+            row = json.loads(line)
+        except ValueError as exc:
+            out.append((number, None, f"not JSON: {exc}"))
+            continue
+        out.append((number, row, None) if isinstance(row, dict) else (number, None, "not a JSON object"))
+    return out

@@ -20,7 +20,7 @@ from typing import Any
 
 from domains.constraints import Constraint
 from domains.conversation import _ASKS_FOR_HUMAN
-from domains.cues import Cue, met
+from domains.cues import Cue, Detail, met
 from domains.dialogue import DialogueRecord, RecordedCall
 from domains.scenario import ID_SHAPED
 from domains.state import State
@@ -69,13 +69,15 @@ def goal_stated(cues: list[Cue], said: tuple[str, ...]) -> bool:
     return all(met(cue, said) for cue in cues if cue)
 
 
-def asked_otherwise(goal_details: list[tuple[str, Cue]], made_details: list[tuple[str, Cue]], said: tuple[str, ...]) -> bool:
+def asked_otherwise(goal_details: list[Detail], made_details: list[Detail], said: tuple[str, ...]) -> bool:
     """The write differs from the goal in details the user asked for as made, and the user never gave the goal's."""
-    goal_only = [d for d in goal_details if d not in made_details]
-    made_only = [d for d in made_details if d not in goal_details]
+    goal_keys = {(d.label, d.cue) for d in goal_details}
+    made_keys = {(d.label, d.cue) for d in made_details}
+    goal_only = [d for d in goal_details if (d.label, d.cue) not in made_keys]
+    made_only = [d for d in made_details if (d.label, d.cue) not in goal_keys]
     if not goal_only or not made_only:
         return False
-    return any(met(cue, said) for _, cue in made_only) and not any(met(cue, said) for _, cue in goal_only)
+    return any(met(d.cue, said) for d in made_only) and not any(met(d.cue, said) for d in goal_only)
 
 
 def leaked_ids(record: DialogueRecord) -> list[str]:

@@ -154,12 +154,12 @@ class _Walk:
         wanted = keys(self.customer)
         return any(_contains(keys(turn.text), wanted) for turn in self.user_turns)
 
-    def _summary(self, details: list[tuple[str, Any]]) -> tuple[str, ...]:
+    def _summary(self, details: list[Any]) -> tuple[str, ...]:
         """The summary the customer said yes to: the latest agent message since the last write, before
         the yes, that lists any of the write's details (a question answered in between does not hide it)."""
         for turn in reversed(self.listings):
             said = keys(turn.text)
-            if any(met(cue, said) for _, cue in details):
+            if any(met(d.cue, said) or met(d.rivals, said) for d in details):
                 return said
         return keys(self.listings[-1].text) if self.listings else ()
 
@@ -185,13 +185,15 @@ class _Walk:
             return
         details = self.rules.write_details(self.state, call.name, arguments, self.customer or "")
         listed = self._summary(details)
-        missing = [label for label, cue in details if not met(cue, listed)]
+        missing = [d for d in details if not met(d.cue, listed)]
         if not missing:
             return
-        if len(missing) == len(details):
-            self.report.add(Rule.CONFIRMATION, f"{call.name} was confirmed without its details being listed ({', '.join(missing)})", event, call)
+        differing = [d.label for d in missing if d.rivals and met(d.rivals, listed)]
+        if differing:
+            self.report.add(Rule.CONFIRMED_WRITE_DIFFERS, f"{call.name} differs from what the customer confirmed: the summary gave another {', '.join(differing)}", event, call)
         else:
-            self.report.add(Rule.CONFIRMED_WRITE_DIFFERS, f"{call.name} differs from what the customer confirmed: {', '.join(missing)} not as listed", event, call)
+            labels = ", ".join(d.label for d in missing)
+            self.report.add(Rule.CONFIRMATION, f"{call.name} was confirmed on a summary that did not list its {labels}", event, call)
 
 
 def _contains(haystack: tuple[str, ...], needle: tuple[str, ...]) -> bool:

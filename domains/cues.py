@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 from datetime import date as Date
-from typing import Any
+from typing import Any, NamedTuple
 
 from domains.constraints import Description
 from domains.fuzzy import BRAND_NAMES, CABIN_NAMES, SOURCE_NAMES, format_amount
@@ -18,6 +18,15 @@ from domains.state import Record
 from domains.text import find, keys
 
 Cue = tuple[str, ...]
+
+
+class Detail(NamedTuple):
+    """One detail a summary must give before a write: how it can be said (`cue`), and how a rival value
+    of the same kind would be said (`rivals`: another order, item, card...), which makes the write differ."""
+
+    label: str
+    cue: Cue
+    rivals: Cue = ()
 _FILLER = frozenset({"the", "a", "an", "your", "my", "order", "with", "and", "of", "on", "in", "to", "from", "for", "trip", "flight", "item"})
 
 _SOURCE_WORDS = {
@@ -98,6 +107,13 @@ def date_phrases(iso: str) -> list[str]:
     except ValueError:
         return [iso]
     return [iso, f"{day.strftime('%B')} {day.day}"]
+
+
+def rival_payments(user: Record | None, method_id: str) -> Cue:
+    """How the customer's other saved payment methods are named, less what also names this one."""
+    methods = (user or {}).get("payment_methods", {})
+    ours = set(payment_cue(user, method_id))
+    return tuple(dict.fromkeys(p for other in methods if other != method_id for p in payment_cue(user, other) if p not in ours))
 
 
 def description_cue(description: Description, place_names: Callable[[str], list[str]] = lambda code: [code]) -> Cue:

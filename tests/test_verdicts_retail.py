@@ -163,6 +163,29 @@ def cancel_dialogue(*, login_turns=None, before_write=None, confirm="yep, do it"
     return turns
 
 
+def test_an_order_named_by_a_product_only_it_holds_is_named():
+    """A summary may name the order by what is in it instead of its id, when no other order of the customer holds that product."""
+    order = order_of(CANCEL)
+    user = user_of(CANCEL)
+    elsewhere = {i["name"] for oid in user["orders"] if oid != order["order_id"] for i in BASE.tables["orders"][oid]["items"]}
+    distinctive = next(i["name"] for i in order["items"] if i["name"] not in elsewhere)
+    before = [("agent", f"Just to confirm: I'll cancel your pending order with the {distinctive}, reason 'no longer needed'. OK?"), ("user", "yes")]
+    assert verdict(CANCEL, cancel_dialogue(before_write=before)).score == 1.0
+
+
+def test_a_return_summary_that_leaves_out_where_the_refund_goes_is_incomplete():
+    """The policy wants the payment method in the summary: leaving it out is a confirmation violation, not a different write."""
+    order = order_of(RETURN)
+    names = " and ".join(item(order, i)["name"] for i in args(RETURN)["item_ids"])
+    turns = login(RETURN, f"I'd like to return the {names.lower()}") + [
+        call("get_order_details", order_id=order["order_id"]),
+        ("agent", f"I can start a return for the {names} from order {order['order_id']}. Shall I go ahead?"), ("user", "Yes please."),
+        call("return_delivered_order_items", **args(RETURN)),
+    ] + bye()
+    result = verdict(RETURN, turns)
+    assert rules(result) == ["confirmation"] and "payment method" in result.violations[0]["message"]
+
+
 def test_a_question_answered_between_the_summary_and_the_yes_keeps_the_confirmation():
     """Summary, a customer question, the agent's answer, then 'ok, go ahead': the yes is to the summary."""
     before = [("agent", cancel_listing()), ("user", "How long will the refund take?"),

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from domains.cues import Cue, payment_cue
+from domains.cues import Cue, Detail, payment_cue, rival_payments
 from domains.fuzzy import CABIN_NAMES, format_amount
 from domains.state import Record, State
 
@@ -21,8 +21,6 @@ AUTHENTICATION_MODE = "user_id"
 AUTHENTICATION_HOW = "the user must first give their user id"
 ACCOUNT_TOOLS = frozenset({"get_user_details", "get_reservation_details"})
 _NUMBER_WORDS = ("zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten", "eleven", "twelve")
-
-Detail = tuple[str, Cue]
 
 
 def record_owner(state: State, name: str, arguments: dict[str, Any]) -> str | None:
@@ -44,8 +42,28 @@ def date_cue(iso: str) -> Cue:
     return (iso,)
 
 
-def _cabin_cue(cabin: str) -> Cue:
-    return (CABIN_NAMES.get(cabin, cabin), cabin)
+def _cabin(cabin: str) -> Detail:
+    rivals = tuple(name for code, name in CABIN_NAMES.items() if code != cabin and name not in CABIN_NAMES.get(cabin, cabin))
+    return Detail("cabin", (CABIN_NAMES.get(cabin, cabin), cabin), rivals)
+
+
+def reservation_detail(state: State, reservation: Record) -> Detail:
+    """A reservation by its id, or by a route or a flight no other reservation of the user shares."""
+    from domains.airline.facts import place_names
+
+    owner = state.get("users", reservation["user_id"]) or {"reservations": []}
+    others = [state.get("reservations", rid) for rid in owner["reservations"] if rid != reservation["reservation_id"]]
+    others = [o for o in others if o]
+    phrases = [reservation["reservation_id"]]
+    if not any((o["origin"], o["destination"]) == (reservation["origin"], reservation["destination"]) for o in others):
+        phrases += [f"{a} to {b}" for a in place_names(reservation["origin"]) for b in place_names(reservation["destination"])]
+    elsewhere = {f["flight_number"] for o in others for f in o["flights"]}
+    phrases += [f["flight_number"] for f in reservation["flights"] if f["flight_number"] not in elsewhere]
+    return Detail("reservation", tuple(dict.fromkeys(phrases)), tuple(o["reservation_id"] for o in others))
+
+
+def _payment(user: Record | None, method_id: str) -> Detail:
+    return Detail("payment method", payment_cue(user, method_id), rival_payments(user, method_id))
 
 
 def _person_cue(person: dict[str, Any]) -> Cue:
@@ -57,47 +75,46 @@ def write_details(state: State, name: str, arguments: dict[str, Any], user_id: s
     """What the agent's summary must have said before this write, read on the world just before it."""
     user = state.get("users", str(arguments.get("user_id") or user_id))
     if name == "send_certificate":
-        return [("amount", (format_amount(arguments.get("amount", 0)),))]
+        return [Detail("amount", (format_amount(arguments.get("amount", 0)),))]
     if name == "book_reservation":
         return _booking_details(user, arguments)
     reservation = state.get("reservations", str(arguments.get("reservation_id", "")))
     if reservation is None:
         return []
     owner = state.get("users", reservation["user_id"])
-    details: list[Detail] = [("reservation id", (reservation["reservation_id"],))]
+    details: list[Detail] = [reservation_detail(state, reservation)]
     if name == "update_reservation_flights":
         old = {(f["flight_number"], f["date"]) for f in reservation["flights"]}
         for flight in arguments.get("flights", []):
             if (flight.get("flight_number"), flight.get("date")) not in old:
-                details.append((f"flight {flight.get('flight_number')}", (str(flight.get("flight_number")),)))
+                details.append(Detail(f"flight {flight.get('flight_number')}", (str(flight.get("flight_number")),)))
         if arguments.get("cabin") != reservation["cabin"]:
-            details.append(("cabin", _cabin_cue(str(arguments.get("cabin")))))
+            details.append(_cabin(str(arguments.get("cabin"))))
         if _fare_difference(state, reservation, arguments):
-            details.append(("payment method", payment_cue(owner, str(arguments.get("payment_id", "")))))
+            details.append(_payment(owner, str(arguments.get("payment_id", ""))))
     elif name == "update_reservation_baggages":
-        details.append(("checked bags", count_cue(int(arguments.get("total_baggages", 0)))))
+        details.append(Detail("checked bags", count_cue(int(arguments.get("total_baggages", 0)))))
         if int(arguments.get("nonfree_baggages", 0)) > reservation["nonfree_baggages"]:
-            details.append(("payment method", payment_cue(owner, str(arguments.get("payment_id", "")))))
+            details.append(_payment(owner, str(arguments.get("payment_id", ""))))
     elif name == "update_reservation_passengers":
         before = reservation["passengers"]
         for index, person in enumerate(arguments.get("passengers", [])):
             if index < len(before) and person == before[index]:
                 continue
-            details.append((f"passenger {person.get('first_name')}", _person_cue(person)))
+            details.append(Detail(f"passenger {person.get('first_name')}", _person_cue(person)))
             if index >= len(before) or person.get("dob") != before[index].get("dob"):
-                details.append((f"date of birth of {person.get('first_name')}", date_cue(str(person.get("dob")))))
+                details.append(Detail(f"date of birth of {person.get('first_name')}", date_cue(str(person.get("dob")))))
     return details
 
 
 def _booking_details(user: Record | None, arguments: dict[str, Any]) -> list[Detail]:
-    details: list[Detail] = [(f"flight {f.get('flight_number')}", (str(f.get("flight_number")),)) for f in arguments.get("flights", [])]
-    details.append(("cabin", _cabin_cue(str(arguments.get("cabin")))))
-    details += [(f"passenger {p.get('first_name')}", _person_cue(p)) for p in arguments.get("passengers", [])]
+    details: list[Detail] = [Detail(f"flight {f.get('flight_number')}", (str(f.get("flight_number")),)) for f in arguments.get("flights", [])]
+    details.append(_cabin(str(arguments.get("cabin"))))
+    details += [Detail(f"passenger {p.get('first_name')}", _person_cue(p)) for p in arguments.get("passengers", [])]
     payments = arguments.get("payment_methods", [])
-    details += [("payment method", payment_cue(user, str(p.get("payment_id", "")))) for p in payments]
-    amounts = [format_amount(p.get("amount", 0)) for p in payments]
+    details += [_payment(user, str(p.get("payment_id", ""))) for p in payments]
     total = format_amount(sum(float(p.get("amount", 0)) for p in payments))
-    details.append(("total price", tuple(dict.fromkeys([total] + (amounts if len(amounts) == 1 else [])))))
+    details.append(Detail("total price", (total,)))
     return details
 
 

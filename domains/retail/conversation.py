@@ -13,16 +13,13 @@ from __future__ import annotations
 
 from typing import Any
 
-from domains.cues import PROFILE_ADDRESS, Cue, name_phrases, payment_cue
+from domains.cues import PROFILE_ADDRESS, Detail, name_phrases, payment_cue, rival_payments
 from domains.state import Record, State
 
 AUTHENTICATION_MODE = "lookup"
 AUTHENTICATION_HOW = "find its user id by email, or by name and zip code"
 LOOKUP_TOOLS = frozenset({"find_user_id_by_email", "find_user_id_by_name_zip"})
 ACCOUNT_TOOLS = frozenset({"get_user_details", "get_order_details"})
-
-Detail = tuple[str, Cue]
-
 
 def record_owner(state: State, name: str, arguments: dict[str, Any]) -> str | None:
     """The customer whose records a read looks at (None: not a customer's record)."""
@@ -42,7 +39,17 @@ def address_details(address: dict[str, Any], profile: dict[str, Any] | None) -> 
     extra = PROFILE_ADDRESS if is_profile else ()
     street_cue = (number if any(ch.isdigit() for ch in number) else street, *extra)
     place_cue = (str(address.get("zip", "")), *extra) if address.get("zip") else (str(address.get("city", "")), *extra)
-    return [("street", street_cue), ("zip code", place_cue)]
+    return [Detail("street", street_cue), Detail("zip code", place_cue)]
+
+
+def order_detail(state: State, order: Record) -> Detail:
+    """An order by its id, or by a product no other order of the customer holds."""
+    owner = state.get("users", order["user_id"]) or {"orders": []}
+    others = [state.get("orders", oid) for oid in owner["orders"] if oid != order["order_id"]]
+    elsewhere = {item["name"] for other in others if other for item in other["items"]}
+    distinctive = [item["name"] for item in order["items"] if item["name"] not in elsewhere]
+    rivals = tuple(o["order_id"] for o in others if o)
+    return Detail("order", tuple(dict.fromkeys([order["order_id"], *distinctive])), rivals)
 
 
 def _item_details(order: Record, item_id: str, chosen: set[str]) -> list[Detail]:
@@ -50,17 +57,20 @@ def _item_details(order: Record, item_id: str, chosen: set[str]) -> list[Detail]
     values that tell it from same-named items of the order that the write leaves alone."""
     item = next((i for i in order["items"] if i["item_id"] == item_id), None)
     if item is None:
-        return [(f"item {item_id}", (item_id,))]
+        return [Detail(f"item {item_id}", (item_id,))]
     others = [i for i in order["items"] if i["item_id"] != item_id]
     phrases = [item["name"], item_id]
     head = name_phrases(item["name"])[-1]
     if not any(head.lower() in i["name"].lower().split() for i in others if i["name"] != item["name"]):
         phrases.append(head)
-    details = [(item["name"], tuple(dict.fromkeys(phrases)))]
+    left_alone = [i for i in others if i["item_id"] not in chosen and i["name"] != item["name"]]
+    rivals = tuple(dict.fromkeys(p for i in left_alone for p in (i["name"], i["item_id"])))
+    details = [Detail(item["name"], tuple(dict.fromkeys(phrases)), rivals)]
     siblings = [i for i in others if i["name"] == item["name"] and i["options"] != item["options"] and i["item_id"] not in chosen]
     telling = [str(v) for k, v in item["options"].items() if any(s["options"].get(k) != v for s in siblings)]
     if telling:
-        details.append((f"which {item['name']}", tuple(telling) + (item_id,)))
+        rival_values = tuple(dict.fromkeys(str(s["options"].get(k)) for s in siblings for k in item["options"] if s["options"].get(k) != item["options"][k]))
+        details.append(Detail(f"which {item['name']}", tuple(telling) + (item_id,), rival_values))
     return details
 
 
@@ -69,9 +79,14 @@ def _variant_details(state: State, order: Record, old_id: str, new_id: str) -> l
     product = state.get("products", old["product_id"]) if old else None
     new = (product or {}).get("variants", {}).get(new_id)
     if old is None or new is None:
-        return [(f"new item {new_id}", (new_id,))]
-    changed = [str(v) for k, v in new["options"].items() if old["options"].get(k) != v]
-    return [(f"new option {value}", (value, new_id)) for value in changed]
+        return [Detail(f"new item {new_id}", (new_id,))]
+    details = []
+    for key, value in new["options"].items():
+        if old["options"].get(key) == value:
+            continue
+        rivals = {str(v["options"].get(key)) for v in product["variants"].values()} - {str(value), str(old["options"].get(key))}
+        details.append(Detail(f"new {key} {value}", (str(value), new_id), tuple(sorted(rivals))))
+    return details
 
 
 def write_details(state: State, name: str, arguments: dict[str, Any], user_id: str) -> list[Detail]:
@@ -82,13 +97,17 @@ def write_details(state: State, name: str, arguments: dict[str, Any], user_id: s
     order = state.get("orders", str(arguments.get("order_id", "")))
     if order is None:
         return []
-    details: list[Detail] = [("order id", (order["order_id"],))]
+    details: list[Detail] = [order_detail(state, order)]
     owner = state.get("users", order["user_id"])
     original = order["payment_history"][0]["payment_method_id"] if order.get("payment_history") else None
+
+    def payment(method_id: str, refund_to_original: bool = False) -> Detail:
+        return Detail("payment method", payment_cue(owner, method_id, original if refund_to_original else None), rival_payments(owner, method_id))
+
     if name == "modify_pending_order_address":
         details += address_details(arguments, (owner or {}).get("address"))
     elif name == "modify_pending_order_payment":
-        details.append(("payment method", payment_cue(owner, str(arguments.get("payment_method_id", "")))))
+        details.append(payment(str(arguments.get("payment_method_id", ""))))
     elif name in ("return_delivered_order_items", "exchange_delivered_order_items", "modify_pending_order_items"):
         item_ids = [str(i) for i in arguments.get("item_ids", [])]
         for item_id in dict.fromkeys(item_ids):
@@ -96,7 +115,7 @@ def write_details(state: State, name: str, arguments: dict[str, Any], user_id: s
         for old_id, new_id in zip(item_ids, arguments.get("new_item_ids", [])):
             details += _variant_details(state, order, old_id, str(new_id))
         if name == "return_delivered_order_items" or _price_difference(state, order, item_ids, arguments.get("new_item_ids", [])):
-            details.append(("payment method", payment_cue(owner, str(arguments.get("payment_method_id", "")), original)))
+            details.append(payment(str(arguments.get("payment_method_id", "")), refund_to_original=True))
     return details
 
 

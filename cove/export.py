@@ -104,6 +104,7 @@ def reward_row(view: DialogueView) -> dict[str, Any]:
         "violations": verdict.get("violations", []),
         "termination": view.ended.reason.value if view.ended else "unfinished",
         "attribution": verdict.get("attribution"),
+        "checks": verdict.get("checks", {}),
     }
 
 

@@ -8,7 +8,7 @@ import pytest
 from domains.airline.facts import CITIES
 from domains.fuzzy import CABIN_NAMES
 from tests.conftest import generated_base
-from tests.labelled import STOP, amount, args, call, money, rules, task_of, verdict
+from tests.labelled import STOP, amount, args, call, rules, task_of, verdict
 
 BASE = generated_base("airline")
 

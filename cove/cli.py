@@ -179,7 +179,7 @@ def verify(
     reported, and is not a problem.
     """
     from domains.verification import VERIFIER_VERSION
-    from store.audit import audit_dialogue, violation_line
+    from store.audit import audit_dialogue
 
     event_store = open_store(store)
     ids = [dialogue] if dialogue else event_store.all_dialogue_ids()
@@ -195,15 +195,7 @@ def verify(
         if as_json:
             sys.stdout.write(json.dumps(result.to_json()) + "\n")
             continue
-        verdict = result.verdict
-        head = f"{dialogue_id}: " + (f"score {verdict.score}  attribution {verdict.attribution}  termination {verdict.termination}" if verdict else "not finished")
-        typer.echo(head)
-        for constraint in verdict.constraints if verdict else []:
-            typer.echo(f"  {'ok' if constraint['satisfied'] else 'NO'}  {constraint['type']}" + (f"  ({'; '.join(constraint['missing'])})" if constraint["missing"] else ""))
-        for write in verdict.redundant_writes if verdict else []:
-            typer.echo(f"  redundant write: {write['name']}")
-        for violation in verdict.violations if verdict else []:
-            typer.echo(f"  {violation_line(violation)}")
+        echo_verdict(dialogue_id, result.verdict, "not finished")
         if changes:
             said = "; ".join(f"{key} {value['recorded']} -> {value['now']}" for key, value in changes.items())
             typer.echo(f"  CHANGED: the verdict recorded by verifier {result.recorded_version} would change under verifier {VERIFIER_VERSION}: {said}")
@@ -215,6 +207,22 @@ def verify(
             typer.echo(f"{outdated} verdict(s) were recorded by an older verifier; {changed} would change under verifier {VERIFIER_VERSION} (see CHANGED)")
     if failures:
         raise typer.Exit(1)
+
+
+def echo_verdict(name: str, verdict, missing: str) -> None:
+    """A verdict, readably: score and blame, each constraint, redundant writes, violations."""
+    from store.audit import violation_line
+
+    if verdict is None:
+        typer.echo(f"{name}: {missing}")
+        return
+    typer.echo(f"{name}: score {verdict.score}  attribution {verdict.attribution}  termination {verdict.termination}")
+    for constraint in verdict.constraints:
+        typer.echo(f"  {'ok' if constraint['satisfied'] else 'NO'}  {constraint['type']}" + (f"  ({'; '.join(constraint['missing'])})" if constraint["missing"] else ""))
+    for write in verdict.redundant_writes:
+        typer.echo(f"  redundant write: {write['name']}")
+    for violation in verdict.violations:
+        typer.echo(f"  {violation_line(violation)}")
 
 
 @app.command("grade")
@@ -230,7 +238,6 @@ def grade(
     """
     from domains.registry import DOMAINS
     from domains.verification import verify_dialogue
-    from store.audit import violation_line
     from store.rows import RowError, read_rows, record_of_row
 
     if not rows.is_file():
@@ -256,13 +263,7 @@ def grade(
         if as_json:
             sys.stdout.write(json.dumps({"line": number, "dialogue_id": name, "ok": not problems, "problems": problems, "verdict": verdict.to_json() if verdict else None}) + "\n")
             continue
-        typer.echo(f"{name}: " + (f"score {verdict.score}  attribution {verdict.attribution}  termination {verdict.termination}" if verdict else "not graded"))
-        for constraint in verdict.constraints if verdict else []:
-            typer.echo(f"  {'ok' if constraint['satisfied'] else 'NO'}  {constraint['type']}" + (f"  ({'; '.join(constraint['missing'])})" if constraint["missing"] else ""))
-        for write in verdict.redundant_writes if verdict else []:
-            typer.echo(f"  redundant write: {write['name']}")
-        for violation in verdict.violations if verdict else []:
-            typer.echo(f"  {violation_line(violation)}")
+        echo_verdict(name, verdict, "not graded")
         for problem in problems:
             typer.echo(f"  PROBLEM: {problem}", err=True)
     if failures:

@@ -71,10 +71,10 @@ def goal_stated(cues: list[Cue], said: tuple[str, ...]) -> bool:
 
 def asked_otherwise(goal_details: list[Detail], made_details: list[Detail], said: tuple[str, ...]) -> bool:
     """The write differs from the goal in details the user asked for as made, and the user never gave the goal's."""
-    goal_keys = {(d.label, d.cue) for d in goal_details}
-    made_keys = {(d.label, d.cue) for d in made_details}
-    goal_only = [d for d in goal_details if (d.label, d.cue) not in made_keys]
-    made_only = [d for d in made_details if (d.label, d.cue) not in goal_keys]
+    goal_keys = {d.identity for d in goal_details}
+    made_keys = {d.identity for d in made_details}
+    goal_only = [d for d in goal_details if d.identity not in made_keys and d.cue]
+    made_only = [d for d in made_details if d.identity not in goal_keys and d.cue]
     if not goal_only or not made_only:
         return False
     return any(met(d.cue, said) for d in made_only) and not any(met(d.cue, said) for d in goal_only)
@@ -88,6 +88,11 @@ def leaked_ids(record: DialogueRecord) -> list[str]:
 
 def user_asked_for_human(record: DialogueRecord) -> bool:
     return any(_ASKS_FOR_HUMAN.search(message) for message in record.user_messages)
+
+
+def transferred_on_request(record: DialogueRecord) -> bool:
+    """The agent handed over to a human because the user asked for one."""
+    return user_asked_for_human(record) and any(call.name == "transfer_to_human_agents" and call.ok for call in record.calls)
 
 
 def write_target(arguments: dict[str, Any]) -> str | None:
@@ -114,23 +119,52 @@ def attribute(
     if record.termination == "user_error" or leaked_ids(record):
         return Attribution.USER_SIMULATOR
     agent_fault = bool(violations) or any(not w.requested_by_user for w in extra_writes)
+    if record.termination == "transfer" or transferred_on_request(record):
+        # goals left undone because the user asked to be handed over are the user's doing
+        return Attribution.USER_SIMULATOR if user_asked_for_human(record) and not agent_fault else Attribution.AGENT
     agent_fault |= any(s.stated and not s.user_asked_otherwise for s in shortfalls)
-    if record.termination == "transfer":
-        if user_asked_for_human(record) and not agent_fault:
-            return Attribution.USER_SIMULATOR
-        return Attribution.AGENT
     if record.termination != "user_stop" or agent_fault:
         return Attribution.AGENT
     user_fault = any(not s.stated or s.user_asked_otherwise for s in shortfalls) or any(w.requested_by_user for w in extra_writes)
     return Attribution.USER_SIMULATOR if user_fault else Attribution.AGENT
 
 
-def extra_write(call: RecordedCall, before: Callable[[], State], task_records: set[str], cues_of: Callable[[State, str, dict[str, Any]], list[Cue]], said: tuple[str, ...]) -> ExtraWrite:
-    """Judge one redundant write: the user's request when it is on a record outside the task (`task_records`
-    holds the orders and reservations the goals are about) and the user asked for it in words."""
+def extra_write(record: DialogueRecord, call: RecordedCall, before: Callable[[], State], goal_writes: set[tuple[str, str]], task_records: set[str],
+                cues_of: Callable[[State, str, dict[str, Any]], list[Cue]], write_names: set[str]) -> ExtraWrite:
+    """Judge one redundant write: the user's request when the user asked for it, unless it repeats, undoes
+    or redoes a goal's own write (`goal_writes`: the goals' (tool, record) pairs), which is the agent's doing.
+
+    Asking means saying the kind of change (the write's intent) in a message of the request it belongs to
+    (since the write before it), and naming its record somewhere, unless that record is one the task is
+    about ("that same reservation" will do then)."""
     arguments = call.mapping
     target = write_target(arguments)
-    if target is None or target in task_records:
-        return ExtraWrite(call, False)  # a second write on a record of the task: the agent's doing
+    if target is None or (call.name, target) in goal_writes:
+        return ExtraWrite(call, False)
     cues = cues_of(before(), call.name, arguments)
-    return ExtraWrite(call, bool(cues) and goal_stated(cues, said))
+    if not cues:
+        return ExtraWrite(call, False)
+    intent, record_cues = cues[0], cues[1:]
+    window = request_window(record, call, write_names)
+    if window is None:  # no conversation recorded: the user's words anywhere
+        return ExtraWrite(call, goal_stated(cues, user_text_keys(record)))
+    asked = any(met(intent, keys(STOP_TOKENS.sub(" ", text))) for text in window)
+    named = target in task_records or goal_stated(record_cues, user_text_keys(record))
+    return ExtraWrite(call, asked and named)
+
+
+def request_window(record: DialogueRecord, call: RecordedCall, write_names: set[str]) -> list[str] | None:
+    """What the user said since the last successful write before `call`, up to it (None: no turns)."""
+    if record.turns is None:
+        return None
+    said: list[str] = []
+    for turn in record.turns:
+        for made in turn.calls:
+            if made is call:
+                return said
+            if made.ok and made.name in write_names:
+                said = []
+        if turn.role == "user":
+            said.append(turn.text)
+    return said
+

@@ -24,7 +24,7 @@ from enum import StrEnum
 from typing import Any
 
 from domains.confirmation import is_confirmation
-from domains.cues import met
+from domains.cues import DIFFERS, MISSING, judge_detail, met
 from domains.dialogue import DialogueRecord, RecordedCall, Turn
 from domains.registry import get_domain
 from domains.state import Database, State
@@ -154,14 +154,14 @@ class _Walk:
         wanted = keys(self.customer)
         return any(_contains(keys(turn.text), wanted) for turn in self.user_turns)
 
-    def _summary(self, details: list[Any]) -> tuple[str, ...]:
+    def _summary(self, details: list[Any]) -> str:
         """The summary the customer said yes to: the latest agent message since the last write, before
         the yes, that lists any of the write's details (a question answered in between does not hide it)."""
         for turn in reversed(self.listings):
             said = keys(turn.text)
             if any(met(d.cue, said) or met(d.rivals, said) for d in details):
-                return said
-        return keys(self.listings[-1].text) if self.listings else ()
+                return turn.text
+        return self.listings[-1].text if self.listings else ""
 
     def _check_owner(self, call: RecordedCall, arguments: dict[str, Any], event: int | None) -> None:
         self.report.applies(Rule.OTHER_CUSTOMER_RECORDS)
@@ -185,10 +185,11 @@ class _Walk:
             return
         details = self.rules.write_details(self.state, call.name, arguments, self.customer or "")
         listed = self._summary(details)
-        missing = [d for d in details if not met(d.cue, listed)]
-        if not missing:
+        judged = [(d, judge_detail(d, listed)) for d in details]
+        missing = [d for d, outcome in judged if outcome == MISSING]
+        differing = [d.label for d, outcome in judged if outcome == DIFFERS]
+        if not missing and not differing:
             return
-        differing = [d.label for d in missing if d.rivals and met(d.rivals, listed)]
         if differing:
             self.report.add(Rule.CONFIRMED_WRITE_DIFFERS, f"{call.name} differs from what the customer confirmed: the summary gave another {', '.join(differing)}", event, call)
         else:

@@ -15,18 +15,65 @@ from typing import Any, NamedTuple
 from domains.constraints import Description
 from domains.fuzzy import BRAND_NAMES, CABIN_NAMES, SOURCE_NAMES, format_amount
 from domains.state import Record
-from domains.text import find, keys
+from domains.text import find, keys, stems
 
 Cue = tuple[str, ...]
 
 
 class Detail(NamedTuple):
     """One detail a summary must give before a write: how it can be said (`cue`), and how a rival value
-    of the same kind would be said (`rivals`: another order, item, card...), which makes the write differ."""
+    of the same kind would be said (`rivals`: another order, item, card...), which makes the write differ.
+
+    `optional`: a summary may leave it out (only a rival makes the write differ). `last_wins`: of the cue
+    and its rivals, the one said last counts ("the 4096 one for the 8192 one"). `judge`, when set, reads
+    the summary's text itself and says "ok", "missing" or "differs" (amounts, a cabin, insurance).
+    """
 
     label: str
     cue: Cue
     rivals: Cue = ()
+    optional: bool = False
+    last_wins: bool = False
+    judge: Callable[[str], str] | None = None
+
+    @property
+    def identity(self) -> tuple[str, str | None]:
+        """What the detail is, whatever else may name it: its label and its first phrase (the value or id)."""
+        return self.label, (self.cue[0] if self.cue else None)
+
+
+OK, MISSING, DIFFERS = "ok", "missing", "differs"
+
+
+def last_position(cue: Iterable[str], text_keys: tuple[str, ...]) -> int:
+    """Where the last phrase of the cue ends in the text (-1: none)."""
+    said, last = stems(text_keys), -1
+    for phrase in cue:
+        needle = stems(keys(phrase)) if phrase else ()
+        index = find(said, needle) if needle else -1
+        while index >= 0:
+            last = max(last, index + len(needle))
+            index = find(said, needle, index + 1)
+    return last
+
+
+def judge_detail(detail: Detail, text: str) -> str:
+    """Whether a summary (its text) gives this detail: "ok", "missing", or "differs" (it gives a rival)."""
+    if detail.judge is not None:
+        return detail.judge(text)
+    text_keys = keys(text)
+    if detail.last_wins:
+        mine, theirs = last_position(detail.cue, text_keys), last_position(detail.rivals, text_keys)
+        if mine < 0 and theirs < 0:
+            return OK if detail.optional else MISSING
+        return OK if mine > theirs else DIFFERS
+    if met(detail.cue, text_keys):
+        return OK
+    if met(detail.rivals, text_keys):
+        return DIFFERS
+    return OK if detail.optional else MISSING
+
+
 _FILLER = frozenset({"the", "a", "an", "your", "my", "order", "with", "and", "of", "on", "in", "to", "from", "for", "trip", "flight", "item"})
 
 _SOURCE_WORDS = {
@@ -42,8 +89,9 @@ PROFILE_ADDRESS = ("default address", "address on file", "address on my profile"
 
 
 def met(cue: Iterable[str], text_keys: tuple[str, ...]) -> bool:
-    """Whether a text (given by its keys) contains any phrase of the cue."""
-    return any(find(text_keys, keys(phrase)) >= 0 for phrase in cue if phrase)
+    """Whether a text (given by its keys) contains any phrase of the cue, in any inflection."""
+    said = stems(text_keys)
+    return any(find(said, stems(keys(phrase))) >= 0 for phrase in cue if phrase)
 
 
 def name_phrases(name: str) -> list[str]:

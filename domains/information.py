@@ -292,3 +292,42 @@ def phrase_answer(messages: Sequence[str], expected: str) -> Answer:
 
 
 __all__ = ["AMOUNT_SUBJECTS", "Answer", "amount_answer", "code_answer", "fact_statements", "other_subjects", "phrase_answer", "status_answer"]
+
+
+# --- amounts in a summary before a write -------------------------------------------------------------
+
+
+def attached_amounts(text: str, own: str) -> list[set[str]]:
+    """What a text says an amount of a subject is, statement by statement: for the last mention of `own`
+    (a pattern over normalised words) in a clause, the amounts after it in the clause ("Total: 2 x $108 +
+    2 x $30 = $276"), else the nearest one before it ("$54.30 will be refunded"). Negated amounts ("not
+    $45") are left out, and only money written as money ("$45", "45 dollars", "USD 45") is an amount, not
+    card digits or counts."""
+    pattern = re.compile(own)
+    found: list[set[str]] = []
+    for sentence in sentences(text):
+        for clause in clauses(sentence):
+            clause_tokens, clause_keys = tokens(clause), keys(clause)
+            numbers = [i for i, token in enumerate(clause_tokens) if token.kind == "number" and token.money and not negated_at(clause_keys, i)]
+            mentions = _mentions(pattern, clause_keys)
+            if not mentions or not numbers:
+                continue
+            at = mentions[-1]
+            after = [clause_keys[i] for i in numbers if i > at]
+            before = [clause_keys[i] for i in numbers if i < at]
+            found.append(set(after) if after else {before[-1]})
+    return found
+
+
+def amount_judge(value: float, own: str, *, required: bool = False) -> Callable[[str], str]:
+    """A summary states this amount for its subject: its last statement of the subject's amount must
+    include `value`; stating none is fine unless `required` (a booking's total, a certificate's value)."""
+    wanted = number_key(f"{abs(value):.2f}")
+
+    def judge(text: str) -> str:
+        said = attached_amounts(text, own)
+        if not said:
+            return "missing" if required else "ok"
+        return "ok" if wanted in said[-1] else "differs"
+
+    return judge

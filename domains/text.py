@@ -33,7 +33,8 @@ _TOKEN = re.compile(r"[#$]?[\w'’]+(?:[.\-][\w'’]+)*")
 _NUMBER = re.compile(r"\d+(?:\.\d+)?")
 _NUMBER_UNIT = re.compile(r"(\d+(?:\.\d+)?)([a-z]+)")
 _ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
-_CURRENCY_WORDS = frozenset({"dollar", "dollars", "usd", "bucks"})
+_CURRENCY_WORDS = frozenset({"dollar", "dollars", "usd", "buck", "bucks"})
+_CURRENCY_BEFORE = frozenset({"usd", "us$", "us"})
 _SPELLING = {"canceled": "cancelled", "canceling": "cancelling", "cancelation": "cancellation", "okay": "ok", "ontime": "on-time"}
 
 
@@ -109,8 +110,36 @@ def tokens(text: str) -> tuple[Token, ...]:
         if found and found[0].kind == "word" and found[0].key in _CURRENCY_WORDS and out and out[-1].kind == "number":
             last = out[-1]
             out[-1] = Token(last.key, last.kind, last.value, True)
+        if found and found[0].kind == "number" and out and out[-1].kind == "word" and out[-1].key in _CURRENCY_BEFORE:
+            first = found[0]  # "USD 200"
+            found[0] = Token(first.key, first.kind, first.value, True)
         out.extend(found)
     return tuple(out)
+
+
+_DOUBLED = re.compile(r"([bdfgklmnprtz])\1$")
+
+
+def stem(word: str) -> str:
+    """A crude stem for matching words in any inflection: 'changed', 'changing', 'change' -> 'chang';
+    'cancelled' -> 'cancel'; 'shipped' -> 'ship'. Ids, numbers and short words stay as they are."""
+    if len(word) < 4 or not word.isalpha():
+        return word
+    for suffix in ("ing", "ed"):
+        if word.endswith(suffix) and len(word) - len(suffix) >= 3:
+            word = word[: -len(suffix)]
+            if _DOUBLED.search(word):
+                word = word[:-1]
+            elif suffix == "ed" and word.endswith("i"):
+                word = word[:-1] + "y"
+            break
+    return word[:-1] if len(word) >= 4 and word.endswith("e") else word
+
+
+@lru_cache(maxsize=8192)
+def stems(text_keys: tuple[str, ...]) -> tuple[str, ...]:
+    """The stems of a run of keys (for matching words whatever their inflection)."""
+    return tuple(stem(key) for key in text_keys)
 
 
 def keys(text: str) -> tuple[str, ...]:

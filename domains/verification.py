@@ -21,7 +21,6 @@ from typing import Any
 from domains.blame import Attribution, ExtraWrite, Shortfall, asked_otherwise, attribute, extra_write, goal_stated, user_text_keys, write_target
 from domains.constraints import Constraint, Task
 from domains.conversation import NOT_APPLICABLE, check_conversation
-from domains.cues import flat_ids
 from domains.dialogue import DialogueRecord, RecordedCall, Turn, as_mapping
 from domains.information import Answer, phrase_answer
 from domains.policy import PolicyContext
@@ -329,12 +328,14 @@ def _blame(record: DialogueRecord, base: Database, replay: _Replay, constraints:
         stated = goal_stated(facts.goal_cues(constraint, task, start), said)
         otherwise = _asked_otherwise(constraint, replay.writes, base, toolkit, rules, task.user_id, said)
         shortfalls.append(Shortfall(constraint, stated, otherwise))
-    task_records = {value for c in task.constraints for value in flat_ids(c.params)} - {task.user_id}
-    task_records |= {target for action in task.actions if (target := write_target(action.arguments))}
+    goal_writes = {(action.name, target) for action in task.actions if (target := write_target(action.arguments))}
+    task_records = {target for _, target in goal_writes} | {str(v) for c in task.constraints for k, v in c.params.items() if k in ("order_id", "reservation_id")}
+    write_names = {name for name, tool_ in toolkit.tools.items() if tool_.mutates_state}
     extra: list[ExtraWrite] = []
     for call in redundant:
         index = next(i for i, w in enumerate(replay.writes) if w is call)
-        extra.append(extra_write(call, lambda i=index: _final_state(base, toolkit, replay.writes[:i]), task_records, facts.write_cues, said))
+        before = lambda i=index: _final_state(base, toolkit, replay.writes[:i])  # noqa: E731
+        extra.append(extra_write(record, call, before, goal_writes, task_records - {task.user_id}, facts.write_cues, write_names))
     return attribute(record, score=score, scored=scored, tool_crash=replay.tool_crash, shortfalls=shortfalls, extra_writes=extra, violations=violations)
 
 

@@ -91,6 +91,9 @@ def record_of_row(row: dict[str, Any], base: Database) -> GradedRow:
             turns.append(Turn("agent", text, tuple(calls), index))
     last_user = next((t.text for t in reversed(turns) if t.role == "user"), "")
     termination = next((reason for token, reason in END_TOKENS.items() if token in last_user), "unfinished")
+    transfer = max((i for i, t in enumerate(turns) for c in t.calls if c.name == "transfer_to_human_agents" and c.ok), default=-1)
+    if transfer >= 0 and not any(t.role == "user" for t in turns[transfer + 1 :]):
+        termination = "transfer"  # the dialogue ends with the agent handing over
     return GradedRow(DialogueRecord.from_turns(task, turns, termination), problems)
 
 

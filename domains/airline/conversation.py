@@ -13,13 +13,17 @@ from __future__ import annotations
 
 from typing import Any
 
-from domains.cues import Cue, Detail, payment_cue, rival_payments
+from domains.cues import DIFFERS, MISSING, OK, Cue, Detail, met, payment_cue, rival_payments
 from domains.fuzzy import CABIN_NAMES, format_amount
+from domains.information import amount_judge
 from domains.state import Record, State
+from domains.text import keys, positions, sentences, stems
 
 AUTHENTICATION_MODE = "user_id"
 AUTHENTICATION_HOW = "the user must first give their user id"
 ACCOUNT_TOOLS = frozenset({"get_user_details", "get_reservation_details"})
+PRICE_WORDS = r"\b(?:total|price|cost|fare|charge\w*|pay|amount|difference|refund\w*|back|due|owe)\b"
+CERTIFICATE_WORDS = r"\b(?:certificate|voucher|compensation)\b"
 _NUMBER_WORDS = ("zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten", "eleven", "twelve")
 
 
@@ -43,8 +47,41 @@ def date_cue(iso: str) -> Cue:
 
 
 def _cabin(cabin: str) -> Detail:
-    rivals = tuple(name for code, name in CABIN_NAMES.items() if code != cabin and name not in CABIN_NAMES.get(cabin, cabin))
-    return Detail("cabin", (CABIN_NAMES.get(cabin, cabin), cabin), rivals)
+    """The cabin: of the cabins the summary names, the last one ("from economy to business") counts;
+    "economy" inside "basic economy" is basic economy."""
+    rivals = tuple(name for code, name in CABIN_NAMES.items() if code != cabin)
+
+    def judge(text: str) -> str:
+        said = keys(text)
+        last, which = -1, None
+        for code, name in CABIN_NAMES.items():
+            needle = keys(name)
+            for at in positions(said, needle):
+                if code == "economy" and at > 0 and said[at - 1] == "basic":
+                    continue
+                if at > last:
+                    last, which = at, code
+        if which is None:
+            return MISSING
+        return OK if which == cabin else DIFFERS
+
+    return Detail("cabin", (CABIN_NAMES.get(cabin, cabin), cabin), rivals, judge=judge)
+
+
+def _insurance(wanted: str) -> Detail:
+    """Travel insurance: a summary that says it is added when it is not (or the other way round) differs."""
+    def judge(text: str) -> str:
+        said = keys(text)
+        mentions = positions(said, ("insurance",))
+        if not mentions:
+            return MISSING if wanted == "yes" else OK
+        last = mentions[-1]
+        before = said[max(0, last - 2) : last]
+        declined = any(word in ("no", "without", "decline", "declined", "not") for word in before[-1:] + (before[:1] if before[-1:] == ("travel",) else ()))
+        declined = declined or (last + 1 < len(said) and said[last + 1] in ("no", "none", "not", "declined"))
+        return OK if declined == (wanted != "yes") else DIFFERS
+
+    return Detail("insurance", ("insurance",), optional=wanted != "yes", judge=judge)
 
 
 def reservation_detail(state: State, reservation: Record) -> Detail:
@@ -66,6 +103,26 @@ def _payment(user: Record | None, method_id: str) -> Detail:
     return Detail("payment method", payment_cue(user, method_id), rival_payments(user, method_id))
 
 
+def _replaced(old: dict[str, Any], new: dict[str, Any], kept: list[dict[str, Any]]) -> Detail:
+    """Who makes way: in the sentence that names the newcomer, the passenger named last before them
+    ("replace Hugo with Valeria") must be the one the write replaces, not one it keeps."""
+    rivals = tuple(p for other in kept for p in _person_cue(other))
+
+    def judge(text: str) -> str:
+        for sentence in sentences(text):
+            said = stems(keys(sentence))
+            newcomer = min((at for p in _person_cue(new) for at in positions(said, stems(keys(p)))), default=-1)
+            if newcomer < 0:
+                continue
+            named = [(at, ours) for phrases, ours in ((_person_cue(old), True), (rivals, False))
+                     for p in phrases for at in positions(said, stems(keys(p))) if at < newcomer]
+            if named:
+                return OK if max(named)[1] else DIFFERS
+        return OK if met(_person_cue(old), keys(text)) else DIFFERS if met(rivals, keys(text)) else MISSING
+
+    return Detail(f"passenger replaced ({old.get('first_name')})", _person_cue(old), rivals, judge=judge)
+
+
 def _person_cue(person: dict[str, Any]) -> Cue:
     first, last = str(person.get("first_name", "")), str(person.get("last_name", ""))
     return tuple(p for p in (f"{first} {last}", first) if p.strip())
@@ -75,7 +132,8 @@ def write_details(state: State, name: str, arguments: dict[str, Any], user_id: s
     """What the agent's summary must have said before this write, read on the world just before it."""
     user = state.get("users", str(arguments.get("user_id") or user_id))
     if name == "send_certificate":
-        return [Detail("amount", (format_amount(arguments.get("amount", 0)),))]
+        amount = float(arguments.get("amount", 0) or 0)
+        return [Detail("amount", (format_amount(amount),), judge=amount_judge(amount, CERTIFICATE_WORDS, required=True))]
     if name == "book_reservation":
         return _booking_details(user, arguments)
     reservation = state.get("reservations", str(arguments.get("reservation_id", "")))
@@ -90,7 +148,8 @@ def write_details(state: State, name: str, arguments: dict[str, Any], user_id: s
                 details.append(Detail(f"flight {flight.get('flight_number')}", (str(flight.get("flight_number")),)))
         if arguments.get("cabin") != reservation["cabin"]:
             details.append(_cabin(str(arguments.get("cabin"))))
-        if _fare_difference(state, reservation, arguments):
+        if difference := _fare_difference(state, reservation, arguments):
+            details.append(Detail("fare difference", (format_amount(abs(difference)),), optional=True, judge=amount_judge(difference, PRICE_WORDS)))
             details.append(_payment(owner, str(arguments.get("payment_id", ""))))
     elif name == "update_reservation_baggages":
         details.append(Detail("checked bags", count_cue(int(arguments.get("total_baggages", 0)))))
@@ -98,11 +157,16 @@ def write_details(state: State, name: str, arguments: dict[str, Any], user_id: s
             details.append(_payment(owner, str(arguments.get("payment_id", ""))))
     elif name == "update_reservation_passengers":
         before = reservation["passengers"]
-        for index, person in enumerate(arguments.get("passengers", [])):
+        after = arguments.get("passengers", [])
+        kept = [p for index, p in enumerate(before) if index < len(after) and after[index] == p]
+        for index, person in enumerate(after):
             if index < len(before) and person == before[index]:
                 continue
             details.append(Detail(f"passenger {person.get('first_name')}", _person_cue(person)))
-            if index >= len(before) or person.get("dob") != before[index].get("dob"):
+            old = before[index] if index < len(before) else None
+            if old is not None and (old.get("first_name"), old.get("last_name")) != (person.get("first_name"), person.get("last_name")):
+                details.append(_replaced(old, person, kept))
+            if old is None or person.get("dob") != old.get("dob"):
                 details.append(Detail(f"date of birth of {person.get('first_name')}", date_cue(str(person.get("dob")))))
     return details
 
@@ -113,8 +177,9 @@ def _booking_details(user: Record | None, arguments: dict[str, Any]) -> list[Det
     details += [Detail(f"passenger {p.get('first_name')}", _person_cue(p)) for p in arguments.get("passengers", [])]
     payments = arguments.get("payment_methods", [])
     details += [_payment(user, str(p.get("payment_id", ""))) for p in payments]
-    total = format_amount(sum(float(p.get("amount", 0)) for p in payments))
-    details.append(Detail("total price", (total,)))
+    total = sum(float(p.get("amount", 0)) for p in payments)
+    details.append(Detail("total price", (format_amount(total),), judge=amount_judge(total, PRICE_WORDS, required=True)))
+    details.append(_insurance(str(arguments.get("insurance"))))
     return details
 
 

@@ -126,17 +126,20 @@ def check_information(constraint: Constraint, agent_messages: list[str], task: T
     return None
 
 
-INTENTS: dict[str, Cue] = {
-    "book_reservation": ("book", "booking", "reserve", "reservation", "fly", "flight", "ticket", "trip", "travel"),
-    "cancel_reservation": ("cancel", "cancellation", "call off", "don't need", "no longer", "refund"),
-    "change_flights": ("change", "move", "switch", "reschedule", "rebook", "different", "earlier", "later", "instead", "another"),
-    "change_cabin": ("upgrade", "downgrade", "cabin", "class", "business", "economy", "seat", "move", "change", "switch"),
-    "add_bags": ("bag", "luggage", "suitcase", "baggage", "checked"),
-    "update_passengers": ("passenger", "name", "birth", "birthday", "dob", "born", "replace", "change", "correct", "update", "swap", "instead"),
+INTENTS: dict[str, Cue] = {  # the action asked for, in the words travellers use (matched in any inflection)
+    "book_reservation": ("book", "booking", "reserve", "reservation", "fly", "flight", "ticket", "trip", "travel", "seat", "go to"),
+    "cancel_reservation": ("cancel", "cancellation", "call off", "don't need", "no longer", "refund", "drop", "scrap", "not going", "can't go",
+                           "cannot go", "can't make", "cannot make", "get rid of", "undo", "back out"),
+    "change_flights": ("change", "move", "switch", "reschedule", "rebook", "different", "earlier", "later", "instead", "another", "push", "shift"),
+    "change_cabin": ("upgrade", "downgrade", "cabin", "class", "business", "economy", "seat", "move", "change", "switch", "bump"),
+    "add_bags": ("bag", "luggage", "suitcase", "baggage", "checked", "case"),
+    "update_passengers": ("passenger", "name", "birth", "birthday", "dob", "born", "replace", "change", "correct", "update", "swap", "instead",
+                          "wrong", "fix", "typo", "mistake"),
     "send_compensation": ("compensation", "compensate", "certificate", "voucher", "refund", "make up", "reimburse", "delay", "delayed",
-                          "cancelled", "canceled", "inconvenience", "complain", "complaint"),
+                          "cancelled", "canceled", "inconvenience", "complain", "complaint", "scrap", "what do i get", "owed", "entitled"),
     "info_certificate_total": ("certificate", "voucher", "travel credit"),
-    "info_flight_status": ("status", "on time", "delay", "delayed", "late", "schedule", "landed", "arrived", "depart", "leaving", "cancelled"),
+    "info_flight_status": ("status", "on time", "delay", "delayed", "late", "schedule", "landed", "arrived", "depart", "leaving", "cancelled",
+                           "still on", "running"),
 }
 
 

@@ -13,13 +13,18 @@ from __future__ import annotations
 
 from typing import Any
 
-from domains.cues import PROFILE_ADDRESS, Detail, name_phrases, payment_cue, rival_payments
+from domains.cues import DIFFERS, MISSING, OK, PROFILE_ADDRESS, Detail, met, name_phrases, payment_cue, rival_payments
+from domains.fuzzy import format_amount
+from domains.information import amount_judge
 from domains.state import Record, State
+from domains.text import find, keys, positions, sentences, stems, tokens
 
 AUTHENTICATION_MODE = "lookup"
 AUTHENTICATION_HOW = "find its user id by email, or by name and zip code"
 LOOKUP_TOOLS = frozenset({"find_user_id_by_email", "find_user_id_by_name_zip"})
 ACCOUNT_TOOLS = frozenset({"get_user_details", "get_order_details"})
+REFUND_WORDS = r"\b(?:refund\w*|reimburs\w*|back|credited|total)\b"
+DIFFERENCE_WORDS = r"\b(?:difference|pay|charge\w*|refund\w*|back|credited|owe|due|net|additional|extra|total)\b"
 
 def record_owner(state: State, name: str, arguments: dict[str, Any]) -> str | None:
     """The customer whose records a read looks at (None: not a customer's record)."""
@@ -32,14 +37,43 @@ def record_owner(state: State, name: str, arguments: dict[str, Any]) -> str | No
 
 
 def address_details(address: dict[str, Any], profile: dict[str, Any] | None) -> list[Detail]:
-    """A new address: its street (number) and its zip code or city; the profile's can be named as such."""
+    """A new address: its street number and its zip code (or city); the profile's can be named as such.
+    Another number before the street's name, or another zip code, makes the write differ."""
     street = str(address.get("address1", ""))
-    number = street.split(" ", 1)[0]
+    number, _, name = street.partition(" ")
     is_profile = profile is not None and all(str(profile.get(k, "")) == str(address.get(k, "")) for k in ("address1", "address2", "city", "state", "zip"))
     extra = PROFILE_ADDRESS if is_profile else ()
-    street_cue = (number if any(ch.isdigit() for ch in number) else street, *extra)
-    place_cue = (str(address.get("zip", "")), *extra) if address.get("zip") else (str(address.get("city", "")), *extra)
-    return [Detail("street", street_cue), Detail("zip code", place_cue)]
+    if not any(ch.isdigit() for ch in number):
+        number, name = street, ""
+    zip_code = str(address.get("zip", ""))
+    return [
+        Detail("street", (number, *extra), judge=_street_judge(number, name, extra)),
+        Detail("zip code", (zip_code or str(address.get("city", "")), *extra), judge=_zip_judge(zip_code, extra) if zip_code else None),
+    ]
+
+
+def _street_judge(number: str, name: str, extra: tuple[str, ...]) -> Any:
+    def judge(text: str) -> str:
+        said = keys(text)
+        if extra and met(extra, said):
+            return OK
+        named = find(stems(said), stems(keys(name))) if name else -1
+        if named > 0:  # the street's name is said: the number before it is the one listed
+            return OK if said[named - 1] == keys(number)[0] else DIFFERS
+        return OK if met((number,), said) else MISSING
+
+    return judge
+
+
+def _zip_judge(zip_code: str, extra: tuple[str, ...]) -> Any:
+    def judge(text: str) -> str:
+        said = keys(text)
+        if met((zip_code, *extra), said):
+            return OK
+        zips = [t.key for t in tokens(text) if t.kind == "number" and len(t.key) == 5 and t.key.isdigit()]
+        return DIFFERS if zips else MISSING
+
+    return judge
 
 
 def order_detail(state: State, order: Record) -> Detail:
@@ -74,19 +108,73 @@ def _item_details(order: Record, item_id: str, chosen: set[str]) -> list[Detail]
     return details
 
 
-def _variant_details(state: State, order: Record, old_id: str, new_id: str) -> list[Detail]:
+def _variant_details(state: State, order: Record, old_id: str, new_id: str, nth: int = 0, count: int = 1) -> list[Detail]:
+    """Each option of the new variant: those that change must be said; for every option, the value said
+    last about this item (old value first, new value after: "the black one for a white one") must be
+    the new variant's."""
     old = next((i for i in order["items"] if i["item_id"] == old_id), None)
     product = state.get("products", old["product_id"]) if old else None
     new = (product or {}).get("variants", {}).get(new_id)
     if old is None or new is None:
         return [Detail(f"new item {new_id}", (new_id,))]
+    variants = list(product["variants"].values())
+    other_names = [i["name"] for i in order["items"] if i["name"] != old["name"]]
+    option_keys = sorted({k for v in variants for k in v["options"]} | set(old["options"]))
+    all_values = {str(x) for v in variants for x in v["options"].values()}  # "dual-band" is a value, not the option "band"
     details = []
     for key, value in new["options"].items():
-        if old["options"].get(key) == value:
-            continue
-        rivals = {str(v["options"].get(key)) for v in product["variants"].values()} - {str(value), str(old["options"].get(key))}
-        details.append(Detail(f"new {key} {value}", (str(value), new_id), tuple(sorted(rivals))))
+        rivals = tuple(sorted({str(v["options"].get(key)) for v in variants if v["options"].get(key) is not None} - {str(value)}))
+        optional = old["options"].get(key) == value
+        judge = _option_judge(old["name"], other_names, nth, count, key, option_keys, all_values, str(value), new_id, rivals, optional)
+        details.append(Detail(f"new {key} {value}", (str(value), new_id), rivals, optional=optional, judge=judge))
     return details
+
+
+def _option_judge(name: str, other_names: list[str], nth: int, count: int, key: str, option_keys: list[str], all_values: set[str], value: str,
+                  new_id: str, rivals: tuple[str, ...], optional: bool) -> Any:
+    """Of this option's values, the one said last in what the summary says about this item (`nth` of
+    `count` items of this name in the write) decides. A value written after another option's name
+    ("frame color: white") belongs to that option; sentences that do not name the item do not count."""
+    def judge(text: str) -> str:
+        if met((new_id,), keys(text)):
+            return OK
+        name_stems = stems(keys(name))
+        about = [sentence for sentence in sentences(text) if find(stems(keys(sentence)), name_stems) >= 0] or [text]
+        said = stems(tuple(k for sentence in about for k in keys(sentence)))
+        start, end = _item_span(said, name_stems, other_names, nth, count)
+        inside_values = {i for phrase in all_values for at in positions(said, stems(keys(phrase))) for i in range(at, at + len(keys(phrase)))}
+        labels = {at + len(stems(keys(k))): k for k in option_keys for at in positions(said, stems(keys(k))) if at not in inside_values}
+
+        def owner(at: int) -> str | None:
+            """The option named right before a value ("color: black", "size 9"), if any."""
+            return labels.get(at)
+
+        matches = []  # (start, end, ours) of every value of this option said about the item
+        for phrase, ours in [(value, True)] + [(rival, False) for rival in rivals]:
+            needle = stems(keys(phrase))
+            matches += [(at, at + len(needle), ours) for at in positions(said, needle) if start <= at < end and owner(at) in (None, key)]
+        # a value inside a longer one ("polarized" in "non-polarized") is that longer value
+        kept = [m for m in matches if not any(o[0] <= m[0] and m[1] <= o[1] and (o[1] - o[0]) > (m[1] - m[0]) for o in matches)]
+        if not kept:
+            return OK if optional else MISSING
+        return OK if max(kept, key=lambda m: (m[1], m[1] - m[0]))[2] else DIFFERS
+
+    return judge
+
+
+def _item_span(said: tuple[str, ...], name: tuple[str, ...], other_names: list[str], nth: int, count: int) -> tuple[int, int]:
+    """The stretch of a summary about one item: from its mention to the next mention of another item of
+    the order; with several items of one name, the `nth` pair of mentions ("A (old) for A (new)")."""
+    mine = positions(said, name)
+    if not mine:
+        return 0, len(said)
+    if count > 1 and len(mine) in (count, 2 * count):
+        per = len(mine) // count
+        start = mine[nth * per]
+        stop = mine[(nth + 1) * per] if nth + 1 < count else len(said)
+        return start, stop
+    later = [at for other in other_names for at in positions(said, stems(keys(other))) if at > mine[-1]]
+    return mine[0], min(later, default=len(said))
 
 
 def write_details(state: State, name: str, arguments: dict[str, Any], user_id: str) -> list[Detail]:
@@ -112,9 +200,16 @@ def write_details(state: State, name: str, arguments: dict[str, Any], user_id: s
         item_ids = [str(i) for i in arguments.get("item_ids", [])]
         for item_id in dict.fromkeys(item_ids):
             details += _item_details(order, item_id, set(item_ids))
-        for old_id, new_id in zip(item_ids, arguments.get("new_item_ids", [])):
-            details += _variant_details(state, order, old_id, str(new_id))
-        if name == "return_delivered_order_items" or _price_difference(state, order, item_ids, arguments.get("new_item_ids", [])):
+        names = [next((i["name"] for i in order["items"] if i["item_id"] == old_id), "") for old_id in item_ids]
+        for index, (old_id, new_id) in enumerate(zip(item_ids, arguments.get("new_item_ids", []))):
+            same = [i for i, n in enumerate(names) if n == names[index]]
+            details += _variant_details(state, order, old_id, str(new_id), same.index(index), len(same))
+        if name == "return_delivered_order_items":
+            total = sum(i["price"] for i in order["items"] if i["item_id"] in item_ids)
+            details.append(Detail("refund amount", (format_amount(total),), optional=True, judge=amount_judge(total, REFUND_WORDS)))
+            details.append(payment(str(arguments.get("payment_method_id", "")), refund_to_original=True))
+        elif difference := _price_difference(state, order, item_ids, arguments.get("new_item_ids", [])):
+            details.append(Detail("price difference", (format_amount(abs(difference)),), optional=True, judge=amount_judge(difference, DIFFERENCE_WORDS)))
             details.append(payment(str(arguments.get("payment_method_id", "")), refund_to_original=True))
     return details
 

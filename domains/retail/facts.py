@@ -54,18 +54,20 @@ def check_information(constraint: Constraint, agent_messages: list[str], task: T
     return None
 
 
-INTENTS: dict[str, Cue] = {
+INTENTS: dict[str, Cue] = {  # the action asked for, in the words customers use (matched in any inflection)
     "cancel_order": ("cancel", "cancellation", "call off", "don't need", "do not need", "no longer", "don't want", "do not want", "ordered by mistake",
-                     "by mistake", "scrap", "not needed"),
-    "modify_order_address": ("address", "ship", "shipped", "shipping", "deliver", "delivered", "delivery", "send it", "sent to"),
-    "modify_order_payment": ("pay", "paid", "payment", "charge", "card", "paypal", "gift card", "billing", "method"),
-    "modify_order_items": ("change", "swap", "switch", "modify", "exchange", "replace", "instead", "different", "another", "other"),
-    "exchange_items": ("exchange", "swap", "switch", "replace", "trade", "change", "different", "another", "other", "instead"),
-    "return_items": ("return", "send back", "refund", "give back", "money back"),
-    "modify_user_address": ("address", "moved", "move", "moving", "relocated", "new home", "live"),
-    "info_gift_card_balance": ("balance", "how much", "left", "remaining", "worth", "value", "money on"),
-    "info_refund_total": ("how much", "refund", "get back", "money back", "worth", "amount", "total"),
-    "info_tracking_number": ("tracking", "track", "where is", "shipment", "package", "parcel", "shipped"),
+                     "by mistake", "scrap", "not needed", "drop", "kill", "get rid of", "stop the order", "stop my order", "undo", "back out"),
+    "modify_order_address": ("address", "ship", "shipping", "deliver", "delivery", "send it", "sent to", "go to", "arrive at", "redirect", "reroute"),
+    "modify_order_payment": ("pay", "paid", "payment", "charge", "card", "paypal", "gift card", "billing", "method", "bill"),
+    "modify_order_items": ("change", "swap", "switch", "modify", "exchange", "replace", "instead", "different", "another", "other", "rather", "upgrade",
+                           "bigger", "smaller", "larger"),
+    "exchange_items": ("exchange", "swap", "switch", "replace", "trade", "change", "different", "another", "other", "instead", "rather",
+                       "bigger", "smaller", "larger"),
+    "return_items": ("return", "send back", "sending back", "refund", "give back", "money back", "don't want", "do not want", "get rid of"),
+    "modify_user_address": ("address", "moved", "move", "moving", "relocated", "new home", "live", "new place"),
+    "info_gift_card_balance": ("balance", "how much", "left", "remaining", "worth", "value", "money on", "what's on", "check"),
+    "info_refund_total": ("how much", "what would", "refund", "get back", "money back", "worth", "amount", "total", "reimburse"),
+    "info_tracking_number": ("tracking", "track", "where is", "where's", "shipment", "package", "parcel", "shipped", "delivery", "arrive"),
 }
 
 
@@ -88,6 +90,8 @@ def goal_cues(constraint: Constraint, task: Task, state: State) -> list[Cue]:
         cues.append(tuple(dict.fromkeys(record)))
     if constraint.type == "modify_user_address":
         cues.append(_address_cue(params["address"]))
+    if constraint.type == "modify_order_address" and params.get("address_source") == "new":
+        cues[0] = cues[0] + _address_cue(params["address"])  # giving the new address for the order asks for the change
     if constraint.type == "info_gift_card_balance":
         cues.append(("gift card", "giftcard"))
     return cues

@@ -39,8 +39,11 @@ def _ended(reason: str, detail: str | None = None) -> list[Draft]:
     return [draft(DialogueEnded, reason=reason, detail=detail)]
 
 
-def agent_step(view: DialogueView, base: Database, limits: DialogueLimits) -> list[Draft] | ModelNeeded:
-    """What the agent does after `view.last`: nothing, greet, end the dialogue, or ask its model."""
+def agent_step(view: DialogueView, base: Database, limits: DialogueLimits, with_acts: bool = False) -> list[Draft] | ModelNeeded:
+    """What the agent does after `view.last`: nothing, greet, end the dialogue, or ask its model.
+
+    `with_acts`: the agent is a scripted model, so its messages carry the scripted user's acts.
+    """
     trigger = view.last
     if view.ended is not None:
         return []
@@ -59,7 +62,7 @@ def agent_step(view: DialogueView, base: Database, limits: DialogueLimits) -> li
     if view.turns >= limits.max_turns:
         return _ended("max_turns", f"{view.turns} turns")
     tools = get_domain(view.domain).toolkit.openai_schemas
-    return ModelNeeded(view.agent_messages(agent_system_prompt(view.domain, base)), tools)
+    return ModelNeeded(view.agent_messages(agent_system_prompt(view.domain, base), with_acts), tools)
 
 
 def agent_reply(view: DialogueView, message: dict[str, Any], call: ModelCall) -> list[Draft]:

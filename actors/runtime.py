@@ -183,7 +183,8 @@ async def _agent(ctx: ActorContext, view: DialogueView) -> list[Draft]:
 
 
 async def _user(ctx: ActorContext, view: DialogueView) -> list[Draft]:
-    return await _with_model(ctx, view, "user", user_step(view, ctx.limits), user_reply)
+    scripted = ctx.models["user"].settings.model.startswith("cove/")  # a scripted user re-reads its own acts
+    return await _with_model(ctx, view, "user", user_step(view, ctx.limits, with_acts=scripted), user_reply)
 
 
 DECISIONS: dict[str, Decide] = {

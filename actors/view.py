@@ -162,14 +162,20 @@ class DialogueView:
                 messages.append({"role": "tool", "tool_call_id": event.call_id, "name": event.name, "content": event.content})
         return messages
 
-    def user_messages(self, system_prompt: str) -> list[dict[str, Any]]:
-        """The user simulator's transcript: the agent's words as 'user', its own as 'assistant'."""
+    def user_messages(self, system_prompt: str, with_acts: bool = False) -> list[dict[str, Any]]:
+        """The user simulator's transcript: the agent's words as 'user', its own as 'assistant'.
+
+        `with_acts` (only for a scripted user) adds to its own messages the acts it recorded with them.
+        """
         messages: list[dict[str, Any]] = [{"role": "system", "content": system_prompt}]
         for event in self.events:
             if isinstance(event, AgentSpoke) and event.content and not event.tool_calls:
                 messages.append({"role": "user", "content": event.content})
             elif isinstance(event, UserSpoke):
-                messages.append({"role": "assistant", "content": event.content})
+                message = {"role": "assistant", "content": event.content}
+                if with_acts and (acts := scripted_acts(event)) is not None:
+                    message[ACTS_KEY] = acts
+                messages.append(message)
         return messages
 
 

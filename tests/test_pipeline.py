@@ -146,13 +146,13 @@ def test_missing_nats_is_a_clear_error(tmp_path):
 
 def test_models_over_http_through_litellm(tmp_path, openai_server, monkeypatch, capfd):
     """Agent and user served by a local OpenAI-compatible HTTP server: real tool_calls JSON goes over the wire and dialogues verify."""
-    from actors.scripted import respond_agent, respond_user
+    from actors.scripted.relay import ScriptedRelay
     from tests.openai_server import Reply
 
+    relay = ScriptedRelay()
+
     def script(request):
-        params = {"seed": request.get("seed"), "error_rate": 0.0}
-        tools = request.get("tools")
-        message = respond_agent(request["messages"], tools, params) if tools else respond_user(request["messages"], None, params)
+        message = relay(request["messages"], request.get("tools"), {"seed": request.get("seed"), "error_rate": 0.0})
         calls = tuple(message.get("tool_calls") or ())
         return Reply(content=message.get("content"), tool_calls=calls, finish_reason="tool_calls" if calls else "stop")
 

@@ -11,15 +11,15 @@ from __future__ import annotations
 
 import json
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from types import ModuleType
 from typing import Any
 
 from actors.scripted import airline_agent, retail_agent
-from actors.scripted.mistakes import Mistake, planned_mistake
 from actors.scripted.plans import Context, Goal, Plan
 from actors.scripted.protocol import CLOSING, CONFIRM, is_no, is_yes
-from actors.scripted.transcript import CannotResolveError, Knowledge, ReadNeeded, Transcript
+from actors.scripted.slots import question_for
+from actors.scripted.transcript import AskAgainError, CannotResolveError, Knowledge, ReadNeeded, Transcript, Turn
 
 GIVE_UP = "I'm sorry, but I am not able to help with that request."
 ASK_REQUEST = "Thank you, I have found your profile. How can I help you today?"
@@ -59,11 +59,11 @@ def call(name: str, arguments: dict[str, Any]) -> Move:
 def respond_agent(messages: list[dict[str, Any]], tools: list[dict[str, Any]] | None, params: dict[str, Any]) -> dict[str, Any]:
     """The agent's next assistant message for this transcript (text or one tool call, never both)."""
     transcript = Transcript.of(messages)
-    move = next_move(transcript, domain_rules(tools), float(params.get("error_rate") or 0.0))
+    move = next_move(transcript, domain_rules(tools))
     return move.message(len(transcript.calls) + 1)
 
 
-def next_move(transcript: Transcript, rules: ModuleType, error_rate: float = 0.0) -> Move:
+def next_move(transcript: Transcript, rules: ModuleType) -> Move:
     user_id = rules.authenticated_user(transcript)
     if user_id is None:
         return _authenticate(transcript, rules)
@@ -72,24 +72,18 @@ def next_move(transcript: Transcript, rules: ModuleType, error_rate: float = 0.0
         return say(ASK_REQUEST)
     if any(turn.position > position and CLOSING in turn.text for turn in transcript.turns("agent")):
         return say(CLOSING)  # this request is settled; the customer has not raised a new one
-    first = transcript.turns("user")[0].text
-    mistake = planned_mistake(first, error_rate) if ordinal == 0 else None
-    if mistake is Mistake.GIVE_UP:
-        return say(f"{GIVE_UP} {CLOSING}")
+    if goal.missing:
+        return say(question_for(goal.missing[0]))
     knowledge = Knowledge(transcript, refresh_until=position)
-    context = Context(user_id, knowledge, mistake is Mistake.WRONG_TARGET, _changed(transcript), _now(transcript.system))
+    context = Context(user_id, knowledge, False, _changed(transcript), _now(transcript.system))
     try:
         plan = rules.resolve(goal, context)
     except ReadNeeded as need:
         return call(need.name, need.arguments)
+    except AskAgainError as question:
+        return say(str(question))
     except CannotResolveError as problem:
         return say(f"I'm sorry, {problem} {CLOSING}")
-    if mistake is Mistake.WRONG_TARGET and not plan.wrong:
-        mistake = Mistake.REDUNDANT_WRITE
-    if mistake is Mistake.REDUNDANT_WRITE:
-        if plan.noop is None:
-            return say(f"{GIVE_UP} {CLOSING}")
-        plan = plan.with_extra(plan.noop)
     return _carry_out(plan, transcript, position, rules)
 
 
@@ -103,17 +97,53 @@ def _authenticate(transcript: Transcript, rules: ModuleType) -> Move:
 
 
 def current_goal(transcript: Transcript, rules: ModuleType) -> tuple[Goal | None, int, int]:
-    """The customer's latest request, where it was first raised, and how many requests came before it."""
+    """The customer's latest request as disclosed so far, where it was first raised, and how many came before it.
+
+    A scripted user's turns carry its acts: a request opens a goal with the fields it states, and an
+    inform or a correction adds or replaces fields. Any other user's turns are read as text: a whole
+    goal sentence in the scenario templates' wording.
+    """
     first_seen: dict[str, int] = {}
-    latest: Goal | None = None
+    goals: dict[str, Goal] = {}
+    latest: str | None = None
     for turn in transcript.turns("user"):
-        goal = rules.parse_goal(turn.text)
-        if goal is not None:
-            first_seen.setdefault(goal.text, turn.position)
-            latest = goal
+        if turn.acts is None:
+            parsed = rules.parse_goal(turn.text)
+            if parsed is not None:
+                goals[parsed.text], latest = parsed, parsed.text
+                first_seen.setdefault(parsed.text, turn.position)
+            continue
+        for act in turn.acts:
+            kind, key = act.get("act"), f"goal {act.get('goal')}"
+            if kind == "request":
+                if act.get("type") is None:
+                    parsed = rules.parse_goal(act.get("text") or "")
+                    if parsed is None:
+                        continue
+                    goals[key] = Goal(parsed.type, key, dict(parsed.fields))
+                else:
+                    earlier = goals[key].fields if key in goals else {}
+                    goals[key] = Goal(act["type"], key, {**earlier, **(act.get("fields") or {})}, complete=False)
+                first_seen.setdefault(key, turn.position)
+                latest = key
+            elif kind in ("inform", "correct") and key in goals:
+                goals[key] = replace(goals[key], fields={**goals[key].fields, **(act.get("fields") or {})})
     if latest is None:
         return None, -1, -1
-    return latest, first_seen[latest.text], list(first_seen).index(latest.text)
+    return goals[latest], first_seen[latest], list(first_seen).index(latest)
+
+
+def said_yes(turn: Turn) -> bool:
+    """An explicit yes: a scripted user's confirm act, or (from any other user) a yes in words."""
+    if turn.acts is not None:
+        return any(act.get("act") == "confirm" for act in turn.acts)
+    return is_yes(turn.text)
+
+
+def said_no(turn: Turn) -> bool:
+    if turn.acts is not None:
+        return any(act.get("act") in ("deny", "correct") for act in turn.acts)
+    return is_no(turn.text)
 
 
 def _changed(transcript: Transcript) -> frozenset[str]:
@@ -141,9 +171,9 @@ def _carry_out(plan: Plan, transcript: Transcript, position: int, rules: ModuleT
         last, said = transcript.last, transcript.last_turn("agent")
         answered = last is not None and getattr(last, "role", None) == "user" and said is not None and said.position > position
         if answered and said.text == question:
-            if is_yes(last.text):
+            if said_yes(last):
                 return call(write.name, write.arguments)
-            if is_no(last.text):
+            if said_no(last):
                 return say(f"All right, I have not made that change. {CLOSING}")
         asked = sum(turn.position > position and turn.text == question for turn in transcript.turns("agent"))
         if asked >= MAX_CONFIRMATIONS:

@@ -22,7 +22,7 @@ from actors.scripted.phrases import (
     strip_asides,
 )
 from actors.scripted.plans import Context, Goal, Plan, Write, find_method, first_goal, repeated
-from actors.scripted.transcript import CannotResolveError, Transcript
+from actors.scripted.transcript import AskAgainError, CannotResolveError, Transcript
 
 DOMAIN = "retail"
 WRITES = frozenset({
@@ -74,6 +74,16 @@ def identity_lookups(transcript: Transcript) -> list[tuple[str, dict[str, Any]]]
     """Lookups the customer's words allow, in the order to try them: emails, then name-and-zip splits."""
     lookups: list[tuple[str, dict[str, Any]]] = []
     for turn in transcript.turns("user"):
+        if turn.acts is not None:  # a scripted user says who it is in its identify act
+            for act in turn.acts:
+                facts = act.get("facts") or {} if act.get("act") == "identify" else {}
+                if "email" in facts:
+                    lookups.append(("find_user_id_by_email", {"email": facts["email"]}))
+                elif "name" in facts and "zip" in facts:
+                    words = facts["name"].split()
+                    lookups += [("find_user_id_by_name_zip", {"first_name": " ".join(words[:cut]), "last_name": " ".join(words[cut:]), "zip": facts["zip"]})
+                                for cut in range(1, len(words))]
+            continue
         for email in _EMAIL.findall(turn.text):
             lookups.append(("find_user_id_by_email", {"email": email}))
         names, zips = _NAME.findall(turn.text), _ZIP.findall(turn.text)
@@ -133,6 +143,9 @@ def find_item(order: dict[str, Any], text: str) -> dict[str, Any]:
     found = [item for item in order["items"] if item_fits(item, wanted)]
     if not found:
         raise CannotResolveError(f"order {order['order_id']} has no item matching {strip_asides(text)}.")
+    if len({item["item_id"] for item in found}) > 1:
+        choices = " and ".join(f"the {_variant_text(item)}" for item in found)
+        raise AskAgainError(f"Order {order['order_id']} has more than one item like that: {choices}. Which one do you mean?")
     return found[0]
 
 
@@ -217,7 +230,7 @@ def _ship_to(fields: dict[str, Any], user: dict[str, Any], ctx: Context) -> Plan
 
 def _pay_with(fields: dict[str, Any], user: dict[str, Any], ctx: Context) -> Plan:
     order = find_order(fields["order"], user, ctx)
-    method_id = find_method(user, fields["method"])
+    method_id = find_method(user, fields["method"], method_text)
     wrong = False
     if ctx.wrong:
         paid = order["payment_history"][0]["payment_method_id"] if order["payment_history"] else None
@@ -245,7 +258,7 @@ def _items_of(order: dict[str, Any], text: str, ctx: Context) -> tuple[list[dict
 def _return(fields: dict[str, Any], user: dict[str, Any], ctx: Context) -> Plan:
     order = find_order(fields["order"], user, ctx)
     items, wrong = _items_of(order, fields["items"], ctx)
-    method_id = find_method(user, fields["method"])
+    method_id = find_method(user, fields["method"], method_text)
     total = sum(item["price"] for item in items)
     write = Write(
         "return_delivered_order_items",
@@ -285,7 +298,7 @@ def _swap(fields: dict[str, Any], user: dict[str, Any], ctx: Context, tool: str)
         new_ids.append(variant["item_id"])
         difference += variant["price"] - item["price"]
         swaps.append(f"the {_variant_text(item)} for the {_variant_text({'name': product['name'], **variant})}")
-    method_id = find_method(user, fields["method"])
+    method_id = find_method(user, fields["method"], method_text)
     verb = "change" if tool == "modify_pending_order_items" else "exchange"
     settle = f"you pay {dollars(difference)}" if difference > 0 else f"you get back {dollars(-difference)}"
     write = Write(

@@ -14,6 +14,8 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Any
 
+from actors.view import ACTS_KEY
+
 
 class ReadNeeded(Exception):
     """The resolver needs a read that the transcript does not hold yet."""
@@ -26,6 +28,10 @@ class ReadNeeded(Exception):
 
 class CannotResolveError(Exception):
     """The request cannot be carried out; the message is what the agent tells the customer."""
+
+
+class AskAgainError(Exception):
+    """A description fits more than one record; the message is the agent's question to tell them apart."""
 
 
 @dataclass(frozen=True)
@@ -50,6 +56,7 @@ class Turn:
     position: int
     role: str  # "user" or "agent"
     text: str
+    acts: tuple[dict[str, Any], ...] | None = None  # a scripted user's dialogue acts, when it sent them
 
 
 @dataclass
@@ -66,7 +73,8 @@ class Transcript:
             if role == "system":
                 transcript.system = content or ""
             elif role == "user":
-                transcript.events.append(Turn(len(transcript.events), "user", content or ""))
+                acts = message.get(ACTS_KEY)
+                transcript.events.append(Turn(len(transcript.events), "user", content or "", tuple(acts) if isinstance(acts, list) else None))
             elif role == "assistant":
                 for tool_call in message.get("tool_calls") or []:
                     function = tool_call.get("function") or {}

@@ -244,7 +244,7 @@ def _change_flights(fields: dict[str, Any], user: dict[str, Any], ctx: Context) 
         "update_reservation_flights",
         {"reservation_id": rid, "cabin": reservation["cabin"], "flights": flights, "payment_id": method_id},
         f"I will change reservation {rid} to the flights "
-        f"{', '.join(f['flight_number'] + ' on ' + spoken_date(f['date']) for f in flights)} in the same cabin; "
+        f"{', '.join(f['flight_number'] + ' on ' + spoken_date(f['date']) for f in flights)} in the same cabin ({reservation['cabin'].replace('_', ' ')}); "
         f"{settle}, with {method_text(user, method_id)}.",
         f"The flights of reservation {rid} have been changed.",
     )
@@ -345,7 +345,7 @@ def _certificate_total(fields: dict[str, Any], user: dict[str, Any], ctx: Contex
     counted = certificates[:1] if wrong else certificates
     total = sum(float(m["amount"]) for m in counted)
     which = "your travel certificate is" if len(counted) == 1 else f"your {len(counted)} travel certificates are"
-    return Plan(answer=f"In total, {which} worth {dollars(total)}.", wrong=wrong)
+    return Plan(answer=f"In total, {which} worth {dollars(total)}.", value=dollars(total), wrong=wrong)
 
 
 def _flight_status(fields: dict[str, Any], user: dict[str, Any], ctx: Context) -> Plan:
@@ -361,7 +361,7 @@ def _flight_status(fields: dict[str, Any], user: dict[str, Any], ctx: Context) -
         else:
             raise CannotResolveError(f"I could not find {flight_words(wanted)} among your trips.")
     status = ctx.knowledge.read("get_flight_status", flight_number=number, date=wanted["date"])
-    return Plan(answer=f"Flight {number} on {spoken_date(wanted['date'])} has the status: {status}.")
+    return Plan(answer=f"Flight {number} on {spoken_date(wanted['date'])} has the status: {status}.", value=status)
 
 
 _RESOLVERS = {

@@ -43,6 +43,7 @@ class Write:
     arguments: dict[str, Any]
     summary: str
     report: str
+    mistake: str | None = None  # the planned mistake this write commits, if it is one
 
 
 def repeated(write: Write) -> Write:
@@ -56,6 +57,7 @@ class Plan:
 
     writes: tuple[Write, ...] = ()
     answer: str = ""
+    value: str = ""  # the fact an answer states, as it appears in `answer` ("$45.30", "delayed", a tracking number)
     wrong: bool = False
     noop: Write | None = None  # a write that changes nothing, for the redundant-write mistake
 

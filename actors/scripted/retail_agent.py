@@ -9,6 +9,7 @@ variants when a new variant is wanted. The customer is identified first, by emai
 from __future__ import annotations
 
 import re
+from dataclasses import replace
 from typing import Any
 
 from actors.scripted.phrases import (
@@ -169,6 +170,9 @@ def _variant_text(item: dict[str, Any]) -> str:
     return f"{item['name']} ({options})" if options else item["name"]
 
 
+variant_text = _variant_text
+
+
 def _address_text(address: dict[str, str]) -> str:
     street = address["address1"] + (f", {address['address2']}" if address.get("address2") else "")
     return f"{street}, {address['city']}, {address['state']} {address['zip']}, {address['country']}"
@@ -196,7 +200,7 @@ def _with_noop(plan: Plan, user: dict[str, Any], ctx: Context) -> Plan:
         f"I will also update the default address in your profile to {_address_text(address)}.",
         "Your profile address has been updated.",
     )
-    return Plan(plan.writes, plan.answer, plan.wrong, noop)
+    return replace(plan, noop=noop)
 
 
 def _cancel(fields: dict[str, Any], user: dict[str, Any], ctx: Context) -> Plan:
@@ -275,7 +279,7 @@ def _refund_total(fields: dict[str, Any], user: dict[str, Any], ctx: Context) ->
     items, wrong = _items_of(order, fields["items"], ctx)
     total = round(sum(item["price"] for item in items), 2)
     answer = f"If you returned the {_names(items)} from order {order['order_id']}, you would get back {dollars(total)}."
-    return Plan(answer=answer, wrong=wrong)
+    return Plan(answer=answer, value=dollars(total), wrong=wrong)
 
 
 def _swap(fields: dict[str, Any], user: dict[str, Any], ctx: Context, tool: str) -> Plan:
@@ -330,7 +334,7 @@ def _gift_card_balance(fields: dict[str, Any], user: dict[str, Any], ctx: Contex
     counted = cards[:1] if wrong else cards
     total = round(sum(card["balance"] for card in counted), 2)
     which = "your gift card" if len(counted) == 1 else f"your {len(counted)} gift cards"
-    return Plan(answer=f"The balance left on {which} is {dollars(total)} in total.", wrong=wrong)
+    return Plan(answer=f"The balance left on {which} is {dollars(total)} in total.", value=dollars(total), wrong=wrong)
 
 
 def _tracking(fields: dict[str, Any], user: dict[str, Any], ctx: Context) -> Plan:
@@ -338,7 +342,7 @@ def _tracking(fields: dict[str, Any], user: dict[str, Any], ctx: Context) -> Pla
     numbers = [number for fulfilment in order.get("fulfillments", []) for number in fulfilment.get("tracking_id", [])]
     if not numbers:
         raise CannotResolveError(f"order {order['order_id']} has no tracking number yet.")
-    return Plan(answer=f"The tracking number of order {order['order_id']} is {', '.join(numbers)}.")
+    return Plan(answer=f"The tracking number of order {order['order_id']} is {', '.join(numbers)}.", value=", ".join(numbers))
 
 
 _RESOLVERS = {

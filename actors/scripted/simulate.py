@@ -20,6 +20,7 @@ from actors.fuzzifier import instruction_drafts
 from actors.prompts import agent_system_prompt, user_system_prompt
 from actors.scripted.agent import respond_agent
 from actors.scripted.user import respond_user
+from actors.scripted.world import know_customers
 from actors.turns import DialogueLimits, ModelNeeded, agent_reply, agent_step, user_reply, user_step
 from actors.verifier import verify_ended_dialogue
 from actors.view import DialogueView
@@ -58,6 +59,7 @@ def simulate_task(
     task: Task, base: Database, error_rate: float = 0.0, seed: int = 0, max_turns: int = MAX_TURNS, mistakes: Any = None
 ) -> SimulatedDialogue:
     """Play `task` to its end and verify it as the pipeline does; `mistakes` restricts the classes drawn."""
+    know_customers(base)
     dialogue_id = f"sim-{seed}-{task.task_id}"
     limits = DialogueLimits(max_turns=max_turns)
     extra = {"error_rate": error_rate, **({"mistakes": mistakes} if mistakes else {})}

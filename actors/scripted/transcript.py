@@ -63,6 +63,8 @@ class Turn:
 class Transcript:
     events: list[Turn | Call] = field(default_factory=list)
     system: str = ""
+    multi_call_turns: int = 0  # agent turns with more than one tool call
+    mixed_turns: int = 0  # agent turns with both text and a tool call
 
     @classmethod
     def of(cls, messages: list[dict[str, Any]]) -> Transcript:
@@ -76,6 +78,8 @@ class Transcript:
                 acts = message.get(ACTS_KEY)
                 transcript.events.append(Turn(len(transcript.events), "user", content or "", tuple(acts) if isinstance(acts, list) else None))
             elif role == "assistant":
+                transcript.multi_call_turns += len(message.get("tool_calls") or []) > 1
+                transcript.mixed_turns += bool(content and message.get("tool_calls"))
                 for tool_call in message.get("tool_calls") or []:
                     function = tool_call.get("function") or {}
                     pending[tool_call.get("id", "")] = (function.get("name", ""), _arguments(function.get("arguments")))

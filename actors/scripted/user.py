@@ -49,6 +49,7 @@ class History:
     invented: bool = False
     since_request: int = 0  # agent messages since the customer last got anywhere with the current need
     own_acts: list[dict[str, Any]] = field(default_factory=list)
+    believed: set[tuple[int, str]] = field(default_factory=set)  # (need, field) it gave an invented value for, and stands by
 
     @classmethod
     def of(cls, messages: list[dict[str, Any]]) -> History:
@@ -74,13 +75,16 @@ class History:
                 if kind in ("inform", "correct", "confirm", "identify"):
                     history.since_request = 0  # the conversation moves: the customer is not stuck
                 history.changed_wrongly = history.changed_wrongly or bool(act.get("change"))
-                history.invented = history.invented or bool(act.get("invented"))
+                if act.get("invented"):
+                    history.invented = True
+                    history.believed |= {(goal, name) for name in act.get("fields") or {}}
         return history
 
     def disclosed(self, need: Need) -> list[str]:
         """Groups of `need` said in full (a partial description does not count)."""
         said = self.said.get(need.index, {})
-        return [group for group in need.groups if all(said.get(name) == value for name, value in need.group_fields(group).items())]
+        return [group for group in need.groups
+                if all(said.get(name) == value or (need.index, name) in self.believed for name, value in need.group_fields(group).items())]
 
 
 def respond_user(messages: list[dict[str, Any]], tools: list[dict[str, Any]] | None, params: dict[str, Any]) -> dict[str, Any]:

@@ -3,20 +3,16 @@
 from __future__ import annotations
 
 import re
-from collections import Counter
 
 import pytest
 
-from actors.prompts import user_system_prompt
 from actors.scripted import airline_agent, register_scripted_models, respond_agent, respond_user, retail_agent
-from actors.scripted.mistakes import planned_mistake
-from actors.scripted.protocol import CLOSING, STOP, TRANSFER, is_yes
+from actors.scripted.protocol import CLOSING, STOP, is_yes
 from actors.scripted.simulate import SimulatedDialogue, simulate_task
 from actors.view import GREETING
 from domains.generators import generate_database
 from domains.registry import get_domain
 from domains.sampling import sample_tasks
-from domains.verification import verify_dialogue
 
 DOMAINS = ("retail", "airline")
 RULES = {"retail": retail_agent, "airline": airline_agent}
@@ -200,7 +196,7 @@ def test_agent_understands_a_user_that_sends_no_acts(domain, generated):
     for task in tasks:
         agent = [{"role": "system", "content": "policy"}, {"role": "assistant", "content": GREETING}]
         user = [{"role": "system", "content": task.instruction}, {"role": "user", "content": GREETING}]
-        state, calls, texts = base.new_state(), [], []
+        state, calls = base.new_state(), []
         for _ in range(80):
             text = _template_reader(task, user)
             user.append({"role": "assistant", "content": text})

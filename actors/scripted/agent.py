@@ -147,7 +147,9 @@ def next_move(turn: Turnabout) -> Move:
 
 
 def _unauthenticated_read(turn: Turnabout) -> Move | None:
-    """A record the customer named by its id, read before the customer is authenticated."""
+    """A record the customer named by its id, read before the customer is authenticated (airline: before it gave its user id)."""
+    if turn.rules.identity_lookups(turn.transcript) and turn.rules.DOMAIN == "airline":
+        return None  # a user id was stated: reading the reservation now breaks no rule
     for goal, _ in turn.goals:
         for name, tool, key in (("order", "get_order_details", "order_id"), ("res", "get_reservation_details", "reservation_id")):
             found = re.fullmatch(r"(?:order|reservation) (#?\w+)", str(goal.fields.get(name, "")))

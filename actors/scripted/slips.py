@@ -84,17 +84,15 @@ def wrong_payment_method(plan: Plan, ctx: Context, method_text: Any) -> Plan | N
 
 
 def wrong_order(plan: Plan, ctx: Context) -> Plan | None:
-    """The same products taken from another of the customer's orders (one with the same status)."""
+    """The same products taken from another of the customer's orders (one with the same status if there is one)."""
     write = plan.writes[0]
     user = ctx.knowledge.read("get_user_details", user_id=ctx.user_id)
     order = ctx.knowledge.read("get_order_details", order_id=write.arguments["order_id"])
     wanted = [next(i for i in order["items"] if i["item_id"] == item_id) for item_id in write.arguments["item_ids"]]
-    for order_id in user["orders"]:
-        if order_id == order["order_id"]:
-            continue
-        other = ctx.knowledge.read("get_order_details", order_id=order_id)
-        if other["status"] != order["status"]:
-            continue
+    others = [ctx.knowledge.read("get_order_details", order_id=order_id) for order_id in user["orders"] if order_id != order["order_id"]]
+    others.sort(key=lambda other: other["status"] != order["status"])  # one the tool accepts first; else the attempt fails
+    for other in others:
+        order_id = other["order_id"]
         taken: list[str] = []
         for item in wanted:
             match = next((i for i in other["items"] if i["product_id"] == item["product_id"] and i["item_id"] not in taken), None)

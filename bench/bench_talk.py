@@ -2,7 +2,8 @@
 
 Targets (issue 11): at most 1% of user turns echo the scenario's wording (`actors.scripted.measure`),
 at least 30 distinct confirmation phrasings, no user sentence above 2% of all user sentences, and
-every dialogue still scoring 1.0. `python -m bench.bench_talk` prints the numbers and a few examples.
+every dialogue still scoring 1.0. `python -m bench.bench_talk` prints the numbers and a few examples;
+`python -m bench.bench_talk --store runs/x/events.db` measures a finished `cove run` the same way.
 """
 
 from __future__ import annotations
@@ -40,6 +41,23 @@ def measure(domain: str, n: int = DIALOGUES, seed: int = SEED, db_seed: int = 0,
     return stats.summary(), solved
 
 
+def measure_store(path: str) -> tuple[dict, int, int]:
+    """The same statistics over a finished run's event store (`cove run ... --out DIR`: DIR/events.db)."""
+    from actors.view import DialogueView
+    from store.eventlog import EventStore
+
+    stats, solved, total = TalkStats(), 0, 0
+    with EventStore(path, readonly=True) as store:
+        for dialogue_id in store.dialogue_ids():
+            view = DialogueView.of(store.events(dialogue_id))
+            spoken = [e for e in view.events if isinstance(e, UserSpoke)]
+            confirmations = [e.content for e in spoken if any(a.get("act") == "confirm" for a in scripted_acts(e) or [])]
+            stats.add(goal_sentences(view.task.instruction), [e.content for e in spoken], confirmations)
+            total += 1
+            solved += bool(view.verified and view.verified.verdict.get("score") == 1.0)
+    return stats.summary(), solved, total
+
+
 def run() -> list[dict]:
     rows = []
     for domain in ("retail", "airline"):
@@ -54,6 +72,13 @@ def run() -> list[dict]:
 
 
 if __name__ == "__main__":
+    if sys.argv[1:2] == ["--store"]:
+        summary, solved, total = measure_store(sys.argv[2])
+        examples = summary.pop("echo_examples")
+        print({**summary, "scored_1.0": f"{solved}/{total}"})
+        for turn, reason in examples:
+            print("   ECHO", reason, "|", turn)
+        sys.exit(0)
     domains = sys.argv[1:] or ["retail", "airline"]
     for name in domains:
         summary, solved = measure(name)

@@ -59,6 +59,8 @@ def _pick(options: list[str], key: str) -> str | None:
 def wrong_payment_method(plan: Plan, ctx: Context, method_text: Any) -> Plan | None:
     """The first write paid with another of the customer's methods, read back by its id alone."""
     write = plan.writes[0]
+    if "$0.00" in write.summary:
+        return None  # nothing is charged or refunded: another method would change nothing
     user = ctx.knowledge.read("get_user_details", user_id=ctx.user_id)
     arguments = dict(write.arguments)
     key = next((k for k in ("payment_method_id", "payment_id") if k in arguments), None)

@@ -91,8 +91,9 @@ def respond_user(messages: list[dict[str, Any]], tools: list[dict[str, Any]] | N
     """The customer's next message (the agent's words arrive as role 'user'), with its acts and any mistake."""
     system = next((m.get("content") or "" for m in messages if m.get("role") == "system"), "")
     seed = params.get("seed")
-    rng = random.Random(f"user:{len(messages) if seed is None else seed}")  # never the OS's entropy
     agenda = Agenda.of(system)
+    # never the OS's entropy; the scenario too, since a run gives every dialogue's n-th call the same seed
+    rng = random.Random(f"user:{len(messages) if seed is None else seed}:{agenda.digest.hex()}")
     history = History.of(messages)
     rate, enabled = mistake_settings(params)
     planned = planned_mistake(history.first_text or "", rate, enabled)

@@ -177,7 +177,7 @@ def swaps_words(phrase: str, rng: random.Random) -> str:
         old, new = (re.split(r" for (?=an? |item )", part, maxsplit=1) + [""])[:2]
         new_attributes = item_attributes(new)
         options = _options(new_attributes.get("options", {}), rng)
-        old_words = re.sub(r"^the ", pick(rng, "the ", "my ", "my "), item_words(old, rng))
+        old_words = re.sub(r"^the ", pick(rng, "the ", "my ", "my ") if not out else "my ", item_words(old, rng))
         wanted = joined(options, rng) if options else "another one"
         out.append(rng.choice((
             f"{old_words} changed to the {wanted} version",
@@ -228,7 +228,7 @@ _REASONS = {
     "you have a scheduling conflict at work": ("I've got a clash with my work schedule", "something came up at work", "work got in the way with a scheduling conflict"),
     "a health problem keeps you from travelling": ("I have a health problem and can't travel", "a health issue keeps me from travelling", "I'm not well enough to travel"),
     "severe weather is forecast for your travel dates": ("there's severe weather forecast for my travel dates", "they're forecasting severe weather when I'd travel", "the weather forecast for those dates is severe"),
-    "the airline cancelled one of its flights": ("the airline cancelled one of the flights", "you cancelled one of my flights"),
+    "the airline cancelled one of its flights": ("one of my flights got cancelled by the airline", "you cancelled one of my flights"),
 }
 
 

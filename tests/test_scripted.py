@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 
 import pytest
@@ -217,3 +218,59 @@ def test_agent_understands_a_user_that_sends_no_acts(domain, generated):
         writes = [name for name, ok in calls if name in RULES[domain].WRITES and ok]
         expected = sum(1 for c in task.constraints for a in c.actions if a.name in RULES[domain].WRITES)
         assert len(writes) == expected, (task.instruction, calls)
+
+
+def _listed(write: str, arguments: dict, read_back: str, methods: dict) -> list[str]:
+    """The details of a write that its read-back fails to list (the verifier's confirmation rule)."""
+    missing = []
+    for key in ("order_id", "reservation_id"):
+        if key in arguments and arguments[key] not in read_back:
+            missing.append(key)
+    payment_ids = [arguments[k] for k in ("payment_method_id", "payment_id") if k in arguments]
+    payment_ids += [p["payment_id"] for p in arguments.get("payment_methods", [])]
+    for method_id in payment_ids:
+        last_four = methods.get(method_id, {}).get("last_four")
+        if method_id not in read_back and not (last_four and last_four in read_back):
+            missing.append(method_id)
+    if "zip" in arguments and (arguments["zip"] not in read_back or arguments["address1"].split()[0] not in read_back):
+        missing.append("address")
+    for flight in arguments.get("flights", []):
+        if flight["flight_number"] not in read_back:
+            missing.append(flight["flight_number"])
+    for person in arguments.get("passengers", []):
+        if person["first_name"] not in read_back and write == "book_reservation":
+            missing.append(person["first_name"])
+    if "amount" in arguments and f"{arguments['amount']:.2f}" not in read_back:
+        missing.append("amount")
+    if "total_baggages" in arguments and str(arguments["total_baggages"]) not in read_back:
+        missing.append("bags")
+    if "cabin" in arguments and arguments["cabin"].replace("_", " ") not in read_back:
+        missing.append("cabin")
+    return missing
+
+
+@pytest.mark.parametrize("domain", DOMAINS)
+def test_agent_keeps_the_conversation_rules(domain, generated, runs):
+    """At error rate 0 the agent authenticates first, reads every write's details back, and never transfers or reads another customer."""
+    base = generated[domain]
+    account = {"get_user_details", "get_order_details", "get_reservation_details", *RULES[domain].WRITES}
+    for dialogue, _ in runs(base):
+        user = base.tables["users"][dialogue.task.user_id]
+        authenticated, read_back = False, ""
+        stated = False
+        for message in dialogue.agent_messages[1:]:
+            if message["role"] == "user":
+                stated = stated or dialogue.task.user_id in message["content"]
+            elif message["role"] == "assistant" and not message.get("tool_calls"):
+                read_back = message["content"]
+            elif message["role"] == "assistant":
+                function = message["tool_calls"][0]["function"]
+                arguments = json.loads(function["arguments"])
+                assert function["name"] != "transfer_to_human_agents"
+                assert arguments.get("user_id", dialogue.task.user_id) == dialogue.task.user_id
+                if function["name"] in account:
+                    assert authenticated or (domain == "airline" and stated), (function, dialogue.user_texts)
+                if function["name"] in RULES[domain].WRITES:
+                    assert not _listed(function["name"], arguments, read_back, user["payment_methods"]), (read_back, arguments)
+            elif message["role"] == "tool" and message["name"].startswith("find_user_id") and message["content"] == dialogue.task.user_id:
+                authenticated = True

@@ -258,7 +258,8 @@ def _change_cabin(fields: dict[str, Any], user: dict[str, Any], ctx: Context) ->
     write = Write(
         "update_reservation_flights",
         {"reservation_id": rid, "cabin": cabin, "flights": itinerary(reservation["flights"]), "payment_id": method_id},
-        f"I will move every passenger on reservation {rid} to {fields['cabin']} on all its flights; "
+        f"I will move every passenger on reservation {rid} to {fields['cabin']} on all its flights "
+        f"({', '.join(f['flight_number'] + ' on ' + spoken_date(f['date']) for f in reservation['flights'])}); "
         f"the fare difference is settled with {method_text(user, method_id)}.",
         f"Reservation {rid} is now in {fields['cabin']}.",
     )

@@ -243,7 +243,8 @@ class ModelClient:
                 finish_reason = choice.get("finish_reason")
                 failure = _unusable_reply(message, finish_reason)
                 if failure is None:
-                    call = self._record(response, message, finish_reason, seed, latency, attempt)
+                    script = self._script(choice["message"])
+                    call = self._record(response, message, finish_reason, seed, latency, attempt, script)
                     return ModelReply(message, call)
             if not failure.retry or attempt == settings.max_attempts:
                 raise self._error(failure, attempt) from None
@@ -269,15 +270,27 @@ class ModelClient:
             request |= {"input_cost_per_token": 0.0, "output_cost_per_token": 0.0}
         return request | {name: value for name, value in optional.items() if value is not None}
 
+    def _script(self, message: Mapping[str, Any]) -> dict[str, Any] | None:
+        """What a scripted model says about its own reply (its dialogue acts, its deliberate mistakes)."""
+        if not self.settings.model.startswith(f"{SCRIPTED_PROVIDER}/"):
+            return None  # a real model's provider fields are not ours to read
+        return (message.get("provider_specific_fields") or {}).get(SCRIPTED_PROVIDER)
+
     def _record(
         self, response: Any, message: dict[str, Any], finish_reason: str | None, seed: int | None, latency: float,
-        attempts: int,
+        attempts: int, script: dict[str, Any] | None = None,
     ) -> ModelCall:
-        """The `ModelCall`: latency is the successful attempt's round trip (no queueing, no backoff)."""
+        """The `ModelCall`: latency is the successful attempt's round trip (no queueing, no backoff).
+
+        A scripted model's `script` (acts, mistakes) is kept in `raw_response["script"]`: ground truth
+        for benchmarks and for the scripted agent, never shown to a verifier or an export.
+        """
         usage = getattr(response, "usage", None)
         tokens = TokenUsage(**{name: getattr(usage, name, 0) or 0 for name in TokenUsage.model_fields})
         raw = dict(id=response.id, model=response.model, message=message, finish_reason=finish_reason,
                    usage=tokens.model_dump())
+        if script:
+            raw["script"] = script
         parameters = self.settings.recorded_parameters() | ({"seed": seed} if seed is not None else {})
         return ModelCall(
             model=self.settings.model, parameters=self._scrub_json(parameters), usage=tokens,
@@ -337,8 +350,9 @@ def register_scripted_model(name: str, respond: Respond) -> None:
     """Make `cove/<name>` answer with `respond(messages, tools, params)`; registering again replaces it.
 
     `respond` returns an assistant message: {"content": ..., "tool_calls": [...]} in OpenAI format,
-    optionally with "finish_reason". `params` holds temperature, seed, max_tokens and any other
-    parameter of the call.
+    optionally with "finish_reason" and "script" (a JSON dict about the reply, such as its dialogue
+    acts, that the call record keeps in `raw_response["script"]`). `params` holds temperature, seed,
+    max_tokens and any other parameter of the call.
     """
     _SCRIPTED_MODELS[name] = respond
     _litellm()
@@ -375,6 +389,8 @@ def _scripted_response(
     completion_tokens = _word_tokens(json.dumps(message))
     digest = hashlib.sha256(f"{name}\n{prompt}\n{json.dumps(params, default=str)}".encode()).hexdigest()[:16]
     finish_reason = reply.get("finish_reason") or ("tool_calls" if calls else "stop")
+    if reply.get("script"):
+        message["provider_specific_fields"] = {SCRIPTED_PROVIDER: json.loads(json.dumps(reply["script"]))}
     return litellm.ModelResponse(
         id=f"cove-{digest}",
         model=f"{SCRIPTED_PROVIDER}/{name}",

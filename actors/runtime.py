@@ -177,11 +177,14 @@ async def _with_model(ctx: ActorContext, view: DialogueView, role: str, step: An
 
 async def _agent(ctx: ActorContext, view: DialogueView) -> list[Draft]:
     base = ctx.base(view.domain)
-    return await _with_model(ctx, view, "agent", agent_step(view, base, ctx.limits), lambda m, c: agent_reply(view, m, c))
+    scripted = ctx.models["agent"].settings.model.startswith("cove/")  # only a scripted agent reads the scripted user's acts
+    step = agent_step(view, base, ctx.limits, with_acts=scripted)
+    return await _with_model(ctx, view, "agent", step, lambda m, c: agent_reply(view, m, c))
 
 
 async def _user(ctx: ActorContext, view: DialogueView) -> list[Draft]:
-    return await _with_model(ctx, view, "user", user_step(view, ctx.limits), user_reply)
+    scripted = ctx.models["user"].settings.model.startswith("cove/")  # a scripted user re-reads its own acts
+    return await _with_model(ctx, view, "user", user_step(view, ctx.limits, with_acts=scripted), user_reply)
 
 
 DECISIONS: dict[str, Decide] = {

@@ -39,8 +39,11 @@ def _ended(reason: str, detail: str | None = None) -> list[Draft]:
     return [draft(DialogueEnded, reason=reason, detail=detail)]
 
 
-def agent_step(view: DialogueView, base: Database, limits: DialogueLimits) -> list[Draft] | ModelNeeded:
-    """What the agent does after `view.last`: nothing, greet, end the dialogue, or ask its model."""
+def agent_step(view: DialogueView, base: Database, limits: DialogueLimits, with_acts: bool = False) -> list[Draft] | ModelNeeded:
+    """What the agent does after `view.last`: nothing, greet, end the dialogue, or ask its model.
+
+    `with_acts`: the agent is a scripted model, so its messages carry the scripted user's acts.
+    """
     trigger = view.last
     if view.ended is not None:
         return []
@@ -59,7 +62,7 @@ def agent_step(view: DialogueView, base: Database, limits: DialogueLimits) -> li
     if view.turns >= limits.max_turns:
         return _ended("max_turns", f"{view.turns} turns")
     tools = get_domain(view.domain).toolkit.openai_schemas
-    return ModelNeeded(view.agent_messages(agent_system_prompt(view.domain, base)), tools)
+    return ModelNeeded(view.agent_messages(agent_system_prompt(view.domain, base), with_acts), tools)
 
 
 def agent_reply(view: DialogueView, message: dict[str, Any], call: ModelCall) -> list[Draft]:
@@ -79,14 +82,17 @@ def agent_reply(view: DialogueView, message: dict[str, Any], call: ModelCall) ->
     return [draft(AgentSpoke, content=content if content else None, tool_calls=requests, call=call)]
 
 
-def user_step(view: DialogueView, limits: DialogueLimits) -> list[Draft] | ModelNeeded:
-    """What the simulated user does after `view.last`: answer the agent's message, or end at the limit."""
+def user_step(view: DialogueView, limits: DialogueLimits, with_acts: bool = False) -> list[Draft] | ModelNeeded:
+    """What the simulated user does after `view.last`: answer the agent's message, or end at the limit.
+
+    `with_acts`: the user is a scripted model, so its own earlier messages carry the acts it recorded.
+    """
     trigger = view.last
     if view.ended is not None or not isinstance(trigger, AgentSpoke) or trigger.tool_calls or not trigger.content:
         return []
     if view.turns >= limits.max_turns:
         return _ended("max_turns", f"{view.turns} turns")
-    return ModelNeeded(view.user_messages(user_system_prompt(view.task.instruction)), None)
+    return ModelNeeded(view.user_messages(user_system_prompt(view.task.instruction), with_acts), None)
 
 
 def user_reply(message: dict[str, Any], call: ModelCall) -> list[Draft]:

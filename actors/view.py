@@ -29,6 +29,7 @@ from events import (
 )
 
 GREETING = "Hi! How can I help you today?"
+ACTS_KEY = "scripted_acts"  # on a user message sent to a scripted agent: the scripted user's dialogue acts
 STOP_TOKENS = {"###STOP###": "user_stop", "###TRANSFER###": "transfer", "###OUT-OF-SCOPE###": "out_of_scope"}
 
 
@@ -130,8 +131,12 @@ class DialogueView:
 
     # --- transcripts ---------------------------------------------------------------------------
 
-    def agent_messages(self, system_prompt: str) -> list[dict[str, Any]]:
-        """The agent's transcript in OpenAI chat format (also the SFT row's `messages`)."""
+    def agent_messages(self, system_prompt: str, with_acts: bool = False) -> list[dict[str, Any]]:
+        """The agent's transcript in OpenAI chat format (also the SFT row's `messages`).
+
+        `with_acts` (only for a scripted agent) adds to each user message the dialogue acts the
+        scripted user recorded for it, under `ACTS_KEY`; exports and real models never get them.
+        """
         messages: list[dict[str, Any]] = [{"role": "system", "content": system_prompt}]
         for event in self.events:
             if isinstance(event, AgentSpoke):
@@ -149,20 +154,37 @@ class DialogueView:
                 else:
                     messages.append({"role": "assistant", "content": event.content or ""})
             elif isinstance(event, UserSpoke):
-                messages.append({"role": "user", "content": event.content})
+                message = {"role": "user", "content": event.content}
+                if with_acts and (acts := scripted_acts(event)) is not None:
+                    message[ACTS_KEY] = acts
+                messages.append(message)
             elif isinstance(event, (ToolReturned, ToolFailed)):
                 messages.append({"role": "tool", "tool_call_id": event.call_id, "name": event.name, "content": event.content})
         return messages
 
-    def user_messages(self, system_prompt: str) -> list[dict[str, Any]]:
-        """The user simulator's transcript: the agent's words as 'user', its own as 'assistant'."""
+    def user_messages(self, system_prompt: str, with_acts: bool = False) -> list[dict[str, Any]]:
+        """The user simulator's transcript: the agent's words as 'user', its own as 'assistant'.
+
+        `with_acts` (only for a scripted user) adds to its own messages the acts it recorded with them.
+        """
         messages: list[dict[str, Any]] = [{"role": "system", "content": system_prompt}]
         for event in self.events:
             if isinstance(event, AgentSpoke) and event.content and not event.tool_calls:
                 messages.append({"role": "user", "content": event.content})
             elif isinstance(event, UserSpoke):
-                messages.append({"role": "assistant", "content": event.content})
+                message = {"role": "assistant", "content": event.content}
+                if with_acts and (acts := scripted_acts(event)) is not None:
+                    message[ACTS_KEY] = acts
+                messages.append(message)
         return messages
+
+
+def scripted_acts(event: UserSpoke) -> list[dict[str, Any]] | None:
+    """The dialogue acts a scripted user recorded with its message, if it was one."""
+    raw = event.call.raw_response if event.call is not None else None
+    script = (raw or {}).get("script") or {}
+    acts = script.get("acts")
+    return acts if isinstance(acts, list) else None
 
 
 def tool_arguments_text(arguments: Any) -> str:

@@ -27,14 +27,14 @@ SERVER_SCRIPT = """
 import json, sys, time
 sys.path.insert(0, {repo!r})
 from tests.openai_server import OpenAIServer, Reply
-from actors.scripted import respond_agent, respond_user
+from actors.scripted.relay import ScriptedRelay
+relay = ScriptedRelay()
 
 def script(request):
     if request.get("model") == "bench-echo":
         return Reply(content="ok")
     params = {{"seed": request.get("seed"), "error_rate": 0.0}}
-    messages, tools = request["messages"], request.get("tools")
-    message = respond_agent(messages, tools, params) if tools else respond_user(messages, None, params)
+    message = relay(request["messages"], request.get("tools"), params)
     return Reply(content=message.get("content"), tool_calls=tuple(message.get("tool_calls") or ()), finish_reason="tool_calls" if message.get("tool_calls") else "stop").after({latency})
 
 server = OpenAIServer(script).start()

@@ -342,7 +342,8 @@ def run(
     user_max_tokens: Annotated[int | None, typer.Option()] = None,
     user_concurrency: Annotated[int, typer.Option(min=1)] = 64,
     model_timeout: Annotated[float, typer.Option(min=0.1, help="Seconds per model call attempt.")] = 60.0,
-    scripted_error_rate: Annotated[float, typer.Option(min=0.0, max=1.0, help="Share of tasks the scripted agent gets realistically wrong.")] = 0.1,
+    scripted_error_rate: Annotated[float, typer.Option(min=0.0, max=1.0, help="Share of dialogues in which a scripted model makes one realistic mistake.")] = 0.1,
+    scripted_mistakes: Annotated[str | None, typer.Option(help="Mistake classes or kinds to draw from, comma-separated (default: all; see README).")] = None,
     rewrite_model: Annotated[str | None, typer.Option(help="An LLM that rewords each scenario (kept only if every fact survives and no id leaks).")] = None,
     rewrite_base_url: Annotated[str | None, typer.Option()] = None,
     rewrite_api_key_env: Annotated[str | None, typer.Option()] = None,
@@ -373,7 +374,7 @@ def run(
         nats_auth=_nats_auth(nats_user, nats_password, nats_token, nats_creds, nats_nkey, nats_tls_ca, nats_tls_cert, nats_tls_key),
         agent=_role_settings(agent_model, agent_base_url, agent_api_key_env, agent_temperature, agent_max_tokens, model_timeout, agent_concurrency),
         user=_role_settings(user_model, user_base_url, user_api_key_env, user_temperature, user_max_tokens, model_timeout, user_concurrency),
-        scripted_error_rate=scripted_error_rate, constraints=constraints, fuzz=fuzz, max_turns=max_turns,
+        scripted_error_rate=scripted_error_rate, scripted_mistakes=_mistake_classes(scripted_mistakes), constraints=constraints, fuzz=fuzz, max_turns=max_turns,
         rewrite=_role_settings(rewrite_model, rewrite_base_url, rewrite_api_key_env, 0.7, None, model_timeout, 8) if rewrite_model else None,
         target_passing=target_passing, budget_usd=budget_usd, progress=progress,
     )  # fmt: skip
@@ -385,13 +386,25 @@ def run(
     raise typer.Exit(run_command(settings))
 
 
+def _mistake_classes(spec: str | None) -> str | None:
+    """The --scripted-mistakes list in catalogue order (kinds expanded), or a clear error for an unknown name."""
+    if spec is None:
+        return None
+    from actors.scripted.mistakes import UnknownMistakeError, parse_mistakes
+
+    try:
+        return ",".join(parse_mistakes(spec))
+    except UnknownMistakeError as error:
+        fail(str(error))
+
+
 # the `run` flags that decide each result_config() entry, and the run settings a resume may change
 _RESULT_FLAGS = {
     "domain": {"domain"}, "db_seed": {"db_seed", "db"}, "scale": {"scale", "db"}, "seed": {"seed"},
     "agent": {"agent_model", "agent_base_url", "agent_api_key_env", "agent_temperature", "agent_max_tokens"},
     "user": {"user_model", "user_base_url", "user_api_key_env", "user_temperature", "user_max_tokens"},
     "rewrite": {"rewrite_model", "rewrite_base_url", "rewrite_api_key_env"},
-    "scripted_error_rate": {"scripted_error_rate"}, "constraints": {"constraints"}, "fuzz": {"fuzz"}, "max_turns": {"max_turns"},
+    "scripted_error_rate": {"scripted_error_rate"}, "scripted_mistakes": {"scripted_mistakes"}, "constraints": {"constraints"}, "fuzz": {"fuzz"}, "max_turns": {"max_turns"},
 }  # fmt: skip
 _RESUMABLE_FLAGS = {
     "count": ("count",), "concurrency": ("concurrency",), "processes": ("processes",), "nats_url": ("nats_url",), "nats_timeout": ("nats_connect_timeout",),
@@ -448,6 +461,7 @@ def worker(
     user_max_tokens: Annotated[int | None, typer.Option(help="Must match the run's.")] = None,
     model_timeout: Annotated[float, typer.Option(min=0.1)] = 60.0,
     scripted_error_rate: Annotated[float, typer.Option(min=0.0, max=1.0)] = 0.1,
+    scripted_mistakes: Annotated[str | None, typer.Option(help="Must match the run's.")] = None,
     constraints: Annotated[str, typer.Option()] = "1-3",
     fuzz: Annotated[str, typer.Option()] = "full",
     max_turns: Annotated[int, typer.Option(min=2)] = 100,
@@ -469,7 +483,7 @@ def worker(
         nats_auth=_nats_auth(nats_user, nats_password, nats_token, nats_creds, nats_nkey, nats_tls_ca, nats_tls_cert, nats_tls_key),
         agent=_role_settings(agent_model, agent_base_url, agent_api_key_env, agent_temperature, agent_max_tokens, model_timeout, concurrency),
         user=_role_settings(user_model, user_base_url, user_api_key_env, user_temperature, user_max_tokens, model_timeout, concurrency),
-        scripted_error_rate=scripted_error_rate, constraints=constraints, fuzz=fuzz, max_turns=max_turns,
+        scripted_error_rate=scripted_error_rate, scripted_mistakes=_mistake_classes(scripted_mistakes), constraints=constraints, fuzz=fuzz, max_turns=max_turns,
         rewrite=_role_settings(rewrite_model, rewrite_base_url, rewrite_api_key_env, 0.7, None, model_timeout, 8) if rewrite_model else None,
     )  # fmt: skip
     raise typer.Exit(worker_command(settings))

@@ -14,6 +14,7 @@ from typing import Any
 
 from actors.prompts import agent_system_prompt
 from actors.view import DialogueView
+from cove.confusion import ConfusionMatrix, committed_mistakes
 from cove.files import atomic_write_text
 from domains.registry import get_domain
 from events import AgentSpoke, UserSpoke
@@ -35,6 +36,7 @@ class ExportTotals:
     constraint_types: Counter = field(default_factory=Counter)
     passing_constraint_types: Counter = field(default_factory=Counter)
     sft_skipped: int = 0  # passing dialogues kept out of sft.jsonl (malformed tool-call arguments)
+    confusion: ConfusionMatrix = field(default_factory=ConfusionMatrix)  # the verifier against the scripted models' mistakes
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -51,6 +53,7 @@ class ExportTotals:
             "attributions": dict(sorted(self.attributions.items())),
             "constraint_types": dict(sorted(self.constraint_types.items())),
             "passing_constraint_types": dict(sorted(self.passing_constraint_types.items())),
+            "mistakes": self.confusion.to_json(),
         }
 
 
@@ -157,6 +160,7 @@ def export_run(store: EventStore, out: Path, dialogue_ids: list[str] | None = No
         totals.terminations[row["termination"]] += 1
         totals.attributions[str(row["attribution"])] += 1
         totals.constraint_types.update(row["constraint_types"])
+        totals.confusion.add(committed_mistakes(view.events), row["score"], row["attribution"])
         if row["scored"]:
             totals.scored += 1
         if row["score"] == 1.0:

@@ -100,17 +100,25 @@ def build_rewrite(settings: RunSettings):
     return RewriteSettings(settings.rewrite.model, settings.rewrite.api_base, key, settings.rewrite.temperature)
 
 
-def build_models(settings: RunSettings) -> dict[str, Any]:
-    """Model clients for the agent and the user simulator (scripted models registered first)."""
+def build_models(settings: RunSettings, base: Database | None = None) -> dict[str, Any]:
+    """Model clients for the agent and the user simulator (scripted models registered first).
+
+    Scripted models get the run's mistake settings; a scripted agent learns the base's customer ids
+    (for its other-customer mistake).
+    """
     import os
 
     from actors.llm import ModelClient, ModelSettings
     from actors.scripted import register_scripted_models
+    from actors.scripted.world import know_customers
 
     register_scripted_models()
+    if base is not None:
+        know_customers(base)
     clients = {}
     for role, role_settings in (("agent", settings.agent), ("user", settings.user)):
-        extra = {"error_rate": settings.scripted_error_rate} if role_settings.model.startswith("cove/") else {}
+        mistakes = {"mistakes": settings.scripted_mistakes} if settings.scripted_mistakes else {}
+        extra = {"error_rate": settings.scripted_error_rate, **mistakes} if role_settings.model.startswith("cove/") else {}
         model_settings = ModelSettings(
             model=role_settings.model,
             api_base=role_settings.api_base,
@@ -153,7 +161,7 @@ def load_run_file(out: Path) -> RunSettings:
 def config_differences(stored: RunSettings, given: RunSettings, keys: set[str]) -> dict[str, tuple[Any, Any]]:
     """The result-relevant settings among `keys` whose given value differs from the stored run's."""
     before, after = stored.result_config(), given.result_config()
-    return {key: (before[key], after[key]) for key in sorted(keys) if before.get(key) != after.get(key)}
+    return {key: (before.get(key), after.get(key)) for key in sorted(keys) if before.get(key) != after.get(key)}
 
 
 async def run_dialogues(settings: RunSettings, on_progress: Callable[[Progress], None] | None = None, stop: asyncio.Event | None = None, *, resume: bool = False) -> dict[str, Any]:
@@ -314,7 +322,7 @@ def include_actor_types(settings: RunSettings, broker, base: Database, *, slots:
         bases={settings.domain: base},
         limits=DialogueLimits(max_turns=settings.max_turns, max_tool_errors=settings.max_tool_errors),
         sampling=SamplingSettings(constraints=settings.constraints, fuzz=settings.fuzz),
-        models=build_models(settings) if set(settings.actors) & set(MODEL_ACTORS) else {},
+        models=build_models(settings, base) if set(settings.actors) & set(MODEL_ACTORS) else {},
         rewrite=build_rewrite(settings) if "fuzzifier" in settings.actors else None,
         retry=RetryPolicy(),
     )

@@ -53,7 +53,8 @@ class RunSettings(BaseModel):
     agent: RoleSettings = RoleSettings(model=SCRIPTED_AGENT)
     user: RoleSettings = RoleSettings(model=SCRIPTED_USER)
     rewrite: RoleSettings | None = None  # an LLM that rewords scenarios (kept only if nothing is lost)
-    scripted_error_rate: float = 0.1  # the scripted agent's share of realistic mistakes
+    scripted_error_rate: float = 0.1  # share of dialogues in which a scripted model makes one realistic mistake
+    scripted_mistakes: str | None = None  # the classes drawn from, comma-separated in catalogue order; None: all
     constraints: str = "1-3"
     fuzz: str = "full"
     max_turns: int = 100
@@ -82,6 +83,7 @@ class RunSettings(BaseModel):
             "user": self.user.model_dump(exclude={"concurrency", "timeout", "max_attempts", "backoff_base", "backoff_max"}),
             "rewrite": self.rewrite.model_dump(exclude={"concurrency", "timeout", "max_attempts", "backoff_base", "backoff_max"}) if self.rewrite else None,
             "scripted_error_rate": self.scripted_error_rate,
+            **({"scripted_mistakes": self.scripted_mistakes} if self.scripted_mistakes else {}),
             "constraints": self.constraints,
             "fuzz": self.fuzz,
             "max_turns": self.max_turns,

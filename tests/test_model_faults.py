@@ -22,7 +22,7 @@ from pydantic import Field
 from typer.testing import CliRunner
 
 import actors.llm
-from actors.scripted import respond_agent, respond_user
+from actors.scripted.relay import ScriptedRelay
 from cove.cli import app
 from cove.run import run_dialogues
 from cove.settings import RoleSettings, RunSettings
@@ -48,10 +48,9 @@ def _first_turn(request: dict[str, Any]) -> bool:
     return roles.count("user") == 1 and "tool" not in roles
 
 
-def _scripted(request: dict[str, Any]) -> Reply:
+def _scripted(request: dict[str, Any], relay: ScriptedRelay) -> Reply:
     """What the offline scripted agent or user says to this request (no deliberate mistakes)."""
-    respond = respond_agent if _role(request) == "agent" else respond_user
-    message = respond(request["messages"], request.get("tools"), {"seed": request.get("seed"), "error_rate": 0.0})
+    message = relay(request["messages"], request.get("tools"), {"seed": request.get("seed"), "error_rate": 0.0})
     calls = tuple(message.get("tool_calls") or ())
     return Reply(content=message.get("content"), tool_calls=calls, finish_reason="tool_calls" if calls else "stop")
 
@@ -62,6 +61,7 @@ class FaultyModels:
     def __init__(self, **faults: Fault) -> None:
         self.faults = faults
         self.arrivals: Counter[str] = Counter()
+        self.relay = ScriptedRelay()
 
     def __call__(self, request: dict[str, Any]) -> Reply:
         role = _role(request)
@@ -69,7 +69,7 @@ class FaultyModels:
         self.arrivals[key] += 1
         fault = self.faults.get(role)
         reply = fault(request, self.arrivals[key]) if fault else None
-        return reply if reply is not None else _scripted(request)
+        return reply if reply is not None else _scripted(request, self.relay)
 
 
 def on_first_turn(*replies: Reply) -> Fault:

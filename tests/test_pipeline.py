@@ -21,7 +21,7 @@ COUNT = 10
 
 
 def _settings(tmp: Path, domain: str, **overrides) -> RunSettings:
-    values = dict(domain=domain, scale=0.2, db_seed=1, count=COUNT, seed=5, concurrency=4, out=tmp, progress=False, scripted_error_rate=0.3)
+    values = dict(domain=domain, scale=0.2, db_seed=1, count=COUNT, seed=5, concurrency=4, out=tmp, progress=False, scripted_error_rate=0.6)
     values.update(overrides)
     return RunSettings(**values)
 
@@ -47,7 +47,22 @@ def test_every_dialogue_ends_and_is_verified(finished_run):
     passing = [row for row in rewards if row["score"] == 1.0]
     sft = _lines(out / "sft.jsonl")
     assert len(sft) == len(passing) > 0
-    assert summary["passing"] < COUNT, "the scripted agent's error rate should produce some rejections"
+
+
+def test_committed_mistakes_are_ground_truth_in_the_log_and_summary(finished_run):
+    """The scripted models' committed mistakes are recorded on their call records and counted in summary.json, never exported."""
+    from cove.confusion import committed_mistakes
+    from store.eventlog import EventStore
+
+    _, out, summary = finished_run
+    with EventStore(out / "events.db", readonly=True) as store:
+        per_dialogue = [committed_mistakes(store.events(dialogue_id)) for dialogue_id in store.dialogue_ids()]
+    matrix = summary["mistakes"]
+    counted = {name: sum(name in found for found in per_dialogue) for name in matrix["classes"]}
+    assert counted and all(counts["dialogues"] == counted[name] for name, counts in matrix["classes"].items())
+    assert matrix["mistake_free"]["dialogues"] == sum(not found for found in per_dialogue) and matrix["mistake_free"]["rejected"] == 0.0
+    exported = (out / "sft.jsonl").read_text() + (out / "rewards.jsonl").read_text()
+    assert "scripted_acts" not in exported and '"mistakes"' not in exported and '"script"' not in exported
 
 
 def test_sft_rows_have_the_cove12k_shape(finished_run):
@@ -118,7 +133,7 @@ def test_actors_as_separate_worker_processes(tmp_path):
     asyncio.run(run_dialogues(_settings(reference, "retail", count=6)))
     with EmbeddedNats(tmp_path / "nats") as server:
         env = {**os.environ, "COVE_LOG_LEVEL": "WARNING"}
-        common = ["--nats-url", server.url, "--domain", "retail", "--scale", "0.2", "--db-seed", "1", "--scripted-error-rate", "0.3"]
+        common = ["--nats-url", server.url, "--domain", "retail", "--scale", "0.2", "--db-seed", "1", "--scripted-error-rate", "0.6"]
         workers = [
             subprocess.Popen([sys.executable, "-m", "cove.cli", "worker", actor, *common], env=env, stderr=subprocess.PIPE)
             for actor in ("sampler", "fuzzifier", "user", "agent", "executor", "verifier")
@@ -146,13 +161,13 @@ def test_missing_nats_is_a_clear_error(tmp_path):
 
 def test_models_over_http_through_litellm(tmp_path, openai_server, monkeypatch, capfd):
     """Agent and user served by a local OpenAI-compatible HTTP server: real tool_calls JSON goes over the wire and dialogues verify."""
-    from actors.scripted import respond_agent, respond_user
+    from actors.scripted.relay import ScriptedRelay
     from tests.openai_server import Reply
 
+    relay = ScriptedRelay()
+
     def script(request):
-        params = {"seed": request.get("seed"), "error_rate": 0.0}
-        tools = request.get("tools")
-        message = respond_agent(request["messages"], tools, params) if tools else respond_user(request["messages"], None, params)
+        message = relay(request["messages"], request.get("tools"), {"seed": request.get("seed"), "error_rate": 0.0})
         calls = tuple(message.get("tool_calls") or ())
         return Reply(content=message.get("content"), tool_calls=calls, finish_reason="tool_calls" if calls else "stop")
 

@@ -2,21 +2,18 @@
 
 from __future__ import annotations
 
+import json
 import re
-from collections import Counter
 
 import pytest
 
-from actors.prompts import user_system_prompt
 from actors.scripted import airline_agent, register_scripted_models, respond_agent, respond_user, retail_agent
-from actors.scripted.mistakes import planned_mistake
-from actors.scripted.protocol import CLOSING, STOP, TRANSFER, is_yes
+from actors.scripted.protocol import CLOSING, STOP, is_yes
 from actors.scripted.simulate import SimulatedDialogue, simulate_task
 from actors.view import GREETING
 from domains.generators import generate_database
 from domains.registry import get_domain
 from domains.sampling import sample_tasks
-from domains.verification import verify_dialogue
 
 DOMAINS = ("retail", "airline")
 RULES = {"retail": retail_agent, "airline": airline_agent}
@@ -35,28 +32,28 @@ def generated():
 @pytest.fixture(scope="module")
 def runs():
     """Simulated dialogues, cached per (database, error rate) so that several tests can inspect them."""
-    cache: dict[tuple, list[tuple[SimulatedDialogue, object]]] = {}
+    cache: dict[tuple, list[tuple[SimulatedDialogue, dict]]] = {}
 
-    def run(base, error_rate: float = 0.0, n: int = TASKS, k_range: str = "1-3"):
-        key = (base.domain, base.source, error_rate, n, k_range)
+    def run(base, error_rate: float = 0.0, n: int = TASKS, k_range: str = "1-3", mistakes: str | None = None):
+        key = (base.domain, base.source, error_rate, n, k_range, mistakes)
         if key not in cache:
             tasks = sample_tasks(base.domain, base, n, seed=SAMPLE_SEED, k_range=k_range).tasks
             cache[key] = []
             for task in tasks:
-                dialogue = simulate_task(task, base, error_rate=error_rate)
-                cache[key].append((dialogue, verify_dialogue(dialogue.record(), base)))
+                dialogue = simulate_task(task, base, error_rate=error_rate, mistakes=mistakes)
+                cache[key].append((dialogue, dialogue.verdict))
         return cache[key]
 
     return run
 
 
 def _pass_rates(results) -> tuple[float, dict[str, str]]:
-    solved = sum(verdict.score == 1.0 for _, verdict in results)
+    solved = sum(verdict["score"] == 1.0 for _, verdict in results)
     per_type: dict[str, list[int]] = {}
     for _, verdict in results:
-        for constraint in verdict.constraints:
+        for constraint in verdict["constraints"]:
             counts = per_type.setdefault(constraint["type"], [0, 0])
-            counts[0] += constraint["satisfied"] and verdict.score == 1.0
+            counts[0] += constraint["satisfied"] and verdict["score"] == 1.0
             counts[1] += 1
     return solved / len(results), {t: f"{a}/{b}" for t, (a, b) in sorted(per_type.items())}
 
@@ -68,7 +65,7 @@ def test_scripted_pair_solves_tasks_on_generated_databases(domain, generated, ru
     rate, per_type = _pass_rates(results)
     print(f"\n{domain} generated: {rate:.1%} of {len(results)} tasks scored 1.0; per goal type {per_type}")
     assert len(results) >= 100
-    assert rate >= 0.9
+    assert rate == 1.0
 
 
 @pytest.mark.parametrize("domain", DOMAINS)
@@ -105,43 +102,21 @@ def test_same_task_gives_the_same_transcript(domain, seed, generated):
 
 
 @pytest.mark.parametrize("domain", DOMAINS)
-def test_mistakes_lower_the_score_and_are_blamed_on_the_agent(domain, generated, runs):
-    """With error_rate 1 most dialogues score below 1, and the verifier blames the agent for them."""
-    results = runs(generated[domain], error_rate=1.0, n=60)
-    failed = [verdict for _, verdict in results if verdict.score < 1.0]
-    assert len(failed) >= 0.8 * len(results)
-    assert Counter(verdict.attribution for verdict in failed) == {"agent": len(failed)}
-    assert all(dialogue.termination == "user_stop" for dialogue, _ in results)
-
-
-def test_error_rate_is_the_share_of_dialogues_with_a_mistake():
-    """The mistake decision depends only on the first customer message, and its rate follows error_rate."""
-    openings = [f"Hi! Cancel your order with the Lamp number {i}." for i in range(2000)]
-    chosen = [planned_mistake(text, 0.3) for text in openings]
-    assert chosen == [planned_mistake(text, 0.3) for text in openings]
-    assert 0.26 < sum(kind is not None for kind in chosen) / len(chosen) < 0.34
-    assert set(chosen) - {None} == {"wrong_target", "redundant_write", "give_up"}
-    assert all(planned_mistake(text, 0.0) is None for text in openings)
-
-
-@pytest.mark.parametrize("error_rate", [0.0, 1.0])
-@pytest.mark.parametrize("domain", DOMAINS)
-def test_agent_turns_are_text_or_one_tool_call(domain, error_rate, generated, runs):
+def test_agent_turns_are_text_or_one_tool_call(domain, generated, runs):
     """The agent never writes text and calls a tool in the same turn, and makes one call at a time."""
-    for dialogue, _ in runs(generated[domain], error_rate=error_rate, n=TASKS if error_rate == 0 else 60):
+    for dialogue, _ in runs(generated[domain]):
         for message in dialogue.agent_messages:
             if message["role"] == "assistant" and message.get("tool_calls"):
                 assert message["content"] is None and len(message["tool_calls"]) == 1
 
 
-@pytest.mark.parametrize("error_rate", [0.0, 1.0])
 @pytest.mark.parametrize("domain", DOMAINS)
-def test_every_write_follows_a_yes(domain, error_rate, generated, runs):
-    """Every write the agent makes comes right after the customer's explicit yes to its read-back."""
+def test_every_write_follows_an_explicit_yes_to_its_read_back(domain, generated, runs):
+    """Every write comes right after the customer's explicit yes to a read-back that asked for it."""
     writes = RULES[domain].WRITES
     count = 0
-    for dialogue, _ in runs(generated[domain], error_rate=error_rate, n=TASKS if error_rate == 0 else 60):
-        last_user, last_agent = "", ""
+    for dialogue, _ in runs(generated[domain]):
+        last_user, last_agent, previous = "", "", None
         for message in dialogue.agent_messages:
             if message["role"] == "user":
                 last_user = message["content"]
@@ -149,7 +124,9 @@ def test_every_write_follows_a_yes(domain, error_rate, generated, runs):
                 last_agent = message["content"]
             elif message["role"] == "assistant" and message["tool_calls"][0]["function"]["name"] in writes:
                 assert is_yes(last_user) and "Shall I go ahead?" in last_agent
+                assert previous is not None and previous["role"] == "user"  # nothing between the yes and the write
                 count += 1
+            previous = message
     assert count > 50
 
 
@@ -164,52 +141,6 @@ def test_user_never_says_an_id_it_was_not_told(domain, generated, runs):
             else:
                 assert all(raw in known for raw in RAW_ID.findall(message["content"])), message["content"]
 
-
-def _scenario_messages(task, agent_lines: list[str], user_lines: list[str]) -> list[dict]:
-    messages = [{"role": "system", "content": user_system_prompt(task.instruction)}]
-    for agent_line, user_line in zip(agent_lines, user_lines + [None]):
-        messages.append({"role": "user", "content": agent_line})
-        if user_line is not None:
-            messages.append({"role": "assistant", "content": user_line})
-    return messages
-
-
-@pytest.mark.parametrize("domain", DOMAINS)
-def test_user_moves_on_and_stops_when_the_agent_never_helps(domain, generated):
-    """Opposite an agent that never gets anywhere, the user still raises every request and then stops."""
-    for task in sample_tasks(domain, generated[domain], 10, seed=2, k_range="2-3").tasks:
-        agent_lines, user_lines = [GREETING], []
-        while len(user_lines) < 100:
-            reply = respond_user(_scenario_messages(task, agent_lines, user_lines), None, {"seed": len(user_lines)})["content"]
-            user_lines.append(reply)
-            if reply == STOP:
-                break
-            agent_lines.append("Hmm, let me think about that.")
-        assert user_lines[-1] == STOP and len(user_lines) <= 10 * len(task.constraints) + 2
-        lines = re.findall(r"^\d+\. (.+)$", task.instruction, re.MULTILINE)
-        assert all(any(line in said for said in user_lines) for line in lines)
-
-
-@pytest.mark.parametrize(
-    ("goal_type", "agent_says", "expected"),
-    [
-        ("cancel_order", "I'm transferring you to a human agent now.", TRANSFER),
-        ("cancel_order", "Could you tell me the order number?", "I'm sorry, I don't know that."),
-        ("cancel_order", "What is the reason for the cancellation?", "Because I"),
-        ("return_items", "Which payment method should the refund go to?", "Please use my"),
-        ("modify_user_address", "What is the new address?", "The address is"),
-        ("cancel_order", "What is your favourite colour?", "I'm sorry, I don't know that."),
-        ("cancel_order", "I will cancel order #W1234567. Shall I go ahead? (yes/no)", "Yes"),
-    ],
-)
-def test_user_answers_only_from_its_scenario(goal_type, agent_says, expected, generated):
-    """The user answers questions its scenario covers, says it does not know the rest, and follows transfers."""
-    tasks = sample_tasks("retail", generated["retail"], 200, seed=4, k_range="1").tasks
-    task = next(t for t in tasks if t.constraints[0].type == goal_type)
-    opening = respond_user(_scenario_messages(task, [GREETING], []), None, {"seed": 1})["content"]
-    reply = respond_user(_scenario_messages(task, [GREETING, agent_says], [opening]), None, {"seed": 1})["content"]
-    assert expected in reply
-    assert not RAW_ID.findall(reply)
 
 
 @pytest.mark.parametrize("domain", DOMAINS)
@@ -239,9 +170,107 @@ def test_register_scripted_models_serves_both_roles(monkeypatch):
     assert registered == {"scripted-user": respond_user, "scripted-agent": respond_agent}
 
 
-def test_user_wording_varies_with_the_seed_but_not_its_content(generated):
-    """Different seeds may change the user's phrasing, never the request it states."""
-    task = sample_tasks("retail", generated["retail"], 1, seed=1).tasks[0]
-    request = re.findall(r"^\d+\. (.+)$", task.instruction, re.MULTILINE)[0]
-    openings = {respond_user(_scenario_messages(task, [GREETING], []), None, {"seed": s})["content"] for s in range(12)}
-    assert len(openings) > 1 and all(request in text for text in openings)
+def _template_reader(task, messages: list[dict]) -> str:
+    """A user that sends no acts and reads its scenario's own sentences, as a plain LLM user might."""
+    lines = re.findall(r"^\d+\. (.+)$", task.instruction, re.MULTILINE)
+    identity = re.search(r"Your (?:email address|user id) is (\S+?)\.\s", task.instruction)
+    said = [m["content"] for m in messages if m["role"] == "assistant"]
+    heard = messages[-1]["content"]
+    if not said:
+        who = f"My {'user id' if 'user id' in identity.group(0) else 'email address'} is {identity.group(1)}." if identity else ""
+        return f"Hi! {who} {lines[0]}"
+    if "Shall I go ahead?" in heard:
+        return "Yes, please."
+    if CLOSING in heard:
+        raised = sum(any(line in text for line in lines) for text in said)
+        return f"Thanks. {lines[raised]}" if raised < len(lines) else STOP
+    return "I'm sorry, I don't know that."
+
+
+@pytest.mark.parametrize("domain", DOMAINS)
+def test_agent_understands_a_user_that_sends_no_acts(domain, generated):
+    """Opposite a user that sends plain text in the scenario's wording (no acts), the agent still solves the tasks."""
+    base = generated[domain]
+    tools = get_domain(domain).toolkit.openai_schemas
+    tasks = [t for t in sample_tasks(domain, base, 40, seed=9, k_range="1-2").tasks if re.search(r"Your (?:email address|user id) is", t.instruction)][:12]
+    assert len(tasks) >= 8
+    for task in tasks:
+        agent = [{"role": "system", "content": "policy"}, {"role": "assistant", "content": GREETING}]
+        user = [{"role": "system", "content": task.instruction}, {"role": "user", "content": GREETING}]
+        state, calls = base.new_state(), []
+        for _ in range(80):
+            text = _template_reader(task, user)
+            user.append({"role": "assistant", "content": text})
+            agent.append({"role": "user", "content": text})
+            if text == STOP:
+                break
+            reply = respond_agent(agent, tools, {"seed": 0})
+            while reply.get("tool_calls"):
+                call = reply["tool_calls"][0]
+                outcome = get_domain(domain).toolkit.execute(state, call["function"]["name"], call["function"]["arguments"])
+                calls.append((call["function"]["name"], outcome.ok))
+                agent += [{"role": "assistant", "content": None, "tool_calls": reply["tool_calls"]},
+                          {"role": "tool", "tool_call_id": call["id"], "name": call["function"]["name"], "content": outcome.content}]
+                reply = respond_agent(agent, tools, {"seed": 0})
+            agent.append({"role": "assistant", "content": reply["content"]})
+            user.append({"role": "user", "content": reply["content"]})
+        assert user[-1]["content"] == STOP, task.instruction
+        writes = [name for name, ok in calls if name in RULES[domain].WRITES and ok]
+        expected = sum(1 for c in task.constraints for a in c.actions if a.name in RULES[domain].WRITES)
+        assert len(writes) == expected, (task.instruction, calls)
+
+
+def _listed(write: str, arguments: dict, read_back: str, methods: dict) -> list[str]:
+    """The details of a write that its read-back fails to list (the verifier's confirmation rule)."""
+    missing = []
+    for key in ("order_id", "reservation_id"):
+        if key in arguments and arguments[key] not in read_back:
+            missing.append(key)
+    payment_ids = [arguments[k] for k in ("payment_method_id", "payment_id") if k in arguments]
+    payment_ids += [p["payment_id"] for p in arguments.get("payment_methods", [])]
+    for method_id in payment_ids:
+        last_four = methods.get(method_id, {}).get("last_four")
+        if method_id not in read_back and not (last_four and last_four in read_back):
+            missing.append(method_id)
+    if "zip" in arguments and (arguments["zip"] not in read_back or arguments["address1"].split()[0] not in read_back):
+        missing.append("address")
+    for flight in arguments.get("flights", []):
+        if flight["flight_number"] not in read_back:
+            missing.append(flight["flight_number"])
+    for person in arguments.get("passengers", []):
+        if person["first_name"] not in read_back and write == "book_reservation":
+            missing.append(person["first_name"])
+    if "amount" in arguments and f"{arguments['amount']:.2f}" not in read_back:
+        missing.append("amount")
+    if "total_baggages" in arguments and str(arguments["total_baggages"]) not in read_back:
+        missing.append("bags")
+    if "cabin" in arguments and arguments["cabin"].replace("_", " ") not in read_back:
+        missing.append("cabin")
+    return missing
+
+
+@pytest.mark.parametrize("domain", DOMAINS)
+def test_agent_keeps_the_conversation_rules(domain, generated, runs):
+    """At error rate 0 the agent authenticates first, reads every write's details back, and never transfers or reads another customer."""
+    base = generated[domain]
+    account = {"get_user_details", "get_order_details", "get_reservation_details", *RULES[domain].WRITES}
+    for dialogue, _ in runs(base):
+        user = base.tables["users"][dialogue.task.user_id]
+        authenticated, read_back = False, ""
+        stated = False
+        for message in dialogue.agent_messages[1:]:
+            if message["role"] == "user":
+                stated = stated or dialogue.task.user_id in message["content"]
+            elif message["role"] == "assistant" and not message.get("tool_calls"):
+                read_back = message["content"]
+            elif message["role"] == "assistant":
+                function = message["tool_calls"][0]["function"]
+                arguments = json.loads(function["arguments"])
+                assert function["name"] != "transfer_to_human_agents"
+                assert arguments.get("user_id", dialogue.task.user_id) == dialogue.task.user_id
+                if function["name"] in account:
+                    assert authenticated or (domain == "airline" and stated), (function, dialogue.user_texts)
+                if function["name"] in RULES[domain].WRITES:
+                    assert not _listed(function["name"], arguments, read_back, user["payment_methods"]), (read_back, arguments)
+            elif message["role"] == "tool" and message["name"].startswith("find_user_id") and message["content"] == dialogue.task.user_id:
+                authenticated = True

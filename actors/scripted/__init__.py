@@ -1,9 +1,12 @@
 """The offline default models: a deterministic scripted user and scripted agent behind litellm.
 
     register_scripted_models()   # then litellm's "cove/scripted-user" and "cove/scripted-agent" answer
-    respond_user(messages, tools, params) -> {"content": ...}
-    respond_agent(messages, tools, params) -> {"content": ...} or {"tool_calls": [...]}
-    simulate_task(task, base, error_rate=0.0, seed=0) -> SimulatedDialogue   (in-process, no litellm)
+    respond_user(messages, tools, params) -> {"content": ..., "script": {"acts": [...], "mistakes": [...]}}
+    respond_agent(messages, tools, params) -> {"content": ...} or {"tool_calls": [...]} (+ "script" when it errs)
+    simulate_task(task, base, error_rate=0.0, seed=0, mistakes=None) -> SimulatedDialogue   (in-process, no litellm)
+
+`params` may hold `error_rate` and `mistakes` (see `mistakes`); the user's acts reach the scripted
+agent as `scripted_acts` on its user messages (`actors.view.ACTS_KEY`).
 """
 
 from __future__ import annotations

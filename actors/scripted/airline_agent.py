@@ -100,6 +100,12 @@ _USER_ID = re.compile(r"user id is (\w+)|\b([^\W\d_]+(?:_[^\W\d_]+)*_\d+)\b")
 def identity_lookups(transcript: Transcript) -> list[tuple[str, dict[str, Any]]]:
     lookups: list[tuple[str, dict[str, Any]]] = []
     for turn in transcript.turns("user"):
+        if turn.acts is not None:  # a scripted user says who it is in its identify act
+            for act in turn.acts:
+                user_id = (act.get("facts") or {}).get("user_id") if act.get("act") == "identify" else None
+                if user_id and ("get_user_details", {"user_id": user_id}) not in lookups:
+                    lookups.append(("get_user_details", {"user_id": user_id}))
+            continue
         for stated, bare in _USER_ID.findall(turn.text):
             lookup = ("get_user_details", {"user_id": stated or bare})
             if lookup not in lookups:
@@ -158,9 +164,9 @@ def _book(fields: dict[str, Any], user: dict[str, Any], ctx: Context) -> Plan:
     bags = int(fields.get("bags", 0))
     nonfree = max(0, bags - FREE_BAGS.get(user["membership"], FREE_BAGS["regular"])[cabin] * n)
     total = sum(leg["prices"][cabin] for leg in legs) * n + (30 * n if insurance == "yes" else 0) + 50 * nonfree
-    first = find_method(user, fields["pay"])
+    first = find_method(user, fields["pay"], method_text)
     if "rest" in fields:
-        second = find_method(user, fields["rest"])
+        second = find_method(user, fields["rest"], method_text)
         method = user["payment_methods"][first]
         covered = min(int(method.get("amount", total)), total)
         payments = [{"payment_id": first, "amount": covered}, {"payment_id": second, "amount": total - covered}]
@@ -231,14 +237,14 @@ def _change_flights(fields: dict[str, Any], user: dict[str, Any], ctx: Context) 
         flights[index] = {"flight_number": flight["flight_number"], "date": new["date"]}
         difference += flight["prices"][reservation["cabin"]] - segment["price"]
     difference *= len(reservation["passengers"])
-    method_id = find_method(user, fields["method"])
+    method_id = find_method(user, fields["method"], method_text)
     rid = reservation["reservation_id"]
     settle = f"you pay {dollars(difference)}" if difference > 0 else f"you get back {dollars(-difference)}"
     write = Write(
         "update_reservation_flights",
         {"reservation_id": rid, "cabin": reservation["cabin"], "flights": flights, "payment_id": method_id},
         f"I will change reservation {rid} to the flights "
-        f"{', '.join(f['flight_number'] + ' on ' + spoken_date(f['date']) for f in flights)} in the same cabin; "
+        f"{', '.join(f['flight_number'] + ' on ' + spoken_date(f['date']) for f in flights)} in the same cabin ({reservation['cabin'].replace('_', ' ')}); "
         f"{settle}, with {method_text(user, method_id)}.",
         f"The flights of reservation {rid} have been changed.",
     )
@@ -247,12 +253,13 @@ def _change_flights(fields: dict[str, Any], user: dict[str, Any], ctx: Context) 
 
 def _change_cabin(fields: dict[str, Any], user: dict[str, Any], ctx: Context) -> Plan:
     reservation = find_reservation(fields["res"], user, ctx)
-    method_id = find_method(user, fields["method"])
+    method_id = find_method(user, fields["method"], method_text)
     rid, cabin = reservation["reservation_id"], cabin_code(fields["cabin"])
     write = Write(
         "update_reservation_flights",
         {"reservation_id": rid, "cabin": cabin, "flights": itinerary(reservation["flights"]), "payment_id": method_id},
-        f"I will move every passenger on reservation {rid} to {fields['cabin']} on all its flights; "
+        f"I will move every passenger on reservation {rid} to {fields['cabin']} on all its flights "
+        f"({', '.join(f['flight_number'] + ' on ' + spoken_date(f['date']) for f in reservation['flights'])}); "
         f"the fare difference is settled with {method_text(user, method_id)}.",
         f"Reservation {rid} is now in {fields['cabin']}.",
     )
@@ -261,11 +268,12 @@ def _change_cabin(fields: dict[str, Any], user: dict[str, Any], ctx: Context) ->
 
 def _add_bags(fields: dict[str, Any], user: dict[str, Any], ctx: Context) -> Plan:
     reservation = find_reservation(fields["res"], user, ctx)
-    total = int(fields["total"]) + (1 if ctx.wrong else 0)
+    total = int(fields["total"]) if "total" in fields else reservation["total_baggages"] + int(fields["added"])
+    total += 1 if ctx.wrong else 0
     free = FREE_BAGS.get(user["membership"], FREE_BAGS["regular"])[reservation["cabin"]] * len(reservation["passengers"])
     nonfree = max(max(0, total - free), reservation["nonfree_baggages"])
     fee = 50 * (nonfree - reservation["nonfree_baggages"])
-    method_id = find_method(user, fields["method"])
+    method_id = find_method(user, fields["method"], method_text)
     rid = reservation["reservation_id"]
     write = Write(
         "update_reservation_baggages",
@@ -338,7 +346,7 @@ def _certificate_total(fields: dict[str, Any], user: dict[str, Any], ctx: Contex
     counted = certificates[:1] if wrong else certificates
     total = sum(float(m["amount"]) for m in counted)
     which = "your travel certificate is" if len(counted) == 1 else f"your {len(counted)} travel certificates are"
-    return Plan(answer=f"In total, {which} worth {dollars(total)}.", wrong=wrong)
+    return Plan(answer=f"In total, {which} worth {dollars(total)}.", value=dollars(total), wrong=wrong)
 
 
 def _flight_status(fields: dict[str, Any], user: dict[str, Any], ctx: Context) -> Plan:
@@ -354,7 +362,7 @@ def _flight_status(fields: dict[str, Any], user: dict[str, Any], ctx: Context) -
         else:
             raise CannotResolveError(f"I could not find {flight_words(wanted)} among your trips.")
     status = ctx.knowledge.read("get_flight_status", flight_number=number, date=wanted["date"])
-    return Plan(answer=f"Flight {number} on {spoken_date(wanted['date'])} has the status: {status}.")
+    return Plan(answer=f"Flight {number} on {spoken_date(wanted['date'])} has the status: {status}.", value=status)
 
 
 _RESOLVERS = {

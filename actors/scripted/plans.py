@@ -11,16 +11,28 @@ from dataclasses import dataclass, field, replace
 from typing import Any
 
 from actors.scripted.phrases import matching_methods, payment_attributes
-from actors.scripted.transcript import CannotResolveError, Knowledge
+from actors.scripted.slots import GROUPS
+from actors.scripted.transcript import AskAgainError, CannotResolveError, Knowledge
 
 
 @dataclass(frozen=True)
 class Goal:
-    """One request as the customer worded it, and the fields read out of its wording."""
+    """One request: its type and the fields the customer gave so far (`text` keys it within the dialogue).
+
+    A goal read from a whole template sentence has every field it will get (`complete`); a goal built
+    from a scripted user's acts has the fields disclosed so far, and `missing` says which groups to ask for.
+    """
 
     type: str
     text: str
     fields: dict[str, Any] = field(default_factory=dict)
+    complete: bool = True
+
+    @property
+    def missing(self) -> list[str]:
+        if self.complete:
+            return []
+        return [group for group, names in GROUPS.get(self.type, ()) if not any(name in self.fields for name in names)]
 
 
 @dataclass(frozen=True)
@@ -31,6 +43,7 @@ class Write:
     arguments: dict[str, Any]
     summary: str
     report: str
+    mistake: str | None = None  # the planned mistake this write commits, if it is one
 
 
 def repeated(write: Write) -> Write:
@@ -44,6 +57,7 @@ class Plan:
 
     writes: tuple[Write, ...] = ()
     answer: str = ""
+    value: str = ""  # the fact an answer states, as it appears in `answer` ("$45.30", "delayed", a tracking number)
     wrong: bool = False
     noop: Write | None = None  # a write that changes nothing, for the redundant-write mistake
 
@@ -71,9 +85,12 @@ def first_goal(text: str, patterns: list[tuple[str, re.Pattern[str]]]) -> Goal |
     return None
 
 
-def find_method(user: dict[str, Any], text: str) -> str:
-    """The id of the saved payment method the customer's words describe."""
+def find_method(user: dict[str, Any], text: str, describe=None) -> str:
+    """The id of the saved payment method the customer's words describe; asks again if several fit."""
     found = matching_methods(user["payment_methods"], payment_attributes(text))
     if not found:
         raise CannotResolveError(f"I could not find {text} among your saved payment methods.")
+    if len(found) > 1 and describe is not None:
+        choices = " and ".join(describe(user, method_id) for method_id in found)
+        raise AskAgainError(f"I see more than one payment method that fits: {choices}. Which one would you like to use?")
     return found[0]

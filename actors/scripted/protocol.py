@@ -13,7 +13,7 @@ TRANSFER = "###TRANSFER###"
 CLOSING = "Is there anything else I can help you with?"
 CONFIRM = "Shall I go ahead? Please answer yes to confirm."
 
-_YES = re.compile(r"^\W*(?:yes|yeah|yep|sure|correct|confirm(?:ed)?|go ahead|please do|that's right)\b", re.IGNORECASE)
+_YES = re.compile(r"^\W*(?:yes|yeah|yep|sure|correct|confirm(?:ed)?|go ahead|please do|that's (?:right|correct|it))\b", re.IGNORECASE)
 _NO = re.compile(r"^\W*(?:no|nope|don't|do not|wait)\b", re.IGNORECASE)
 _CONFIRMATION = re.compile(
     r"\b(?:confirm|shall i|should i|do you want me to|would you like me to|may i|can i go ahead|go ahead|proceed)\b.*\?|\(yes/no\)",

@@ -9,6 +9,7 @@ variants when a new variant is wanted. The customer is identified first, by emai
 from __future__ import annotations
 
 import re
+from dataclasses import replace
 from typing import Any
 
 from actors.scripted.phrases import (
@@ -22,7 +23,7 @@ from actors.scripted.phrases import (
     strip_asides,
 )
 from actors.scripted.plans import Context, Goal, Plan, Write, find_method, first_goal, repeated
-from actors.scripted.transcript import CannotResolveError, Transcript
+from actors.scripted.transcript import AskAgainError, CannotResolveError, Transcript
 
 DOMAIN = "retail"
 WRITES = frozenset({
@@ -74,6 +75,16 @@ def identity_lookups(transcript: Transcript) -> list[tuple[str, dict[str, Any]]]
     """Lookups the customer's words allow, in the order to try them: emails, then name-and-zip splits."""
     lookups: list[tuple[str, dict[str, Any]]] = []
     for turn in transcript.turns("user"):
+        if turn.acts is not None:  # a scripted user says who it is in its identify act
+            for act in turn.acts:
+                facts = act.get("facts") or {} if act.get("act") == "identify" else {}
+                if "email" in facts:
+                    lookups.append(("find_user_id_by_email", {"email": facts["email"]}))
+                elif "name" in facts and "zip" in facts:
+                    words = facts["name"].split()
+                    lookups += [("find_user_id_by_name_zip", {"first_name": " ".join(words[:cut]), "last_name": " ".join(words[cut:]), "zip": facts["zip"]})
+                                for cut in range(1, len(words))]
+            continue
         for email in _EMAIL.findall(turn.text):
             lookups.append(("find_user_id_by_email", {"email": email}))
         names, zips = _NAME.findall(turn.text), _ZIP.findall(turn.text)
@@ -133,6 +144,9 @@ def find_item(order: dict[str, Any], text: str) -> dict[str, Any]:
     found = [item for item in order["items"] if item_fits(item, wanted)]
     if not found:
         raise CannotResolveError(f"order {order['order_id']} has no item matching {strip_asides(text)}.")
+    if len({item["item_id"] for item in found}) > 1:
+        choices = " and ".join(f"the {_variant_text(item)}" for item in found)
+        raise AskAgainError(f"Order {order['order_id']} has more than one item like that: {choices}. Which one do you mean?")
     return found[0]
 
 
@@ -159,6 +173,9 @@ def _names(items: list[dict[str, Any]], order: dict[str, Any] | None = None) -> 
 def _variant_text(item: dict[str, Any]) -> str:
     options = ", ".join(f"{key}: {value}" for key, value in item.get("options", {}).items())
     return f"{item['name']} ({options})" if options else item["name"]
+
+
+variant_text = _variant_text
 
 
 def _address_text(address: dict[str, str]) -> str:
@@ -188,7 +205,7 @@ def _with_noop(plan: Plan, user: dict[str, Any], ctx: Context) -> Plan:
         f"I will also update the default address in your profile to {_address_text(address)}.",
         "Your profile address has been updated.",
     )
-    return Plan(plan.writes, plan.answer, plan.wrong, noop)
+    return replace(plan, noop=noop)
 
 
 def _cancel(fields: dict[str, Any], user: dict[str, Any], ctx: Context) -> Plan:
@@ -222,7 +239,7 @@ def _ship_to(fields: dict[str, Any], user: dict[str, Any], ctx: Context) -> Plan
 
 def _pay_with(fields: dict[str, Any], user: dict[str, Any], ctx: Context) -> Plan:
     order = find_order(fields["order"], user, ctx)
-    method_id = find_method(user, fields["method"])
+    method_id = find_method(user, fields["method"], method_text)
     wrong = False
     if ctx.wrong:
         paid = order["payment_history"][0]["payment_method_id"] if order["payment_history"] else None
@@ -250,7 +267,7 @@ def _items_of(order: dict[str, Any], text: str, ctx: Context) -> tuple[list[dict
 def _return(fields: dict[str, Any], user: dict[str, Any], ctx: Context) -> Plan:
     order = find_order(fields["order"], user, ctx)
     items, wrong = _items_of(order, fields["items"], ctx)
-    method_id = find_method(user, fields["method"])
+    method_id = find_method(user, fields["method"], method_text)
     total = sum(item["price"] for item in items)
     write = Write(
         "return_delivered_order_items",
@@ -267,7 +284,7 @@ def _refund_total(fields: dict[str, Any], user: dict[str, Any], ctx: Context) ->
     items, wrong = _items_of(order, fields["items"], ctx)
     total = round(sum(item["price"] for item in items), 2)
     answer = f"If you returned the {_names(items, order)} from order {order['order_id']}, you would get back {dollars(total)}."
-    return Plan(answer=answer, wrong=wrong)
+    return Plan(answer=answer, value=dollars(total), wrong=wrong)
 
 
 def _swap(fields: dict[str, Any], user: dict[str, Any], ctx: Context, tool: str) -> Plan:
@@ -290,7 +307,7 @@ def _swap(fields: dict[str, Any], user: dict[str, Any], ctx: Context, tool: str)
         new_ids.append(variant["item_id"])
         difference += variant["price"] - item["price"]
         swaps.append(f"the {_variant_text(item)} for the {_variant_text({'name': product['name'], **variant})}")
-    method_id = find_method(user, fields["method"])
+    method_id = find_method(user, fields["method"], method_text)
     verb = "change" if tool == "modify_pending_order_items" else "exchange"
     settle = f"you pay {dollars(difference)}" if difference > 0 else f"you get back {dollars(-difference)}"
     write = Write(
@@ -322,7 +339,7 @@ def _gift_card_balance(fields: dict[str, Any], user: dict[str, Any], ctx: Contex
     counted = cards[:1] if wrong else cards
     total = round(sum(card["balance"] for card in counted), 2)
     which = "your gift card" if len(counted) == 1 else f"your {len(counted)} gift cards"
-    return Plan(answer=f"The balance left on {which} is {dollars(total)} in total.", wrong=wrong)
+    return Plan(answer=f"The balance left on {which} is {dollars(total)} in total.", value=dollars(total), wrong=wrong)
 
 
 def _tracking(fields: dict[str, Any], user: dict[str, Any], ctx: Context) -> Plan:
@@ -330,7 +347,7 @@ def _tracking(fields: dict[str, Any], user: dict[str, Any], ctx: Context) -> Pla
     numbers = [number for fulfilment in order.get("fulfillments", []) for number in fulfilment.get("tracking_id", [])]
     if not numbers:
         raise CannotResolveError(f"order {order['order_id']} has no tracking number yet.")
-    return Plan(answer=f"The tracking number of order {order['order_id']} is {', '.join(numbers)}.")
+    return Plan(answer=f"The tracking number of order {order['order_id']} is {', '.join(numbers)}.", value=", ".join(numbers))
 
 
 _RESOLVERS = {

@@ -1,92 +1,128 @@
 """Run one task between the scripted user and the scripted agent in-process: no bus, no litellm.
 
-The loop mirrors the pipeline's transcripts (`actors.view`): the agent sees its system prompt, the
-greeting, the user's turns, its tool calls and their exact result texts; the user sees the agent's
-texts as 'user' and its own as 'assistant'. Tool calls run on a copy-on-write state over `base`.
-Benchmarks and tests reuse it to score the scripted models with the verifier.
+The loop drives the pipeline's own pure decisions (`actors.turns`, `actors.executor`,
+`actors.verifier`) over an in-memory event list, calling the scripted models directly where the
+pipeline calls them through litellm, with the same seeds and the same transcripts (acts included).
+So a simulated dialogue is the dialogue the pipeline would record, and its verdict is the verdict
+the pipeline's verifier would give. Benchmarks and tests use it to score the scripted models fast.
 """
 
 from __future__ import annotations
 
+import hashlib
+import json
 from dataclasses import dataclass, field
 from typing import Any
 
+from actors.drafts import Draft, stamp
+from actors.executor import execute_tool_calls
+from actors.fuzzifier import instruction_drafts
 from actors.prompts import agent_system_prompt, user_system_prompt
 from actors.scripted.agent import respond_agent
 from actors.scripted.user import respond_user
-from actors.view import GREETING, stop_reason
+from actors.scripted.world import know_customers
+from actors.turns import DialogueLimits, ModelNeeded, agent_reply, agent_step, user_reply, user_step
+from actors.verifier import verify_ended_dialogue
+from actors.view import DialogueView
 from domains.constraints import Task
-from domains.registry import get_domain
 from domains.state import Database
-from domains.dialogue import DialogueRecord, RecordedCall, Turn
+from events import AgentSpoke, DialogueEnded, DialogueRequested, DialogueVerified, Event, ModelCall, TaskSampled, ToolFailed, ToolReturned, UserSpoke
 
 MAX_TURNS = 60
+SEED_STRIDE = 1_000_003  # as the runtime: a model call's seed is run seed * stride + the event's position
 
 
 @dataclass
 class SimulatedDialogue:
-    """A finished dialogue: both transcripts, the executed calls, and how it ended."""
+    """A finished dialogue: its events (as the pipeline records them), transcripts, calls, verdict."""
 
     task: Task
+    events: list[Event]
     agent_messages: list[dict[str, Any]]
     user_messages: list[dict[str, Any]]
-    calls: list[RecordedCall] = field(default_factory=list)
+    calls: list[tuple[str, str, bool, str]] = field(default_factory=list)  # (name, arguments, ok, result text)
     agent_texts: list[str] = field(default_factory=list)
     user_texts: list[str] = field(default_factory=list)
     termination: str = "max_turns"
-    turns: int = 0
-    conversation: list[Turn] = field(default_factory=list)  # the turns in order, as the verifier reads them
+    verdict: dict[str, Any] = field(default_factory=dict)
 
-    def record(self) -> DialogueRecord:
-        """What the verifier needs."""
-        return DialogueRecord.from_turns(self.task, self.conversation, self.termination)
+    @property
+    def score(self) -> float | None:
+        return self.verdict.get("score")
+
+    @property
+    def attribution(self) -> str | None:
+        return self.verdict.get("attribution")
 
 
-def simulate_task(task: Task, base: Database, error_rate: float = 0.0, seed: int = 0, max_turns: int = MAX_TURNS) -> SimulatedDialogue:
-    """Play `task` to its end (the user's end token, or `max_turns` user and agent turns)."""
-    domain = get_domain(task.domain)
-    tools = domain.toolkit.openai_schemas
-    state = base.new_state()
-    dialogue = SimulatedDialogue(
-        task,
-        agent_messages=[{"role": "system", "content": agent_system_prompt(task.domain, base)}, {"role": "assistant", "content": GREETING}],
-        user_messages=[{"role": "system", "content": user_system_prompt(task.instruction)}, {"role": "user", "content": GREETING}],
-        agent_texts=[GREETING],
-        turns=1,
-        conversation=[Turn("agent", GREETING)],
+def simulate_task(
+    task: Task, base: Database, error_rate: float = 0.0, seed: int = 0, max_turns: int = MAX_TURNS, mistakes: Any = None
+) -> SimulatedDialogue:
+    """Play `task` to its end and verify it as the pipeline does; `mistakes` restricts the classes drawn."""
+    know_customers(base)
+    dialogue_id = f"sim-{seed}-{task.task_id}"
+    limits = DialogueLimits(max_turns=max_turns)
+    extra = {"error_rate": error_rate, **({"mistakes": mistakes} if mistakes else {})}
+    view = DialogueView(dialogue_id)
+    world = base.new_state()
+
+    def add(drafts: list[Draft], actor: str) -> None:
+        causation = view.events[-1].event_id if view.events else None
+        for event in stamp(drafts, dialogue_id, len(view.events), actor, causation, lambda: 0.0):
+            view.add(event)
+
+    add([Draft(DialogueRequested, {"domain": task.domain, "run_id": "simulate", "seed": seed, "task_index": 0}),
+         Draft(TaskSampled, {"domain": task.domain, "task": task.model_dump(mode="json"), "seed": seed, "base_db_hash": base.content_hash})], "sampler")
+    add(instruction_drafts(task, task.instruction, None), "fuzzifier")
+    while view.ended is None:
+        last = view.last
+        if isinstance(last, AgentSpoke) and last.tool_calls:
+            add(execute_tool_calls(view, world), "executor")
+        elif isinstance(last, AgentSpoke):
+            step = user_step(view, limits, with_acts=True)
+            add(_answered(step, respond_user, "cove/scripted-user", seed, view, extra, user_reply), "user")
+        else:
+            step = agent_step(view, base, limits, with_acts=True)
+            add(_answered(step, respond_agent, "cove/scripted-agent", seed, view, extra, lambda m, c: agent_reply(view, m, c)), "agent")
+    add(verify_ended_dialogue(view, base), "verifier")
+    return _finished(task, view.events, base)
+
+
+def _answered(step: Any, respond: Any, model: str, seed: int, view: DialogueView, extra: dict[str, Any], reply: Any) -> list[Draft]:
+    """The decision's drafts, or (when it needs its model) the scripted model's reply made into drafts."""
+    if not isinstance(step, ModelNeeded):
+        return step
+    params = {"temperature": 0.0, "seed": seed * SEED_STRIDE + view.next_seq, **extra}
+    answer = respond(json.loads(json.dumps(step.messages)), step.tools, params)
+    message = {"role": "assistant", "content": answer.get("content")}
+    if answer.get("tool_calls"):
+        message["tool_calls"] = answer["tool_calls"]
+    raw = {"id": "sim-" + hashlib.sha256(json.dumps(step.messages).encode()).hexdigest()[:16], "model": model, "message": message,
+           "finish_reason": "tool_calls" if answer.get("tool_calls") else "stop"}
+    if answer.get("script"):
+        raw["script"] = answer["script"]
+    return reply(message, ModelCall(model=model, parameters=params, raw_response=raw))
+
+
+def _finished(task: Task, events: list[Event], base: Database) -> SimulatedDialogue:
+    view = DialogueView.of(events)
+    results = {e.call_id: e for e in events if isinstance(e, (ToolReturned, ToolFailed))}
+    calls = []
+    for event in events:
+        for request in event.tool_calls if isinstance(event, AgentSpoke) else ():
+            result = results.get(request.id)
+            if result is not None:
+                calls.append((request.name, request.arguments, isinstance(result, ToolReturned), result.content))
+    verified = next(e for e in events if isinstance(e, DialogueVerified))
+    ended = next(e for e in events if isinstance(e, DialogueEnded))
+    return SimulatedDialogue(
+        task=task,
+        events=events,
+        agent_messages=view.agent_messages(agent_system_prompt(task.domain, base)),
+        user_messages=view.user_messages(user_system_prompt(task.instruction)),
+        calls=calls,
+        agent_texts=[e.content for e in events if isinstance(e, AgentSpoke) and e.content and not e.tool_calls],
+        user_texts=[e.content for e in events if isinstance(e, UserSpoke)],
+        termination=ended.reason.value,
+        verdict=verified.verdict,
     )
-    user_turn = True
-    while dialogue.turns < max_turns:
-        turn_seed = seed * 1_000_003 + dialogue.turns
-        dialogue.turns += 1
-        if user_turn:
-            text = (respond_user(dialogue.user_messages, None, {"seed": turn_seed})["content"] or "").strip()
-            dialogue.user_messages.append({"role": "assistant", "content": text})
-            dialogue.agent_messages.append({"role": "user", "content": text})
-            dialogue.user_texts.append(text)
-            dialogue.conversation.append(Turn("user", text))
-            reason = stop_reason(text)
-            if reason is not None:
-                dialogue.termination = reason
-                break
-            user_turn = False
-            continue
-        reply = respond_agent(dialogue.agent_messages, tools, {"seed": turn_seed, "error_rate": error_rate})
-        if reply.get("tool_calls"):
-            dialogue.agent_messages.append({"role": "assistant", "content": reply.get("content"), "tool_calls": reply["tool_calls"]})
-            made = []
-            for tool_call in reply["tool_calls"]:
-                name, arguments = tool_call["function"]["name"], tool_call["function"]["arguments"]
-                outcome = domain.toolkit.execute(state, name, arguments)
-                made.append(RecordedCall(name, arguments, outcome.ok, outcome.content, str(outcome.error_kind) if outcome.error_kind else None))
-                dialogue.agent_messages.append({"role": "tool", "tool_call_id": tool_call["id"], "name": name, "content": outcome.content})
-            dialogue.calls.extend(made)
-            dialogue.conversation.append(Turn("agent", reply.get("content") or "", tuple(made)))
-            continue
-        text = reply.get("content") or ""
-        dialogue.agent_messages.append({"role": "assistant", "content": text})
-        dialogue.user_messages.append({"role": "user", "content": text})
-        dialogue.agent_texts.append(text)
-        dialogue.conversation.append(Turn("agent", text))
-        user_turn = True
-    return dialogue

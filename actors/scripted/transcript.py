@@ -14,6 +14,8 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Any
 
+from actors.view import ACTS_KEY
+
 
 class ReadNeeded(Exception):
     """The resolver needs a read that the transcript does not hold yet."""
@@ -26,6 +28,10 @@ class ReadNeeded(Exception):
 
 class CannotResolveError(Exception):
     """The request cannot be carried out; the message is what the agent tells the customer."""
+
+
+class AskAgainError(Exception):
+    """A description fits more than one record; the message is the agent's question to tell them apart."""
 
 
 @dataclass(frozen=True)
@@ -50,12 +56,15 @@ class Turn:
     position: int
     role: str  # "user" or "agent"
     text: str
+    acts: tuple[dict[str, Any], ...] | None = None  # a scripted user's dialogue acts, when it sent them
 
 
 @dataclass
 class Transcript:
     events: list[Turn | Call] = field(default_factory=list)
     system: str = ""
+    multi_call_turns: int = 0  # agent turns with more than one tool call
+    mixed_turns: int = 0  # agent turns with both text and a tool call
 
     @classmethod
     def of(cls, messages: list[dict[str, Any]]) -> Transcript:
@@ -66,8 +75,11 @@ class Transcript:
             if role == "system":
                 transcript.system = content or ""
             elif role == "user":
-                transcript.events.append(Turn(len(transcript.events), "user", content or ""))
+                acts = message.get(ACTS_KEY)
+                transcript.events.append(Turn(len(transcript.events), "user", content or "", tuple(acts) if isinstance(acts, list) else None))
             elif role == "assistant":
+                transcript.multi_call_turns += len(message.get("tool_calls") or []) > 1
+                transcript.mixed_turns += bool(content and message.get("tool_calls"))
                 for tool_call in message.get("tool_calls") or []:
                     function = tool_call.get("function") or {}
                     pending[tool_call.get("id", "")] = (function.get("name", ""), _arguments(function.get("arguments")))

@@ -1,147 +1,446 @@
-"""The scripted user: a deterministic customer that plays the scenario in its system prompt.
+"""The scripted user: a deterministic customer that plays its scenario as an agenda of dialogue acts.
 
-It raises the scenario's numbered requests one at a time, in the scenario's own words; identifies
-itself up front or when asked; says yes when the agent reads an action back and asks to confirm;
-moves to the next request when the agent closes the current one (or after too many exchanges on
-it); answers what the scenario tells it and admits not knowing anything else; never says an id it
-was not given; and ends with ###STOP### once every request was raised, or ###TRANSFER### when
-transferred. Like the agent it keeps no state: every call re-reads the conversation.
+Each call reads its scenario into an `Agenda` (who it is; each goal's type and described records),
+re-reads the conversation, including the acts it recorded with its own earlier messages, and decides
+the acts of its next message: greet and state its first need, identify itself (up front or when
+asked), give a detail when the agent asks for it (sometimes more than asked, sometimes less than
+needed, so the agent has to ask again), confirm a read-back that fits its goal or correct one that
+does not, thank and raise its next need when the agent closes one, and end with ###STOP### once all
+is done (###TRANSFER### when transferred). It then says them in varied first-person words
+(`phrasebank`, `wording`). It never says an id its scenario did not give it, unless its planned
+mistake is to invent one.
+
+The acts travel with the message in the model call's record (`raw_response['script']['acts']`); the
+scripted agent reads them, no export and no verifier does.
 """
 
 from __future__ import annotations
 
-import hashlib
 import random
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
-from actors.scripted.phrases import PAYMENT
+from actors.scripted import phrasebank as bank
+from actors.scripted import wording
+from actors.scripted.agenda import Agenda, Need
+from actors.scripted.phrases import item_attributes, split_listing, strip_asides
+from actors.scripted.mistakes import USER_MISTAKES, Mistake, committed, mistake_settings, planned_mistake
 from actors.scripted.protocol import STOP, TRANSFER, asks_confirmation, asks_identity, closes_request, transfers
+from actors.scripted.slots import asked_groups, is_slot_question
+from actors.view import ACTS_KEY
 
-MAX_EXCHANGES = 8  # agent messages on one request before the customer moves on
+MAX_EXCHANGES = 8  # agent messages without progress on one request before the customer moves on
+_ID_QUESTION = re.compile(r"\b(?:order|reservation|item|confirmation|booking) (?:number|id|code)\b|\bpayment method id\b", re.IGNORECASE)
+_HOW_CAN_I_HELP = re.compile(r"how can i help|what can i (?:do|help)|what do you need|how may i help", re.IGNORECASE)
+_AMBIGUOUS = re.compile(r"more than one|several|which one|which of", re.IGNORECASE)
 
-_OPENINGS = ("Hi! {goal}", "Hello, I need some help. {goal}", "Hi there. {goal}")
-_NEXT = ("Thanks. Next: {goal}", "Thank you. I also need something else. {goal}", "Great, thanks. One more thing: {goal}")
-_YES = ("Yes, please go ahead.", "Yes, that's right.", "Yes, please.")
 
+@dataclass
+class History:
+    """What the customer did so far, from the acts it recorded with its own messages."""
 
-@dataclass(frozen=True)
-class Scenario:
-    """What the scenario tells the customer: the requests in order, and who they are."""
-
-    text: str
-    goals: tuple[str, ...]
-    name: str | None = None
-    email: str | None = None
-    zip_code: str | None = None
-    user_id: str | None = None
+    first_text: str | None = None
+    current: int = -1  # index of the need being dealt with (the last one requested)
+    extra: bool = False  # asked for something outside its scenario already
+    said: dict[int, dict[str, str]] = field(default_factory=dict)  # need -> fields said so far (latest wins)
+    identified: bool = False
+    changed_wrongly: bool = False
+    invented: bool = False
+    since_request: int = 0  # agent messages since the customer last got anywhere with the current need
+    own_acts: list[dict[str, Any]] = field(default_factory=list)
+    believed: set[tuple[int, str]] = field(default_factory=set)  # (need, field) it gave an invented value for, and stands by
 
     @classmethod
-    def of(cls, system_prompt: str) -> Scenario:
-        inside = re.search(r"<scenario>(.*?)</scenario>", system_prompt, re.DOTALL)
-        text = inside.group(1).strip() if inside else system_prompt
-        reason = _section(text, "Reason for call")
-        goals = tuple(line.strip() for line in re.findall(r"^\s*\d+\.\s+(.+)$", reason, re.MULTILINE))
-        if not goals:  # a reworded scenario without numbers: every line that is not the opening or a heading
-            goals = tuple(line.strip() for line in reason.splitlines() if line.strip() and not line.strip().endswith(":") and not line.strip().startswith("You are "))
-        known = _section(text, "Known info")
-        name = re.search(r"You are ([^\W\d_a-z][^,.\n]*?)(?:, zip code (\d{5}))?\.", known)
-        email = re.search(r"Your email address is (\S+?)\.(?:\s|$)", text)
-        user_id = re.search(r"Your user id is (\S+?)\.(?:\s|$)", text)
-        return cls(
-            text=text,
-            goals=goals,
-            name=name.group(1) if name else None,
-            zip_code=name.group(2) if name else None,
-            email=email.group(1) if email else None,
-            user_id=user_id.group(1) if user_id else None,
-        )
+    def of(cls, messages: list[dict[str, Any]]) -> History:
+        history = cls()
+        for message in messages:
+            if message.get("role") == "user":
+                history.since_request += 1
+            if message.get("role") != "assistant":
+                continue
+            if history.first_text is None:
+                history.first_text = message.get("content") or ""
+            for act in message.get(ACTS_KEY) or []:
+                history.own_acts.append(act)
+                kind, goal = act.get("act"), act.get("goal")
+                if kind == "identify":
+                    history.identified = history.identified or len(act.get("facts") or {}) > 1 or "name" not in (act.get("facts") or {})
+                elif kind == "request" and isinstance(goal, int):
+                    if goal > history.current:
+                        history.current, history.since_request = goal, 0
+                    history.extra = history.extra or bool(act.get("extra"))
+                if kind in ("request", "inform", "correct") and isinstance(goal, int):
+                    history.said.setdefault(goal, {}).update(act.get("fields") or {})
+                if kind in ("inform", "correct", "confirm", "identify"):
+                    history.since_request = 0  # the conversation moves: the customer is not stuck
+                history.changed_wrongly = history.changed_wrongly or bool(act.get("change"))
+                if act.get("invented"):
+                    history.invented = True
+                    history.believed |= {(goal, name) for name in act.get("fields") or {}}
+        return history
 
-    @property
-    def identity(self) -> str:
-        if self.user_id:
-            return f"My user id is {self.user_id}."
-        if self.email:
-            return f"My email address is {self.email}."
-        if self.name and self.zip_code:
-            return f"I'm {self.name}, zip code {self.zip_code}."  # the scenario's own words
-        return "I'm sorry, I don't know that."
-
-    @property
-    def identity_up_front(self) -> bool:
-        """Whether this customer introduces themselves in the first message (fixed per scenario)."""
-        return hashlib.sha256(self.text.encode("utf-8")).digest()[0] % 2 == 0
-
-
-def _section(text: str, title: str) -> str:
-    """The body of one titled section of the scenario ('Known info:' ...), or the whole text without titles."""
-    found = re.search(rf"{title}:(.*?)(?:\n\s*\n[A-Z][\w ]+:|\Z)", text, re.DOTALL)
-    return found.group(1) if found else text
+    def disclosed(self, need: Need) -> list[str]:
+        """Groups of `need` said in full (a partial description does not count)."""
+        said = self.said.get(need.index, {})
+        return [group for group in need.groups
+                if all(said.get(name) == value or (need.index, name) in self.believed for name, value in need.group_fields(group).items())]
 
 
 def respond_user(messages: list[dict[str, Any]], tools: list[dict[str, Any]] | None, params: dict[str, Any]) -> dict[str, Any]:
-    """The customer's next message for this conversation (the agent's words arrive as role 'user')."""
+    """The customer's next message (the agent's words arrive as role 'user'), with its acts and any mistake."""
     system = next((m.get("content") or "" for m in messages if m.get("role") == "system"), "")
     seed = params.get("seed")
-    rng = random.Random(len(messages) if seed is None else seed)  # never the OS's entropy: replies stay reproducible
-    return {"role": "assistant", "content": next_line(Scenario.of(system), messages, rng)}
-
-
-def next_line(scenario: Scenario, messages: list[dict[str, Any]], rng: random.Random) -> str:
-    goals = scenario.goals
-    if not goals:
-        return STOP
+    agenda = Agenda.of(system)
+    # never the OS's entropy; the scenario too, since a run gives every dialogue's n-th call the same seed
+    rng = random.Random(f"user:{len(messages) if seed is None else seed}:{agenda.digest.hex()}")
+    history = History.of(messages)
+    rate, enabled = mistake_settings(params)
+    planned = planned_mistake(history.first_text or "", rate, enabled)
+    mistake = planned if planned in USER_MISTAKES else None
     heard = messages[-1].get("content") or "" if messages and messages[-1].get("role") == "user" else ""
-    if transfers(heard):
-        return TRANSFER
-    current, raised_at = -1, 0
-    for index, message in enumerate(messages):
-        if message.get("role") == "assistant":
-            for number, goal in enumerate(goals):
-                if number > current and goal in (message.get("content") or ""):
-                    current, raised_at = number, index
-    if current < 0:
-        opening = rng.choice(_OPENINGS).format(goal=goals[0])
-        return f"{scenario.identity} {opening}" if scenario.identity_up_front else opening
-    exchanges = sum(m.get("role") == "user" for m in messages[raised_at + 1 :])
-    if exchanges > MAX_EXCHANGES:
-        return _next_request(goals, current, rng)
-    if asks_confirmation(heard):
-        return rng.choice(_YES)
-    if asks_identity(heard):
-        return scenario.identity
-    if closes_request(heard):
-        return _next_request(goals, current, rng)
-    if "?" in heard:
-        return _answer(heard, goals[current])
-    return "Okay."
+    acts, made = Customer(agenda, history, mistake).next_acts(heard)
+    script: dict[str, Any] = {"acts": acts}
+    if made:
+        script["mistakes"] = [made]
+    return {"role": "assistant", "content": say(acts, agenda, rng), "script": script}
 
 
-def _next_request(goals: tuple[str, ...], current: int, rng: random.Random) -> str:
-    if current + 1 >= len(goals):
-        return STOP
-    return rng.choice(_NEXT).format(goal=goals[current + 1])
+class Customer:
+    """The decision of one turn: which acts to perform, given the agenda, the history and the agent's words."""
+
+    def __init__(self, agenda: Agenda, history: History, mistake: Mistake | None) -> None:
+        self.agenda, self.history, self.mistake = agenda, history, mistake
+
+    @property
+    def need(self) -> Need | None:
+        needs = self.agenda.needs
+        return needs[self.history.current] if 0 <= self.history.current < len(needs) else None
+
+    def next_acts(self, heard: str) -> tuple[list[dict[str, Any]], dict[str, Any] | None]:
+        agenda, history = self.agenda, self.history
+        if not agenda.needs:
+            return [{"act": "stop"}], None
+        if transfers(heard):
+            return [{"act": "transfer"}], None
+        if history.first_text is None:
+            return self.opening(), None
+        if history.current < 0:
+            if asks_identity(heard):
+                return [self.identify()], None
+            if self.mistake is Mistake.STOPS_BEFORE_GOAL:
+                return [{"act": "give_up"}, {"act": "stop"}], committed(self.mistake, goal=0)
+            return [self.request(0)], None
+        if history.since_request > MAX_EXCHANGES:
+            return self.move_on()
+        if is_slot_question(heard):
+            return self.answer(heard)
+        if asks_confirmation(heard):
+            return self.answer_confirmation(heard)
+        if asks_identity(heard):
+            return [self.identify()], None
+        if closes_request(heard):
+            return self.move_on()
+        if "?" in heard:
+            return self.answer(heard)
+        return [{"act": "ack"}], None
+
+    # --- the acts ------------------------------------------------------------------------------
+
+    def opening(self) -> list[dict[str, Any]]:
+        acts: list[dict[str, Any]] = [{"act": "greet"}]
+        if self.agenda.identity_facts and self.agenda.trait("identity_up_front") < 0.4:
+            acts.append(self.identify())
+        if self.agenda.trait("vague_opening") < 0.15:
+            return [*acts, {"act": "vague"}]
+        return [*acts, self.request(0)]
+
+    def identify(self) -> dict[str, Any]:
+        """Who the customer is; the first time, by habit, only its name (so the agent has to ask again)."""
+        facts = self.agenda.identity_facts
+        if not self.history.identified and self.history.first_text is not None and self.agenda.name and self.agenda.trait("name_only") < 0.25:
+            if not any(act.get("act") == "identify" for act in self.history.own_acts):
+                return {"act": "identify", "facts": {"name": self.agenda.name}}
+        return {"act": "identify", "facts": facts}
+
+    def request(self, index: int) -> dict[str, Any]:
+        need = self.agenda.needs[index]
+        if need.type is None:
+            return {"act": "request", "goal": index, "type": None, "text": need.sentence}
+        fields = dict(need.need_fields)
+        for position, group in enumerate(need.groups):
+            threshold = 0.65 if position == 0 else 0.2
+            if self.agenda.trait(f"lead:{index}:{group}") < threshold:
+                fields.update(self.group_said(need, group))
+        return {"act": "request", "goal": index, "type": need.type, "fields": fields}
+
+    def group_said(self, need: Need, group: str) -> dict[str, str]:
+        """The fields of a group as the customer gives them this time: in full, or (first time, by habit) partly."""
+        fields = need.group_fields(group)
+        first_time = group not in self.history.said.get(need.index, {}) and not any(name in self.history.said.get(need.index, {}) for name in fields)
+        if first_time and self.agenda.trait(f"partial:{need.index}:{group}") < 0.35:
+            for name, value in fields.items():
+                items = name == "items" and need.type == "return_items"  # a read-back will show what is missing
+                shorter = wording.partial_method(value) if name in ("method", "pay") else wording.partial_items(value) if items else None
+                if shorter:
+                    return {**fields, name: shorter}
+        return fields
+
+    def inform(self, need: Need, groups: list[str]) -> dict[str, Any]:
+        fields: dict[str, str] = {}
+        for group in groups:
+            fields.update(self.group_said(need, group))
+        return {"act": "inform", "goal": need.index, "fields": fields}
+
+    def answer(self, heard: str) -> tuple[list[dict[str, Any]], dict[str, Any] | None]:
+        need = self.need
+        if need is None or need.type is None:
+            return [{"act": "dont_know"}], None
+        if self.mistake is Mistake.INVENTS_ID and not self.history.invented and (invented := self.invented_id(need)):
+            return [invented], committed(self.mistake, goal=need.index, said=next(iter(invented["fields"].values())))
+        missing = [group for group in need.groups if group not in self.history.disclosed(need)]
+        asked = asked_groups(heard, missing) or asked_groups(heard, list(need.groups))  # asked again: say it again
+        if asked:
+            groups = asked[:2]
+            rest = [group for group in missing if group not in groups]
+            if rest and self.agenda.trait(f"volunteer:{need.index}:{rest[0]}") < 0.25:
+                groups.append(rest[0])  # says a bit more than asked
+            if _AMBIGUOUS.search(heard):
+                return [{"act": "inform", "goal": need.index, "fields": {k: v for g in groups for k, v in need.group_fields(g).items()}}], None
+            return [self.inform(need, groups)], None
+        if _ID_QUESTION.search(heard) and need.groups:
+            return [{"act": "no_id"}, {"act": "inform", "goal": need.index, "fields": need.group_fields(need.groups[0])}], None
+        if _HOW_CAN_I_HELP.search(heard):
+            return [self.request(need.index)], None
+        return [{"act": "dont_know"}], None
+
+    def invented_id(self, need: Need) -> dict[str, Any] | None:
+        """A record id the scenario never gave, said as if it were the right one."""
+        digits = f"{int.from_bytes(self.agenda.digest[:4], 'big') % 10**7:07d}"
+        if "order" in need.fields:
+            return {"act": "inform", "goal": need.index, "fields": {"order": f"order #W{digits}"}, "invented": True}
+        if "res" in need.fields:
+            letters = "".join("ABCDEFGHJKLMNPQRSTUVWXYZ"[b % 24] for b in self.agenda.digest[4:9])
+            return {"act": "inform", "goal": need.index, "fields": {"res": f"reservation {letters}{digits[-1]}"}, "invented": True}
+        return None
+
+    def answer_confirmation(self, heard: str) -> tuple[list[dict[str, Any]], dict[str, Any] | None]:
+        need = self.need
+        if need is None:
+            return [{"act": "confirm", "goal": self.history.current}], None
+        if self.mistake is Mistake.CONFIRMS_WRONG_DETAILS and need.type:
+            if not self.history.changed_wrongly and (wrong := wrong_details(need)):
+                return [{"act": "correct", "goal": need.index, "fields": wrong, "change": True}], None
+            if self.history.changed_wrongly:
+                return [{"act": "confirm", "goal": need.index}], committed(self.mistake, goal=need.index)
+        contradicted = contradiction(need, self.history.said.get(need.index, {}), heard)
+        if contradicted:
+            return [{"act": "correct", "goal": need.index, "fields": contradicted}], None
+        return [{"act": "confirm", "goal": need.index}], None
+
+    def move_on(self) -> tuple[list[dict[str, Any]], dict[str, Any] | None]:
+        following = self.history.current + 1
+        if following < len(self.agenda.needs):
+            if self.mistake is Mistake.STOPS_BEFORE_GOAL:
+                return [{"act": "thank"}, {"act": "stop"}], committed(self.mistake, goal=following)
+            return [{"act": "thank"}, {"act": "next"}, self.request(following)], None
+        if self.mistake is Mistake.ASKS_OUTSIDE_SCENARIO and not self.history.extra and (extra := outside_request(self.agenda)):
+            return [{"act": "thank"}, {"act": "next"}, extra], committed(self.mistake, asked=extra["type"])
+        return [{"act": "thank"}, {"act": "stop"}], None
 
 
-def _answer(question: str, goal: str) -> str:
-    """What the scenario lets the customer say in reply to a question about the current request."""
-    asked = question.lower()
-    if re.search(r"\b(?:order|reservation|item|confirmation) (?:number|id|code)\b|\bpayment method id\b", asked):
-        return f"I'm sorry, I don't know that. What I need is this: {goal}"
-    if re.search(r"\breason\b|\bwhy\b", asked) and (because := re.search(r"because ([^.]+)\.", goal)):
-        return f"Because {_first_person(because.group(1))}."
-    if re.search(r"\b(?:pay|payment|card|refund|method)\b", asked) and (method := re.search(PAYMENT, goal)):
-        return f"Please use {_first_person(method.group(0))}."
-    if "address" in asked and (address := re.search(r"(?:profile to|shipped to) (.+?)(?: instead)?\.(?=\s|$)", goal)):
-        return f"The address is {_first_person(address.group(1))}."
-    if re.search(r"how can i help|what can i (?:do|help)|what do you need|which (?:order|reservation|trip|item|flight)|could you (?:describe|tell me)", asked):
-        return goal
-    return "I'm sorry, I don't know that."
+def wrong_details(need: Need) -> dict[str, str] | None:
+    """A detail of the goal changed to a value the scenario does not ask for (for confirms_wrong_details)."""
+    fields = need.fields
+    if need.type == "cancel_order":
+        other = "you ordered it by mistake" if fields["reason"] == "you no longer need it" else "you no longer need it"
+        return {"order": fields["order"], "reason": other}
+    if need.type == "modify_user_address" or (need.type == "modify_order_address" and "default address" not in fields.get("where", "")):
+        key = "address" if need.type == "modify_user_address" else "where"
+        number = re.match(r"\d+", fields[key])
+        if number:
+            return {key: str(int(number.group(0)) + 2) + fields[key][number.end():]}
+    if need.type == "add_bags":
+        return {"added": str(int(fields["added"]) + 1), "total": str(int(fields["total"]) + 1), "res": fields["res"], "method": fields["method"]}
+    if need.type == "change_cabin":
+        return {"cabin": "business" if fields["cabin"] != "business" else "economy", "res": fields["res"], "method": fields["method"]}
+    return None
+
+
+def outside_request(agenda: Agenda) -> dict[str, Any] | None:
+    """A write the scenario never asks for, about one of its own records (for asks_outside_scenario)."""
+    extra = len(agenda.needs)
+    for need in agenda.needs:
+        if need.type in ("modify_order_address", "modify_order_payment"):
+            return {"act": "request", "goal": extra, "type": "cancel_order", "extra": True,
+                    "fields": {"order": need.fields["order"], "reason": "you no longer need it"}}
+        if need.type in ("change_cabin", "add_bags", "change_flights"):
+            return {"act": "request", "goal": extra, "type": "add_bags", "extra": True,
+                    "fields": {"res": need.fields["res"], "added": "1", "method": need.fields["method"]}}
+    return None
+
+
+def contradiction(need: Need, said: dict[str, str], heard: str) -> dict[str, str] | None:
+    """The details to restate when a read-back does not fit the goal: another card, or items missing."""
+    for name in ("method", "pay"):
+        wanted = re.search(r"ending in (\d{4})", need.fields.get(name, ""))
+        read_back = re.findall(r"ending in (\d{4})", heard)
+        if wanted and read_back and wanted.group(1) not in read_back:
+            return {name: need.fields[name]}
+    if need.type == "return_items":
+        names = [item_attributes(part).get("name", "") for part in split_listing(strip_asides(need.fields["items"]), "(?:the |item )")]
+        if any(name.lower() not in heard.lower() for name in names):
+            return {"items": need.fields["items"]}
+    return None
+
+
+# --- saying the acts ---------------------------------------------------------------------------
+
+
+def say(acts: list[dict[str, Any]], agenda: Agenda, rng: random.Random) -> str:
+    """The acts in words: one or a few sentences, first person, varied by `rng`."""
+    parts: list[str] = []
+    for act in acts:
+        kind = act["act"]
+        if kind == "greet":
+            parts.append(rng.choice(bank.GREETINGS) + rng.choice(("!", ".", ",")))
+        elif kind == "identify":
+            parts.append(_identity_words(act["facts"], agenda, rng))
+        elif kind == "vague":
+            parts.append(rng.choice(bank.VAGUE))
+        elif kind == "request":
+            parts.append(_request_words(act, agenda, rng))
+        elif kind in ("inform", "correct"):
+            text = _fields_words(agenda.needs[act["goal"]] if act["goal"] < len(agenda.needs) else None, act, rng)
+            if kind == "correct":
+                text = rng.choice(bank.CHANGES if act.get("change") else bank.CORRECTIONS).format(x=text)
+            parts.append(text)
+        elif kind == "confirm":
+            parts.append(rng.choice(bank.CONFIRMS))
+        elif kind == "dont_know":
+            parts.append(rng.choice(bank.DONT_KNOW))
+        elif kind == "no_id":
+            parts.append(rng.choice(bank.NO_ID))
+        elif kind == "ack":
+            parts.append(rng.choice(bank.ACKS))
+        elif kind == "thank":
+            parts.append(rng.choice(bank.THANKS))
+        elif kind == "next":
+            parts.append(rng.choice(bank.NEXT))
+        elif kind == "give_up":
+            parts.append(rng.choice(bank.GIVE_UPS))
+        elif kind == "stop":
+            parts.append((rng.choice(bank.STOPS) + " " if len(acts) > 1 or rng.random() < 0.7 else "") + STOP)
+        elif kind == "transfer":
+            parts.append(TRANSFER)
+    text = ""
+    for part in parts:
+        if text.endswith(",") and not re.match(r"I\b|[A-Z]{2}|[A-Z]\w*\d", part):
+            part = part[:1].lower() + part[1:]  # "Hi, could you ..."
+        text = f"{text} {part}" if text else part
+    return text
+
+
+def _cap(text: str) -> str:
+    return text[:1].upper() + text[1:]
+
+
+def _identity_words(facts: dict[str, Any], agenda: Agenda, rng: random.Random) -> str:
+    kind = "user_id" if "user_id" in facts else "email" if "email" in facts else "name" if "zip" in facts else "name_only" if "name" in facts else None
+    if kind is None:
+        return rng.choice(bank.DONT_KNOW)
+    return rng.choice(bank.IDENTITY[kind]).format(name=agenda.name or "", email=facts.get("email", ""), zip=facts.get("zip", ""), user_id=facts.get("user_id", ""))
+
+
+def _request_words(act: dict[str, Any], agenda: Agenda, rng: random.Random) -> str:
+    need = agenda.needs[act["goal"]] if act["goal"] < len(agenda.needs) else None
+    if act.get("type") is None:
+        return rng.choice(bank.OPAQUE).format(x=_first_person(act["text"]))
+    key = act["type"]
+    sentence = need.sentence if need is not None else ""
+    if key in ("info_gift_card_balance", "info_certificate_total") and re.search(r"cards|certificates", sentence):
+        key += "_many"
+    if key == "send_compensation" and act["fields"].get("delayed"):
+        key += "_delayed"
+    opening = _cap(rng.choice(bank.NEEDS[key]))
+    opening += "?" if re.match(r"(?:how|could|can|is|where|what)\b", opening, re.IGNORECASE) else "."
+    details = _fields_words(need if need is not None and not act.get("extra") else Need(act["goal"], "", act["type"], act["fields"]), act, rng)
+    return f"{opening} {details}".strip()
+
+
+def _fields_words(need: Need | None, act: dict[str, Any], rng: random.Random) -> str:
+    """One sentence per group the act says something about, in the group order of the goal type."""
+    fields = act.get("fields") or {}
+    goal_type = act.get("type") or (need.type if need else None)
+    if goal_type is None:
+        return ""
+    from actors.scripted.slots import GROUPS
+
+    sentences = []
+    for group, names in GROUPS.get(goal_type, ()):
+        present = {name: fields[name] for name in names if name in fields}
+        if present:
+            bank_name = "refund" if group == "method" and goal_type == "return_items" else group
+            x = group_words(goal_type, group, present, rng)
+            template = rng.choice(bank.INFORMS[bank_name])
+            sentences.append(template.replace("{X}", _cap(x)).replace("{x}", x))
+    return " ".join(sentences)
+
+
+def group_words(goal_type: str, group: str, fields: dict[str, str], rng: random.Random) -> str:
+    """The words for one group's fields."""
+    if group == "order":
+        return wording.order_words(fields["order"], rng)
+    if group == "items":
+        return wording.items_words(fields["items"], rng)
+    if group == "swaps":
+        return wording.swaps_words(fields["swaps"], rng)
+    if group == "method":
+        return wording.method_words(fields["method"], rng)
+    if group == "reason":
+        return wording.reason_words(fields["reason"], rng)
+    if group in ("where", "address"):
+        return wording.address_words(fields[group], rng)
+    if group == "res":
+        return wording.reservation_words(fields["res"], rng)
+    if group == "flight":
+        return wording.flight_words(fields["flight"], rng)
+    if group == "flights":
+        return wording.flights_words(fields["flights"], rng)
+    if group == "cabin":
+        return wording.cabin_words(fields["cabin"], rng)
+    if group == "travellers":
+        return wording.travellers_words(fields["travellers"], rng)
+    if group == "route":
+        origin, destination = wording.place(fields["origin"], rng), wording.place(fields["destination"], rng)
+        if fields.get("kind") == "round trip":
+            return rng.choice((f"{origin} to {destination} and back", f"a round trip, {origin} to {destination}", f"round-trip tickets between {origin} and {destination}"))
+        return rng.choice((f"one way, {origin} to {destination}", f"a one-way ticket from {origin} to {destination}", f"just {origin} to {destination}, one way"))
+    if group == "bags" and goal_type == "book_reservation":
+        n = int(fields.get("bags", "0"))
+        return wording.count_words(n, "checked bag") + rng.choice((" in total", "", " altogether")) if n else rng.choice(("no checked bags", "no checked luggage at all", "zero checked bags"))
+    if group == "bags":
+        added = wording.count_words(int(fields.get("added", "1")), "more checked bag")
+        return f"{added}, so {fields['total']} in total" if "total" in fields else added
+    if group == "insurance":
+        return rng.choice(("yes, I'd like travel insurance", "I'll take the insurance", "please add insurance")) if fields["insurance"] == "want" \
+            else rng.choice(("no insurance, thanks", "I'll skip the insurance", "I don't need insurance"))
+    if group == "pay":
+        first = wording.method_words(fields["pay"], rng)
+        return f"{first}, and the rest on {wording.method_words(fields['rest'], rng)}" if "rest" in fields else first
+    if group == "change":
+        return rng.choice((f"to move from {wording.flights_words(fields['old'], rng)} to {wording.flights_words(fields['new'], rng)}",
+                           f"to switch {wording.flights_words(fields['old'], rng)} for {wording.flights_words(fields['new'], rng)}"))
+    if group == "passenger":
+        who, dob = fields.get("who", ""), wording.spoken_dob(fields["dob"], rng) if "dob" in fields else ""
+        if "new" in fields:
+            return rng.choice((f"to swap {who} out for {fields['new']}, born {dob}", f"{fields['new']} (born {dob}) to travel instead of {who}"))
+        return rng.choice((f"{who}'s date of birth corrected to {dob}", f"to fix the birth date of {who}: it should be {dob}"))
+    return " ".join(fields.values())
 
 
 def _first_person(phrase: str) -> str:
-    """The scenario speaks to the customer ("your card", "keeps you from"); the customer speaks for themself."""
+    """A goal sentence no template grammar reads, turned to the first person as it is."""
     phrase = re.sub(r"\byour\b", "my", phrase)
     phrase = re.sub(r"\b(keeps|keep|for|to|with) you\b", r"\1 me", phrase)
     return re.sub(r"\byou\b", "I", phrase)

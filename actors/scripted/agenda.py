@@ -1,0 +1,123 @@
+"""The scripted user's agenda: its scenario read into who it is and what it wants, goal by goal.
+
+Each goal sentence the scenario templates write parses (with the domain's goal grammar, the same the
+scripted agent understands) into a goal type and its fields, phrases in the templates' grammar:
+
+    agenda = Agenda.of(system_prompt)
+    agenda.needs[0]   # Need(index=0, type="return_items", fields={"order": "your order with the Lamp", ...})
+    agenda.email      # "leo.lindqvist7919@example.com"
+
+A sentence no pattern reads (a scenario an LLM reworded) stays an opaque need: the user then says it
+in the first person, as it is.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from dataclasses import dataclass, field
+from typing import Any
+
+from actors.scripted.slots import GROUPS
+
+
+@dataclass(frozen=True)
+class Need:
+    """One goal of the scenario: its sentence, and (when the grammar reads it) its type and fields."""
+
+    index: int
+    sentence: str
+    type: str | None = None
+    fields: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def groups(self) -> tuple[str, ...]:
+        """The slot groups this need has values for, in the order a customer gives them."""
+        return tuple(group for group, names in GROUPS.get(self.type or "", ()) if any(name in self.fields for name in names))
+
+    def group_fields(self, group: str) -> dict[str, str]:
+        names = next((names for name, names in GROUPS.get(self.type or "", ()) if name == group), ())
+        return {name: self.fields[name] for name in names if name in self.fields}
+
+    @property
+    def need_fields(self) -> dict[str, str]:
+        """Fields that belong to no group: part of the request itself (a delay, not a cancellation)."""
+        grouped = {name for _, names in GROUPS.get(self.type or "", ()) for name in names}
+        return {name: value for name, value in self.fields.items() if name not in grouped}
+
+
+@dataclass(frozen=True)
+class Agenda:
+    """What the scenario tells the customer: the requests in order, and who they are."""
+
+    text: str
+    needs: tuple[Need, ...]
+    domain: str
+    name: str | None = None
+    email: str | None = None
+    zip_code: str | None = None
+    user_id: str | None = None
+
+    @classmethod
+    def of(cls, system_prompt: str) -> Agenda:
+        inside = re.search(r"<scenario>(.*?)</scenario>", system_prompt, re.DOTALL)
+        text = inside.group(1).strip() if inside else system_prompt
+        reason = _section(text, "Reason for call")
+        sentences = [line.strip() for line in re.findall(r"^\s*\d+\.\s+(.+)$", reason, re.MULTILINE)]
+        if not sentences:  # a reworded scenario without numbers: every line that is not the opening or a heading
+            sentences = [line.strip() for line in reason.splitlines() if line.strip() and not line.strip().endswith(":") and not line.strip().startswith("You are ")]
+        domain = "airline" if re.search(r"\bairline\b|\buser id is\b", text) else "retail"
+        needs = tuple(_need(index, sentence, domain) for index, sentence in enumerate(sentences))
+        known = _section(text, "Known info")
+        name = re.search(r"You are ([^\W\d_a-z][^,.\n]*?)(?:, zip code (\d{5}))?\.", known)
+        email = re.search(r"Your email address is (\S+?)\.(?:\s|$)", text)
+        user_id = re.search(r"Your user id is (\S+?)\.(?:\s|$)", text)
+        return cls(
+            text=text,
+            needs=needs,
+            domain=domain,
+            name=name.group(1) if name else None,
+            zip_code=name.group(2) if name else None,
+            email=email.group(1) if email else None,
+            user_id=user_id.group(1) if user_id else None,
+        )
+
+    @property
+    def digest(self) -> bytes:
+        """A fingerprint of the scenario: the customer's fixed traits (how it discloses, its habits) come from it."""
+        return hashlib.sha256(self.text.encode("utf-8")).digest()
+
+    def trait(self, name: str, index: int = 0) -> float:
+        """A fixed number in [0, 1) for one trait of this customer (the same on every turn of the dialogue)."""
+        digest = hashlib.sha256(self.digest + f"{name}:{index}".encode()).digest()
+        return int.from_bytes(digest[:8], "big") / 2**64
+
+    @property
+    def identity_facts(self) -> dict[str, Any]:
+        """What the customer can say to be identified, best first: a user id, an email, or a name and zip."""
+        if self.user_id:
+            return {"user_id": self.user_id}
+        if self.email:
+            return {"email": self.email}
+        if self.name and self.zip_code:
+            return {"name": self.name, "zip": self.zip_code}
+        return {}
+
+
+def _section(text: str, title: str) -> str:
+    """The body of one titled section of the scenario ('Known info:' ...), or the whole text without titles."""
+    found = re.search(rf"{title}:(.*?)(?:\n\s*\n[A-Z][\w ]+:|\Z)", text, re.DOTALL)
+    return found.group(1) if found else text
+
+
+def _need(index: int, sentence: str, domain: str) -> Need:
+    from actors.scripted import airline_agent, retail_agent
+
+    rules = airline_agent if domain == "airline" else retail_agent
+    goal = rules.parse_goal(sentence)
+    if goal is None:
+        return Need(index, sentence)
+    fields = dict(goal.fields)
+    if goal.type == "book_reservation":
+        fields.setdefault("bags", "0")  # "You do not need any checked bags" is an answer too
+    return Need(index, sentence, goal.type, fields)

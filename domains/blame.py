@@ -19,8 +19,9 @@ from enum import StrEnum
 from typing import Any
 
 from domains.constraints import Constraint
+from domains.confirmation import is_confirmation
 from domains.conversation import _ASKS_FOR_HUMAN
-from domains.cues import Cue, Detail, met
+from domains.cues import Cue, Detail, last_position, met
 from domains.dialogue import DialogueRecord, RecordedCall
 from domains.scenario import ID_SHAPED
 from domains.state import State
@@ -46,6 +47,7 @@ class Shortfall:
     constraint: Constraint
     stated: bool  # the user asked for it (its action and every record it is about)
     user_asked_otherwise: bool  # the agent made the write the user asked for, with other details than the goal's
+    tried_exactly: bool = False  # the agent made the goal's own write, which the world refused or other failures undid
 
 
 @dataclass(frozen=True)
@@ -69,21 +71,51 @@ def goal_stated(cues: list[Cue], said: tuple[str, ...]) -> bool:
     return all(met(cue, said) for cue in cues if cue)
 
 
+def distinct_cues(all_cues: list[list[Cue]]) -> list[list[Cue]]:
+    """Each goal's cues without the record words it shares with another goal of the task ("Boston" for a
+    booking to Boston and bags on another Boston trip), so one goal's words do not state another; a cue
+    left empty keeps its words. The first cue of each goal is its action and is left as it is."""
+    out = []
+    for index, cues in enumerate(all_cues):
+        others = {phrase.casefold() for j, other in enumerate(all_cues) if j != index for cue in other[1:] for phrase in cue}
+        kept = [cues[0]] if cues else []
+        for cue in cues[1:]:
+            own = tuple(phrase for phrase in cue if phrase.casefold() not in others)
+            kept.append(own or cue)
+        out.append(kept)
+    return out
+
+
 def asked_otherwise(goal_details: list[Detail], made_details: list[Detail], said: tuple[str, ...]) -> bool:
-    """The write differs from the goal in details the user asked for as made, and the user never gave the goal's."""
+    """The write differs from the goal in details whose last word from the user was the write's (the user
+    asked for, or corrected the agent to, other details than its goal's), or it does part of the goal and
+    the user never asked for the rest (the tent it did not return was never named)."""
     goal_keys = {d.identity for d in goal_details}
     made_keys = {d.identity for d in made_details}
-    goal_only = [d for d in goal_details if d.identity not in made_keys and d.cue]
-    made_only = [d for d in made_details if d.identity not in goal_keys and d.cue]
-    if not goal_only or not made_only:
+    goal_only = [d for d in goal_details if d.identity not in made_keys and d.cue and not d.derived]
+    made_only = [d for d in made_details if d.identity not in goal_keys and d.cue and not d.derived]
+    if not goal_only:
         return False
-    return any(met(d.cue, said) for d in made_only) and not any(met(d.cue, said) for d in goal_only)
+    if not made_only:  # the write did part of the goal: what it left out, the user never asked for
+        return not any(met(d.cue, said) for d in goal_only)
+    last_made = max(last_position(d.cue, said) for d in made_only)
+    last_goal = max(last_position(d.cue, said) for d in goal_only)
+    return last_made >= 0 and last_made > last_goal
 
 
 def leaked_ids(record: DialogueRecord) -> list[str]:
-    """Raw ids the user said that it was never given (not in its scenario, nor said or shown by the agent)."""
-    known = record.task.instruction + " ".join(record.agent_messages) + " ".join(c.content for c in record.calls)
-    return [raw for message in record.user_messages for raw in ID_SHAPED.findall(message) if raw not in known]
+    """Raw ids the user said that it was never given: not in its scenario, and not in anything the agent
+    said to it before (tool results are the agent's; a tool's error echoing the id does not count)."""
+    if record.turns is None:
+        known = record.task.instruction + " ".join(record.agent_messages)
+        return [raw for message in record.user_messages for raw in ID_SHAPED.findall(message) if raw not in known]
+    known, leaked = record.task.instruction, []
+    for turn in record.turns:
+        if turn.role == "agent":
+            known += " " + turn.text
+        else:
+            leaked += [raw for raw in ID_SHAPED.findall(turn.text) if raw not in known]
+    return leaked
 
 
 def user_asked_for_human(record: DialogueRecord) -> bool:
@@ -116,13 +148,15 @@ def attribute(
         return Attribution.NONE
     if tool_crash:
         return Attribution.TOOL
-    if record.termination == "user_error" or leaked_ids(record):
+    if record.termination == "user_error":
         return Attribution.USER_SIMULATOR
     agent_fault = bool(violations) or any(not w.requested_by_user for w in extra_writes)
+    if not agent_fault and leaked_ids(record):
+        return Attribution.USER_SIMULATOR
     if record.termination == "transfer" or transferred_on_request(record):
         # goals left undone because the user asked to be handed over are the user's doing
         return Attribution.USER_SIMULATOR if user_asked_for_human(record) and not agent_fault else Attribution.AGENT
-    agent_fault |= any(s.stated and not s.user_asked_otherwise for s in shortfalls)
+    agent_fault |= any(s.stated and not s.user_asked_otherwise and not s.tried_exactly for s in shortfalls)
     if record.termination != "user_stop" or agent_fault:
         return Attribution.AGENT
     user_fault = any(not s.stated or s.user_asked_otherwise for s in shortfalls) or any(w.requested_by_user for w in extra_writes)
@@ -131,15 +165,18 @@ def attribute(
 
 def extra_write(record: DialogueRecord, call: RecordedCall, before: Callable[[], State], goal_writes: set[tuple[str, str]], task_records: set[str],
                 cues_of: Callable[[State, str, dict[str, Any]], list[Cue]], write_names: set[str]) -> ExtraWrite:
-    """Judge one redundant write: the user's request when the user asked for it, unless it repeats, undoes
-    or redoes a goal's own write (`goal_writes`: the goals' (tool, record) pairs), which is the agent's doing.
+    """Judge one redundant write: the user's request when the user asked for it, else the agent's doing.
 
     Asking means saying the kind of change (the write's intent) in a message of the request it belongs to
     (since the write before it), and naming its record somewhere, unless that record is one the task is
-    about ("that same reservation" will do then)."""
+    about ("that same reservation" will do then). A write of the kind a goal makes on the goal's record
+    (`goal_writes`) counts as asked only once that goal's write was made and the user asked again: a
+    repeat, an undo or a wrong first try by the agent stays the agent's."""
     arguments = call.mapping
     target = write_target(arguments)
-    if target is None or (call.name, target) in goal_writes:
+    if target is None:
+        return ExtraWrite(call, False)
+    if (call.name, target) in goal_writes and not _made_before(record, call, target):
         return ExtraWrite(call, False)
     cues = cues_of(before(), call.name, arguments)
     if not cues:
@@ -147,10 +184,22 @@ def extra_write(record: DialogueRecord, call: RecordedCall, before: Callable[[],
     intent, record_cues = cues[0], cues[1:]
     window = request_window(record, call, write_names)
     if window is None:  # no conversation recorded: the user's words anywhere
-        return ExtraWrite(call, goal_stated(cues, user_text_keys(record)))
+        return ExtraWrite(call, (call.name, target) not in goal_writes and goal_stated(cues, user_text_keys(record)))
+    if window and is_confirmation(window[-1]):
+        window = window[:-1]  # the yes to the agent's summary of this write is not a request for it
     asked = any(met(intent, keys(STOP_TOKENS.sub(" ", text))) for text in window)
     named = target in task_records or goal_stated(record_cues, user_text_keys(record))
     return ExtraWrite(call, asked and named)
+
+
+def _made_before(record: DialogueRecord, call: RecordedCall, target: str) -> bool:
+    """A successful write of the same kind on the same record came before this one."""
+    for made in record.calls:
+        if made is call:
+            return False
+        if made.ok and made.name == call.name and write_target(made.mapping) == target:
+            return True
+    return False
 
 
 def request_window(record: DialogueRecord, call: RecordedCall, write_names: set[str]) -> list[str] | None:

@@ -27,6 +27,7 @@ class Detail(NamedTuple):
     `optional`: a summary may leave it out (only a rival makes the write differ). `last_wins`: of the cue
     and its rivals, the one said last counts ("the 4096 one for the 8192 one"). `judge`, when set, reads
     the summary's text itself and says "ok", "missing" or "differs" (amounts, a cabin, insurance).
+    `derived`: a value that follows from the others (an amount), so never something a customer chose.
     """
 
     label: str
@@ -35,6 +36,7 @@ class Detail(NamedTuple):
     optional: bool = False
     last_wins: bool = False
     judge: Callable[[str], str] | None = None
+    derived: bool = False  # follows from the other details (a refund total, a fare difference): never the user's choice
 
     @property
     def identity(self) -> tuple[str, str | None]:

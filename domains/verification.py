@@ -18,7 +18,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from domains.blame import Attribution, ExtraWrite, Shortfall, asked_otherwise, attribute, extra_write, goal_stated, user_text_keys, write_target
+from domains.blame import Attribution, ExtraWrite, Shortfall, asked_otherwise, attribute, distinct_cues, extra_write, goal_stated, user_text_keys, write_target
 from domains.constraints import Constraint, Task
 from domains.conversation import NOT_APPLICABLE, check_conversation
 from domains.dialogue import DialogueRecord, RecordedCall, Turn, as_mapping
@@ -321,13 +321,15 @@ def _blame(record: DialogueRecord, base: Database, replay: _Replay, constraints:
     toolkit, facts, rules = domain.toolkit, domain.module("facts"), domain.module("conversation")
     said = user_text_keys(record)
     start = base.new_state()
-    shortfalls = []
-    for constraint, result in zip(task.constraints, constraints):
+    shortfalls, asked_for = [], []
+    cues = distinct_cues([facts.goal_cues(constraint, task, start) for constraint in task.constraints])
+    for constraint, result, goal_cues in zip(task.constraints, constraints, cues):
         if result["satisfied"]:
             continue
-        stated = goal_stated(facts.goal_cues(constraint, task, start), said)
-        otherwise = _asked_otherwise(constraint, replay.writes, base, toolkit, rules, task.user_id, said)
-        shortfalls.append(Shortfall(constraint, stated, otherwise))
+        stated = goal_stated(goal_cues, said)
+        otherwise = _asked_otherwise(constraint, record.calls, base, toolkit, rules, task.user_id, said)
+        asked_for += otherwise
+        shortfalls.append(Shortfall(constraint, stated, bool(otherwise), _tried_exactly(constraint, record.calls)))
     goal_writes = {(action.name, target) for action in task.actions if (target := write_target(action.arguments))}
     task_records = {target for _, target in goal_writes} | {str(v) for c in task.constraints for k, v in c.params.items() if k in ("order_id", "reservation_id")}
     write_names = {name for name, tool_ in toolkit.tools.items() if tool_.mutates_state}
@@ -335,31 +337,61 @@ def _blame(record: DialogueRecord, base: Database, replay: _Replay, constraints:
     for call in redundant:
         index = next(i for i, w in enumerate(replay.writes) if w is call)
         before = lambda i=index: _final_state(base, toolkit, replay.writes[:i])  # noqa: E731
+        if any(call is wanted for wanted in asked_for):  # the write the user asked for instead of its goal
+            extra.append(ExtraWrite(call, True))
+            continue
         extra.append(extra_write(record, call, before, goal_writes, task_records - {task.user_id}, facts.write_cues, write_names))
     return attribute(record, score=score, scored=scored, tool_crash=replay.tool_crash, shortfalls=shortfalls, extra_writes=extra, violations=violations)
 
 
-def _asked_otherwise(constraint: Constraint, writes: list[RecordedCall], base: Database, toolkit, rules, user_id: str, said: tuple[str, ...]) -> bool:
-    """The agent made this goal's kind of write on its record, differing from the goal only as the user asked."""
-    for action in constraint.actions:
-        target = write_target(action.arguments)
-        for index, call in enumerate(writes):
-            if call.name != action.name or write_target(call.mapping) != target:
-                continue
-            before = _final_state(base, toolkit, writes[:index])
-            goal = rules.write_details(before, action.name, action.arguments, user_id)
-            made = rules.write_details(before, call.name, call.mapping, user_id)
-            if asked_otherwise(goal, made, said):
-                return True
-    return False
+def _tried_exactly(constraint: Constraint, calls: list[RecordedCall]) -> bool:
+    """Every canonical action of the goal was made as is, and the world refused or undid what it needed
+    (a card emptied by an earlier failure): the agent did what the goal asked."""
+    made = [(c.name, canonical_json(c.mapping)) for c in calls]
+    return bool(constraint.actions) and all((a.name, canonical_json(a.arguments)) in made for a in constraint.actions)
+
+
+def _asked_otherwise(constraint: Constraint, calls: list[RecordedCall], base: Database, toolkit, rules, user_id: str, said: tuple[str, ...]) -> list[RecordedCall]:
+    """The writes of this goal's kind on its record (made, or tried: a refused write counts) that differ
+    from the goal in details the user last gave as made: the user asked for them instead."""
+    found: list[RecordedCall] = []
+    targets = {(action.name, write_target(action.arguments)): action for action in constraint.actions}
+    made: list[RecordedCall] = []
+    for call in calls:
+        tool_ = toolkit.tools.get(call.name)
+        if tool_ is None or not tool_.mutates_state:
+            continue
+        action = targets.get((call.name, write_target(call.mapping)))
+        if action is not None:
+            before = _final_state(base, toolkit, made)
+            goal = rules.write_details(before, action.name, action.arguments, user_id, complete=True)
+            if asked_otherwise(goal, rules.write_details(before, call.name, call.mapping, user_id, complete=True), said):
+                found.append(call)
+        if call.ok:
+            made.append(call)
+    return found
 
 
 def _state_misses(state: State, expectation: Expectation, order_free: frozenset[tuple[str, str]]) -> list[list[str]]:
-    """Per constraint, the demanded paths whose value in `state` is not the goal's."""
-    return [
-        [path_text(p) for p in paths if comparable(p, value_at(state, p), order_free) != comparable(p, value_at(expectation.final, p), order_free)]
+    """Per constraint, the demanded paths whose value in `state` is not the goal's.
+
+    A path two goals change (the card two refunds go to) is judged for a goal only when every other goal
+    that changes it got its own paths right: a goal that failed leaves the shared value off, and that
+    is its miss, not the others'."""
+    wrong = [
+        {p for p in paths if comparable(p, value_at(state, p), order_free) != comparable(p, value_at(expectation.final, p), order_free)}
         for paths in expectation.demanded
     ]
+    owners: dict[Path, list[int]] = {}
+    for index, paths in enumerate(expectation.demanded):
+        for path in paths:
+            owners.setdefault(path, []).append(index)
+    own_failure = [any(len(owners[p]) == 1 for p in misses) for misses in wrong]
+    misses = []
+    for index, paths in enumerate(wrong):
+        kept = [p for p in paths if len(owners[p]) == 1 or not any(own_failure[o] for o in owners[p] if o != index)]
+        misses.append([path_text(p) for p in sorted(kept)])
+    return misses
 
 
 def _interfering_writes(base: Database, toolkit, writes: list[RecordedCall], redundant: list[RecordedCall], task: Task,

@@ -128,8 +128,9 @@ def _person_cue(person: dict[str, Any]) -> Cue:
     return tuple(p for p in (f"{first} {last}", first) if p.strip())
 
 
-def write_details(state: State, name: str, arguments: dict[str, Any], user_id: str) -> list[Detail]:
-    """What the agent's summary must have said before this write, read on the world just before it."""
+def write_details(state: State, name: str, arguments: dict[str, Any], user_id: str, complete: bool = False) -> list[Detail]:
+    """What the agent's summary must have said before this write, read on the world just before it
+    (`complete`: every value the write sets, even those it leaves as they were, for comparing two writes)."""
     user = state.get("users", str(arguments.get("user_id") or user_id))
     if name == "send_certificate":
         amount = float(arguments.get("amount", 0) or 0)
@@ -146,14 +147,14 @@ def write_details(state: State, name: str, arguments: dict[str, Any], user_id: s
         for flight in arguments.get("flights", []):
             if (flight.get("flight_number"), flight.get("date")) not in old:
                 details.append(Detail(f"flight {flight.get('flight_number')}", (str(flight.get("flight_number")),)))
-        if arguments.get("cabin") != reservation["cabin"]:
+        if complete or arguments.get("cabin") != reservation["cabin"]:
             details.append(_cabin(str(arguments.get("cabin"))))
-        if difference := _fare_difference(state, reservation, arguments):
-            details.append(Detail("fare difference", (format_amount(abs(difference)),), optional=True, judge=amount_judge(difference, PRICE_WORDS)))
+        if (difference := _fare_difference(state, reservation, arguments)) or complete:
+            details.append(Detail("fare difference", (format_amount(abs(difference)),), optional=True, judge=amount_judge(difference, PRICE_WORDS), derived=True))
             details.append(_payment(owner, str(arguments.get("payment_id", ""))))
     elif name == "update_reservation_baggages":
         details.append(Detail("checked bags", count_cue(int(arguments.get("total_baggages", 0)))))
-        if int(arguments.get("nonfree_baggages", 0)) > reservation["nonfree_baggages"]:
+        if complete or int(arguments.get("nonfree_baggages", 0)) > reservation["nonfree_baggages"]:
             details.append(_payment(owner, str(arguments.get("payment_id", ""))))
     elif name == "update_reservation_passengers":
         before = reservation["passengers"]
@@ -178,7 +179,7 @@ def _booking_details(user: Record | None, arguments: dict[str, Any]) -> list[Det
     payments = arguments.get("payment_methods", [])
     details += [_payment(user, str(p.get("payment_id", ""))) for p in payments]
     total = sum(float(p.get("amount", 0)) for p in payments)
-    details.append(Detail("total price", (format_amount(total),), judge=amount_judge(total, PRICE_WORDS, required=True)))
+    details.append(Detail("total price", (format_amount(total),), judge=amount_judge(total, PRICE_WORDS, required=True), derived=True))
     details.append(_insurance(str(arguments.get("insurance"))))
     return details
 

@@ -141,9 +141,10 @@ def _option_judge(name: str, other_names: list[str], nth: int, count: int, key: 
         name_stems = stems(keys(name))
         about = [sentence for sentence in sentences(text) if find(stems(keys(sentence)), name_stems) >= 0] or [text]
         said = stems(tuple(k for sentence in about for k in keys(sentence)))
-        start, end = _item_span(said, name_stems, other_names, nth, count)
         inside_values = {i for phrase in all_values for at in positions(said, stems(keys(phrase))) for i in range(at, at + len(keys(phrase)))}
         labels = {at + len(stems(keys(k))): k for k in option_keys for at in positions(said, stems(keys(k))) if at not in inside_values}
+        label_starts = {end - len(stems(keys(k))) for end, k in labels.items()}
+        start, end = _item_span(said, name_stems, other_names, nth, count, label_starts)
 
         def owner(at: int) -> str | None:
             """The option named right before a value ("color: black", "size 9"), if any."""
@@ -162,9 +163,10 @@ def _option_judge(name: str, other_names: list[str], nth: int, count: int, key: 
     return judge
 
 
-def _item_span(said: tuple[str, ...], name: tuple[str, ...], other_names: list[str], nth: int, count: int) -> tuple[int, int]:
+def _item_span(said: tuple[str, ...], name: tuple[str, ...], other_names: list[str], nth: int, count: int, labels: set[int]) -> tuple[int, int]:
     """The stretch of a summary about one item: from its mention to the next mention of another item of
-    the order; with several items of one name, the `nth` pair of mentions ("A (old) for A (new)")."""
+    the order (not an option's name: "monitor: basic LCD" on a rowing machine); with several items of one
+    name, the `nth` pair of mentions ("A (old) for A (new)")."""
     mine = positions(said, name)
     if not mine:
         return 0, len(said)
@@ -173,12 +175,13 @@ def _item_span(said: tuple[str, ...], name: tuple[str, ...], other_names: list[s
         start = mine[nth * per]
         stop = mine[(nth + 1) * per] if nth + 1 < count else len(said)
         return start, stop
-    later = [at for other in other_names for at in positions(said, stems(keys(other))) if at > mine[-1]]
+    later = [at for other in other_names for at in positions(said, stems(keys(other))) if at > mine[-1] and at not in labels]
     return mine[0], min(later, default=len(said))
 
 
-def write_details(state: State, name: str, arguments: dict[str, Any], user_id: str) -> list[Detail]:
-    """What the agent's summary must have said before this write, read on the world just before it."""
+def write_details(state: State, name: str, arguments: dict[str, Any], user_id: str, complete: bool = False) -> list[Detail]:
+    """What the agent's summary must have said before this write, read on the world just before it
+    (`complete`: every value the write sets, even a payment method that moves no money, for comparing two writes)."""
     user = state.get("users", user_id)
     if name == "modify_user_address":
         return address_details(arguments, (user or {}).get("address"))
@@ -206,10 +209,10 @@ def write_details(state: State, name: str, arguments: dict[str, Any], user_id: s
             details += _variant_details(state, order, old_id, str(new_id), same.index(index), len(same))
         if name == "return_delivered_order_items":
             total = sum(i["price"] for i in order["items"] if i["item_id"] in item_ids)
-            details.append(Detail("refund amount", (format_amount(total),), optional=True, judge=amount_judge(total, REFUND_WORDS)))
+            details.append(Detail("refund amount", (format_amount(total),), optional=True, judge=amount_judge(total, REFUND_WORDS), derived=True))
             details.append(payment(str(arguments.get("payment_method_id", "")), refund_to_original=True))
-        elif difference := _price_difference(state, order, item_ids, arguments.get("new_item_ids", [])):
-            details.append(Detail("price difference", (format_amount(abs(difference)),), optional=True, judge=amount_judge(difference, DIFFERENCE_WORDS)))
+        elif (difference := _price_difference(state, order, item_ids, arguments.get("new_item_ids", []))) or complete:
+            details.append(Detail("price difference", (format_amount(abs(difference)),), optional=True, judge=amount_judge(difference, DIFFERENCE_WORDS), derived=True))
             details.append(payment(str(arguments.get("payment_method_id", "")), refund_to_original=True))
     return details
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 from typing import Any
 
 from nats.js.api import StorageType, StreamConfig, StreamInfo
-from nats.js.errors import APIError, BadRequestError, NotFoundError
+from nats.js.errors import APIError, BadRequestError, NotFoundError, ServiceUnavailableError
 
 from actors.outages import is_transient
 from events.dead_letters import DEAD_LETTER_PREFIX
@@ -22,6 +22,10 @@ SUBJECTS = ["cove.>", f"{DEAD_LETTER_PREFIX}.>"]
 DUPLICATE_WINDOW = 300.0  # seconds: a second publish with the same Nats-Msg-Id is acked, not stored
 MAX_REPLICAS = 5  # JetStream's limit
 _NAME_IN_USE = 10058  # JSStreamNameExistErr: created by someone else, or with another config
+
+
+class JetStreamMissingError(RuntimeError):
+    """The NATS server(s) reached run without JetStream, so there is no stream to keep the log in."""
 
 
 class StreamReplicasError(RuntimeError):
@@ -52,6 +56,10 @@ async def declare_stream(js: Any, replicas: int | None = None) -> StreamInfo:
     for _ in range(3):  # another process may create it between our look and our create
         try:
             info = await js.stream_info(STREAM_NAME)
+        except ServiceUnavailableError as exc:
+            if exc.err_code is None:  # "no responders": no server this client reaches runs JetStream
+                raise JetStreamMissingError("JetStream is not enabled there (start nats-server with -js)") from exc
+            raise  # a cluster without a meta leader yet: `until_answered` asks again
         except NotFoundError:
             try:
                 return await js.add_stream(config=wanted)

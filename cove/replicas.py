@@ -147,12 +147,15 @@ def serve_until_stopped(
             threading.Thread(target=wait_for_end_of_input, daemon=True).start()
         await serve_actors(settings, stop, auth, slots=slots, on_ready=on_ready)
 
-    from actors.stream import StreamReplicasError
+    from actors.stream import JetStreamMissingError, StreamReplicasError
 
     try:
         asyncio.run(serve())
     except StreamReplicasError as exc:
         print(f"cove: error: {exc}", file=sys.stderr)
+        return 2
+    except JetStreamMissingError as exc:
+        print(f"cove: error: cannot use NATS at {settings.nats_url}: {exc}", file=sys.stderr)
         return 2
     except (OSError, TimeoutError) as exc:
         print(f"cove: error: cannot reach NATS at {settings.nats_url}: {exc}", file=sys.stderr)

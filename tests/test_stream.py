@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 import asyncio
+import socket
+import subprocess
+import time
 
 import nats
 import pytest
 from typer.testing import CliRunner
 
 from actors.bus import NatsUrlError, split_servers
-from actors.natsserver import EmbeddedNats
+from actors.natsserver import HOST, EmbeddedNats, find_nats_server, free_port
 from actors.stream import STREAM_NAME, StreamReplicasError, declare_stream
 from cove.cli import app
 from cove.settings import RunSettings
@@ -55,6 +58,32 @@ def test_replicas_on_a_single_external_server_are_refused(tmp_path):
     with EmbeddedNats(tmp_path / "nats") as server:
         result = runner.invoke(app, ["worker", "verifier", "--nats-url", server.url, "--stream-replicas", "3", "--scale", "0.2"])
     assert "cannot create stream COVE with 3 replica(s)" in _one_line_error(result)
+
+
+@pytest.mark.parametrize("command", [["run", "--count", "1", "--nats-timeout", "5", "--out", "{out}"], ["worker", "sampler"]], ids=["run", "worker"])
+def test_a_server_without_jetstream_is_one_line(tmp_path, command):
+    """Against a nats-server without JetStream, run and worker exit 2 saying so in one line."""
+    port = free_port()
+    server = subprocess.Popen([find_nats_server(), "-a", HOST, "-p", str(port)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        deadline = time.monotonic() + 10
+        while not _accepts(port):
+            assert server.poll() is None and time.monotonic() < deadline, "nats-server did not start"
+            time.sleep(0.01)
+        args = [arg.format(out=tmp_path / "out") for arg in command]
+        result = runner.invoke(app, [*args, "--nats-url", f"nats://{HOST}:{port}", "--scale", "0.2"])
+    finally:
+        server.terminate()
+        server.wait(10)
+    assert "JetStream is not enabled" in _one_line_error(result)
+
+
+def _accepts(port: int) -> bool:
+    try:
+        with socket.create_connection((HOST, port), timeout=0.2):
+            return True
+    except OSError:
+        return False
 
 
 async def _declare_in_turn(url: str) -> list:

@@ -27,10 +27,9 @@ from faststream.nats import ConsumerConfig, JStream, NatsBroker, NatsRouter, Pub
 from faststream.exceptions import IncorrectState
 from nats.aio.msg import Msg
 from nats.errors import ConnectionReconnectingError
-from nats.js.errors import ServiceUnavailableError
 from pydantic import BaseModel
 
-from actors.outages import until_answered
+from actors.outages import pause_when_leaderless, until_answered
 from actors.stream import STREAM_CONFIG, STREAM_NAME, declare_stream
 from events.dead_letters import MessageDeadLettered, dead_letter_subject
 
@@ -160,29 +159,7 @@ async def start_bus(broker: NatsBroker, *, stream_replicas: int | None = None) -
     await until_answered(lambda: declare_stream(js, stream_replicas), connection, "declare_stream")
     await broker.start()
     for subscriber in broker.subscribers:
-        _pause_when_leaderless(subscriber)
-
-
-def _pause_when_leaderless(subscriber: Any) -> None:
-    """Make a pull subscriber wait out a consumer that has no leader instead of asking again at once.
-
-    While a consumer elects a leader (or its stream has lost its quorum) every pull request is
-    answered at once with 503 "no responders"; FastStream's pull loop swallows that and pulls
-    again, spinning a core. A failed pull now takes as long as an empty one (the pull timeout).
-    """
-    subscription = getattr(subscriber, "subscription", None)
-    fetch = getattr(subscription, "fetch", None)
-    if fetch is None:
-        return
-
-    async def fetch_or_wait(batch: int = 1, timeout: float | None = 5, heartbeat: float | None = None) -> list[Msg]:
-        try:
-            return await fetch(batch, timeout, heartbeat)
-        except ServiceUnavailableError:
-            await asyncio.sleep(timeout or 1.0)
-            raise
-
-    subscription.fetch = fetch_or_wait
+        pause_when_leaderless(subscriber)
 
 
 async def stop_bus(broker: NatsBroker) -> None:

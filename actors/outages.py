@@ -6,6 +6,9 @@ seconds. Those are waited out, as long as the connection is alive (nats-py recon
 given servers for ever); anything else, or a closed connection, is raised at once.
 
     ack = await until_answered(lambda: js.publish(...), connection, "publish", subject=subject)
+
+FastStream's pull loop gets one more thing from here: a pull subscriber whose consumer has no leader
+waits one pull timeout before it pulls again (`pause_when_leaderless`), instead of spinning.
 """
 
 from __future__ import annotations
@@ -81,3 +84,25 @@ async def until_answered(operation: Callable[[], Awaitable[T]], connection: Any,
         if failures:
             log.warning("nats_available_again", operation=what, attempts=failures + 1, waited_s=round(time.monotonic() - started, 1), **context)
         return result
+
+
+def pause_when_leaderless(subscriber: Any) -> None:
+    """Make a pull subscriber wait out a consumer that has no leader instead of asking again at once.
+
+    While a consumer elects a leader (or its stream has lost its quorum) every pull request is
+    answered at once with 503 "no responders"; FastStream's pull loop swallows that and pulls
+    again, spinning a core. A failed pull now takes as long as an empty one (the pull timeout).
+    """
+    subscription = getattr(subscriber, "subscription", None)
+    fetch = getattr(subscription, "fetch", None)
+    if fetch is None:
+        return
+
+    async def fetch_or_wait(batch: int = 1, timeout: float | None = 5, heartbeat: float | None = None) -> list[Any]:
+        try:
+            return await fetch(batch, timeout, heartbeat)
+        except ServiceUnavailableError:
+            await asyncio.sleep(timeout or 1.0)
+            raise
+
+    subscription.fetch = fetch_or_wait

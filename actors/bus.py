@@ -24,21 +24,19 @@ from typing import Any
 import structlog
 from faststream import AckPolicy, BaseMiddleware
 from faststream.nats import ConsumerConfig, JStream, NatsBroker, NatsRouter, PubAck, PullSub
+from faststream.exceptions import IncorrectState
 from nats.aio.msg import Msg
-from nats.errors import NoRespondersError, TimeoutError as NatsTimeoutError
-from nats.js.api import StorageType, StreamConfig
-from nats.js.errors import BadRequestError
+from nats.errors import ConnectionReconnectingError
 from pydantic import BaseModel
 
-from events.dead_letters import DEAD_LETTER_PREFIX, MessageDeadLettered, dead_letter_subject
+from actors.outages import pause_when_leaderless, until_answered
+from actors.stream import STREAM_CONFIG, STREAM_NAME, declare_stream
+from events.dead_letters import MessageDeadLettered, dead_letter_subject
 
 log = structlog.get_logger(__name__)
 
-STREAM_NAME = "COVE"
-# duplicate_window (seconds): a second publish with the same Nats-Msg-Id is acked, not stored.
-STREAM_CONFIG = StreamConfig(
-    name=STREAM_NAME, subjects=["cove.>", f"{DEAD_LETTER_PREFIX}.>"], storage=StorageType.FILE, duplicate_window=300.0
-)
+__all__ = ["STREAM_CONFIG", "STREAM_NAME", "ActorRouter", "Delivery", "RetryPolicy", "make_broker", "publish_event", "split_servers", "start_bus", "stop_bus"]
+
 # declare=False: FastStream turns `declare` off on a JStream after the first broker start, so a
 # second broker in the same process would not create it; `start_bus` declares the stream instead.
 COVE_STREAM = JStream(name=STREAM_NAME, declare=False)
@@ -46,7 +44,7 @@ COVE_STREAM = JStream(name=STREAM_NAME, declare=False)
 # a trigger held by a dead process is redelivered within one ack_wait, however long a model call is.
 HEARTBEAT_INTERVAL = 3.0
 ACK_WAIT = 10.0  # default ack_wait of every consumer (must stay well above HEARTBEAT_INTERVAL)
-PUBLISH_ATTEMPTS = 6  # a publish survives a nats-server restart of up to ~30 s
+RECONNECT_WAIT = 1.0  # seconds before the client tries a server it just failed to reach again
 
 
 class UnsettledDeliveriesError(RuntimeError):
@@ -84,13 +82,64 @@ class Delivery:
         )
 
 
-def make_broker(url: str | list[str], **connect: Any) -> NatsBroker:
+class NatsUrlError(ValueError):
+    """A `--nats-url` that names no server, or an empty one in its list."""
+
+
+def split_servers(urls: str | list[str]) -> list[str]:
+    """The servers of a comma-separated `--nats-url` ("nats://a:4222,nats://b:4222"), in order."""
+    servers = [url.strip() for url in (urls.split(",") if isinstance(urls, str) else urls)]
+    if not servers or not all(servers):
+        raise NatsUrlError(f"--nats-url {','.join(servers)!r} has an empty server: give URLs separated by commas, e.g. nats://a:4222,nats://b:4222")
+    return servers
+
+
+def server_address(url: Any) -> str:
+    """host:port of a server URL (a string or a parsed URL), without any credentials it holds (safe to log)."""
+    netloc = url.netloc if hasattr(url, "netloc") else str(url).partition("://")[2] or str(url)
+    return netloc.rpartition("@")[2]
+
+
+class _ConnectionLog:
+    """nats-py callbacks that log a client losing its server and finding one again (which one)."""
+
+    def __init__(self, name: str) -> None:
+        self.name, self.broker = name, None
+
+    def _connection(self) -> Any:
+        return getattr(self.broker, "_connection", None)
+
+    def _server(self) -> str | None:
+        current = getattr(self._connection(), "_current_server", None)  # nats-py keeps it set while it reconnects
+        return server_address(current.uri) if current is not None else None
+
+    async def disconnected(self) -> None:
+        connection = self._connection()
+        if connection is not None and (connection.is_closed or connection.is_draining):
+            return  # our own shutdown
+        log.warning("nats_disconnected", client=self.name, server=self._server())
+
+    async def reconnected(self) -> None:
+        log.warning("nats_reconnected", client=self.name, server=self._server())
+
+
+def make_broker(servers: str | list[str], *, name: str = "cove", **connect: Any) -> NatsBroker:
     """A NATS broker for our routers: no dependency injection, no FastStream access log.
 
-    `connect` goes to nats-py (credentials, timeouts, reconnect policy).
+    `servers`: one URL, a comma-separated list, or a list: the client connects to any of them and,
+    when its server goes away, reconnects to the others for ever (waiting RECONNECT_WAIT before
+    trying one it just failed on). `name` shows in the servers' connection lists; `connect` goes to
+    nats-py (credentials, timeouts).
     """
+    connection_log = _ConnectionLog(name)
     connect.setdefault("logger", None)
-    return NatsBroker(url, apply_types=False, **connect)
+    connect.setdefault("connect_timeout", 5.0)
+    connect.setdefault("max_reconnect_attempts", -1)
+    connect.setdefault("reconnect_time_wait", RECONNECT_WAIT)
+    connect.setdefault("disconnected_cb", connection_log.disconnected)
+    connect.setdefault("reconnected_cb", connection_log.reconnected)
+    broker = connection_log.broker = NatsBroker(split_servers(servers), apply_types=False, name=name, **connect)
+    return broker
 
 
 async def _message_itself(msg: Any) -> Any:
@@ -98,15 +147,31 @@ async def _message_itself(msg: Any) -> Any:
     return msg
 
 
-async def start_bus(broker: NatsBroker) -> None:
-    """Connect, create or update the COVE stream, then start the subscribers."""
+async def start_bus(broker: NatsBroker, *, stream_replicas: int | None = None) -> None:
+    """Connect, create the COVE stream (or use it as it is: see actors/stream.py), then start the subscribers.
+
+    `stream_replicas`: keep the stream on that many servers of a cluster; None: an existing
+    stream's replicas, or 1 for a new one. StreamReplicasError when that cannot be had.
+    """
     await broker.connect()
+    connection = broker.config.connection_state.connection
     js = broker.config.connection_state.stream
-    try:
-        await js.add_stream(config=STREAM_CONFIG)
-    except BadRequestError:  # exists with another config: converge on ours
-        await js.update_stream(config=STREAM_CONFIG)
+    await until_answered(lambda: declare_stream(js, stream_replicas), connection, "declare_stream")
     await broker.start()
+    for subscriber in broker.subscribers:
+        pause_when_leaderless(subscriber)
+
+
+async def stop_bus(broker: NatsBroker) -> None:
+    """Stop the subscribers and drain the connection; just close it when no server is there to drain to."""
+    try:
+        connection = broker.config.connection_state.connection
+    except IncorrectState:  # never connected
+        return
+    try:
+        await broker.stop()
+    except ConnectionReconnectingError:  # between servers (or the cluster is down): nothing to flush to
+        await connection.close()
 
 
 async def publish_event(
@@ -115,19 +180,15 @@ async def publish_event(
     """Store `payload` in the COVE stream once per `msg_id`; returns after JetStream's PubAck."""
     # stream= makes FastStream publish through JetStream and wait for the PubAck; without it the
     # publish is fire-and-forget core NATS. Its default timeout (0.5 s) is too short under load.
-    # While the server restarts the publish times out or finds no responders: try again with the
-    # same msg id (a copy that did get stored is acked as a duplicate, not stored twice).
-    for attempt in range(1, PUBLISH_ATTEMPTS + 1):
-        try:
-            return await broker.publish(
-                payload, subject, headers={"Nats-Msg-Id": msg_id}, stream=STREAM_NAME, timeout=timeout
-            )
-        except (NatsTimeoutError, NoRespondersError, TimeoutError) as error:
-            if attempt == PUBLISH_ATTEMPTS:
-                raise
-            log.warning("publish_retrying", subject=subject, msg_id=msg_id, attempt=attempt, error=repr(error))
-            await asyncio.sleep(min(0.5 * 2 ** (attempt - 1), 5.0))
-    raise AssertionError("unreachable")
+    # While a server restarts, the client fails over or the stream elects a leader, the publish
+    # times out or finds no stream: it is tried again with the same msg id for as long as the
+    # connection lives (a copy that did get stored is acked as a duplicate, not stored twice).
+    connection = broker.config.connection_state.connection
+
+    def publish() -> Any:
+        return broker.publish(payload, subject, headers={"Nats-Msg-Id": msg_id}, stream=STREAM_NAME, timeout=timeout)
+
+    return await until_answered(publish, connection, "publish", subject=subject, msg_id=msg_id)
 
 
 class SettleMessage(BaseMiddleware):

@@ -13,6 +13,7 @@ import asyncio
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
+from functools import partial
 from typing import Any
 
 import structlog
@@ -24,6 +25,7 @@ from actors.cache import DialogueCache
 from actors.drafts import Draft, stamp
 from actors.executor import execute_tool_calls, rebuild_world
 from actors.fuzzifier import RewriteSettings, rewritten_instruction, template_instruction
+from actors.outages import until_answered
 from actors.sampler import SamplingSettings, TaskSequence, sample_requested_task
 from actors.turns import DialogueLimits, ModelNeeded, agent_reply, agent_step, model_failure, user_reply, user_step
 from actors.verifier import unscored, verify_ended_dialogue
@@ -98,11 +100,12 @@ class ActorContext:
 
     async def fetch(self, dialogue_id: str, up_to: int) -> list[Event]:
         """Events 0..up_to of a dialogue, read back from the stream (the log of record)."""
-        js = self.broker.config.connection_state.stream
-        subject, found, next_seq = subject_pattern(None, dialogue_id), {}, 1
+        state = self.broker.config.connection_state
+        js, subject, found, next_seq = state.stream, subject_pattern(None, dialogue_id), {}, 1
         while len(found) <= up_to:
-            try:
-                raw = await js.get_msg(STREAM_NAME, seq=next_seq, subject=subject, next=True)
+            try:  # while the stream elects a leader, ask again
+                read = partial(js.get_msg, STREAM_NAME, seq=next_seq, subject=subject, next=True)
+                raw = await until_answered(read, state.connection, "read_back", dialogue_id=dialogue_id)
             except NotFoundError:
                 break
             event = parse_event(raw.data)

@@ -36,6 +36,23 @@ NatsTlsCert = Annotated[Path | None, typer.Option(envvar="COVE_NATS_TLS_CERT", h
 NatsTlsKey = Annotated[Path | None, typer.Option(envvar="COVE_NATS_TLS_KEY", help="Client key for NATS TLS.")]
 
 
+StreamReplicas = Annotated[
+    int | None,
+    typer.Option(min=1, max=5, help="Keep the COVE stream (and its consumers) on this many servers of a NATS cluster; default: an existing stream's replicas, else 1."),
+]
+
+
+def check_nats_url(nats_url: str | None) -> None:
+    """One clear line for a --nats-url list with an empty entry."""
+    from actors.bus import NatsUrlError, split_servers
+
+    if nats_url is not None:
+        try:
+            split_servers(nats_url)
+        except NatsUrlError as exc:
+            fail(str(exc))
+
+
 def fail(message: str, code: int = 2) -> NoReturn:
     """Print a clear error to stderr and exit non-zero."""
     typer.echo(f"cove: error: {message}", err=True)
@@ -318,8 +335,9 @@ def run(
     concurrency: Annotated[int, typer.Option(min=1, max=4096, help="Dialogues in flight at once.")] = 8,
     processes: Annotated[int, typer.Option(min=1, max=64, help="Processes serving the actors (this one plus helpers); use your cores.")] = 1,
     out: Annotated[Path, typer.Option(help="Output folder: events.db, sft.jsonl, rewards.jsonl, summary.json.")] = Path("runs/latest"),
-    nats_url: Annotated[str | None, typer.Option(envvar="COVE_NATS_URL", help="External NATS; default: start an embedded nats-server.")] = None,
+    nats_url: Annotated[str | None, typer.Option(envvar="COVE_NATS_URL", help="External NATS: one server, or a cluster's servers separated by commas; default: start an embedded nats-server.")] = None,
     nats_timeout: Annotated[float, typer.Option(min=0.1, help="Seconds to reach NATS before giving up.")] = 10.0,
+    stream_replicas: StreamReplicas = None,
     nats_user: NatsUser = None,
     nats_password: NatsPassword = None,
     nats_token: NatsToken = None,
@@ -368,9 +386,10 @@ def run(
         fail(f"unknown actor(s) {unknown}: choose from {', '.join(a for a in ACTORS if a != 'recorder')}")
     if db is not None and not db.is_file():
         fail(f"{db}: no such database file")
+    check_nats_url(nats_url)
     settings = RunSettings(
         domain=domain.value, db=db, db_seed=db_seed, scale=scale, count=count, seed=seed, concurrency=concurrency, out=out,
-        processes=processes, nats_url=nats_url, nats_connect_timeout=nats_timeout, actors=actor_list,
+        processes=processes, nats_url=nats_url, nats_connect_timeout=nats_timeout, stream_replicas=stream_replicas, actors=actor_list,
         nats_auth=_nats_auth(nats_user, nats_password, nats_token, nats_creds, nats_nkey, nats_tls_ca, nats_tls_cert, nats_tls_key),
         agent=_role_settings(agent_model, agent_base_url, agent_api_key_env, agent_temperature, agent_max_tokens, model_timeout, agent_concurrency),
         user=_role_settings(user_model, user_base_url, user_api_key_env, user_temperature, user_max_tokens, model_timeout, user_concurrency),
@@ -407,7 +426,7 @@ _RESULT_FLAGS = {
     "scripted_error_rate": {"scripted_error_rate"}, "scripted_mistakes": {"scripted_mistakes"}, "constraints": {"constraints"}, "fuzz": {"fuzz"}, "max_turns": {"max_turns"},
 }  # fmt: skip
 _RESUMABLE_FLAGS = {
-    "count": ("count",), "concurrency": ("concurrency",), "processes": ("processes",), "nats_url": ("nats_url",), "nats_timeout": ("nats_connect_timeout",),
+    "count": ("count",), "concurrency": ("concurrency",), "processes": ("processes",), "nats_url": ("nats_url",), "nats_timeout": ("nats_connect_timeout",), "stream_replicas": ("stream_replicas",),
     "actors": ("actors",), "target_passing": ("target_passing",), "budget_usd": ("budget_usd",), "progress": ("progress",),
 }  # fmt: skip
 
@@ -435,7 +454,8 @@ def _resumed_settings(folder: Path, given, explicit: set[str]):
 @app.command("worker")
 def worker(
     actor: Annotated[str, typer.Argument(help="sampler, fuzzifier, user, agent, executor or verifier.")],
-    nats_url: Annotated[str, typer.Option(envvar="COVE_NATS_URL", help="The NATS server all workers share.")],
+    nats_url: Annotated[str, typer.Option(envvar="COVE_NATS_URL", help="The NATS all workers share: one server, or a cluster's servers separated by commas.")],
+    stream_replicas: StreamReplicas = None,
     nats_user: NatsUser = None,
     nats_password: NatsPassword = None,
     nats_token: NatsToken = None,
@@ -478,8 +498,9 @@ def worker(
         fail(f"unknown actor {actor!r}: choose from {', '.join(a for a in ACTORS if a != 'recorder')} (the recorder runs inside `cove run`)")
     if db is not None and not db.is_file():
         fail(f"{db}: no such database file")
+    check_nats_url(nats_url)
     settings = RunSettings(
-        domain=domain.value, db=db, db_seed=db_seed, scale=scale, nats_url=nats_url, actors=(actor,), concurrency=concurrency,
+        domain=domain.value, db=db, db_seed=db_seed, scale=scale, nats_url=nats_url, stream_replicas=stream_replicas, actors=(actor,), concurrency=concurrency,
         nats_auth=_nats_auth(nats_user, nats_password, nats_token, nats_creds, nats_nkey, nats_tls_ca, nats_tls_cert, nats_tls_key),
         agent=_role_settings(agent_model, agent_base_url, agent_api_key_env, agent_temperature, agent_max_tokens, model_timeout, concurrency),
         user=_role_settings(user_model, user_base_url, user_api_key_env, user_temperature, user_max_tokens, model_timeout, concurrency),

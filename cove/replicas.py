@@ -38,16 +38,16 @@ async def serve_actors(
     `slots`: triggers each actor type handles at once here; default: as `cove run` does (see `handler_slots`).
     `on_ready` is called once the consumers are pulling.
     """
-    from actors.bus import make_broker, start_bus
+    from actors.bus import make_broker, start_bus, stop_bus
     from actors.cache import feed_from_stream
     from cove.run import load_base, include_actor_types
 
     base = load_base(settings)
-    broker = make_broker(settings.nats_url, connect_timeout=5.0, max_reconnect_attempts=-1, **auth)
     actors = settings.actors
+    broker = make_broker(settings.nats_url, name=f"cove-{'+'.join(actors)}-{os.getpid()}", **auth)
     ctx = include_actor_types(settings, broker, base, slots=slots)
     try:
-        await asyncio.wait_for(start_bus(broker), settings.nats_connect_timeout)
+        await asyncio.wait_for(start_bus(broker, stream_replicas=settings.stream_replicas), settings.nats_connect_timeout)
     except TimeoutError:
         raise OSError(f"no answer in {settings.nats_connect_timeout:.0f} s") from None
     try:
@@ -57,7 +57,7 @@ async def serve_actors(
             on_ready()
         await stop.wait()
     finally:
-        await broker.stop()
+        await stop_bus(broker)
     log.info("replica_stopped", actors=",".join(actors), cache_hits=ctx.cache.hits, cache_misses=ctx.cache.misses)
 
 
@@ -147,8 +147,16 @@ def serve_until_stopped(
             threading.Thread(target=wait_for_end_of_input, daemon=True).start()
         await serve_actors(settings, stop, auth, slots=slots, on_ready=on_ready)
 
+    from actors.stream import JetStreamMissingError, StreamReplicasError
+
     try:
         asyncio.run(serve())
+    except StreamReplicasError as exc:
+        print(f"cove: error: {exc}", file=sys.stderr)
+        return 2
+    except JetStreamMissingError as exc:
+        print(f"cove: error: cannot use NATS at {settings.nats_url}: {exc}", file=sys.stderr)
+        return 2
     except (OSError, TimeoutError) as exc:
         print(f"cove: error: cannot reach NATS at {settings.nats_url}: {exc}", file=sys.stderr)
         return 2

@@ -18,16 +18,19 @@ import json
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
 from typing import Any
 
 import structlog
 
-from actors.bus import ACK_WAIT, STREAM_NAME, RetryPolicy, make_broker, start_bus
+from actors.bus import ACK_WAIT, STREAM_NAME, RetryPolicy, make_broker, start_bus, stop_bus
 from actors.drafts import draft, stamp
+from actors.outages import until_answered
 from actors.recorder import Recorder, build_recorder_router
 from actors.runtime import ActorContext, build_router
 from actors.sampler import SamplingSettings
+from actors.stream import StreamReplicasError
 from actors.turns import DialogueLimits
 from cove.export import export_run
 from cove.files import atomic_write_text
@@ -173,6 +176,8 @@ async def run_dialogues(settings: RunSettings, on_progress: Callable[[Progress],
         auth = settings.nats_auth.connect_kwargs()
     except NatsAuthError as exc:
         raise RunError(str(exc)) from exc
+    if settings.nats_url is None and (settings.stream_replicas or 1) > 1:
+        raise RunError(f"--stream-replicas {settings.stream_replicas} needs a NATS cluster: the embedded nats-server is a single server (give the cluster's servers to --nats-url)")
     out = settings.out
     resume = resume or settings.resume
     if resume and not (out / RUN_FILE).exists():
@@ -215,7 +220,7 @@ async def run_dialogues(settings: RunSettings, on_progress: Callable[[Progress],
         server = EmbeddedNats(store_dir=out / "nats")
         server.start()
         url = server.url
-    broker = make_broker(url, connect_timeout=5.0, max_reconnect_attempts=-1, **auth)
+    broker = make_broker(url, name="cove-run", **auth)
     ctx = include_actor_types(settings, broker, base)
     recorder = Recorder(store, on_stored=on_stored)
     broker.include_router(build_recorder_router(recorder, broker, ctx.retry))
@@ -223,7 +228,9 @@ async def run_dialogues(settings: RunSettings, on_progress: Callable[[Progress],
     helpers = None
     try:
         try:
-            await asyncio.wait_for(start_bus(broker), settings.nats_connect_timeout)
+            await asyncio.wait_for(start_bus(broker, stream_replicas=settings.stream_replicas), settings.nats_connect_timeout)
+        except StreamReplicasError as exc:
+            raise RunError(str(exc)) from exc
         except (Exception, TimeoutError) as exc:
             raise RunError(f"cannot use NATS at {url}: {exc or 'no answer in %.0f s' % settings.nats_connect_timeout}") from exc
         recorder.start()
@@ -253,7 +260,7 @@ async def run_dialogues(settings: RunSettings, on_progress: Callable[[Progress],
         log.info("controller_stopped", cache_hits=ctx.cache.hits, cache_misses=ctx.cache.misses)
         if helpers is not None:
             await asyncio.to_thread(helpers.stop)
-        await broker.stop()
+        await stop_bus(broker)
         await recorder.stop()
         if server is not None:
             server.stop()
@@ -277,12 +284,13 @@ async def run_dialogues(settings: RunSettings, on_progress: Callable[[Progress],
 
 async def _recorder_caught_up(broker, timeout: float = 30.0) -> None:
     """Wait until the recorder has stored everything the stream holds for it (dead letters included)."""
-    from actors.bus import STREAM_NAME
-
-    js = broker.config.connection_state.stream
+    state = broker.config.connection_state
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
-        infos = [await js.consumer_info(STREAM_NAME, name) for name in ("recorder-events", "recorder-deadletters")]
+        infos = [
+            await until_answered(partial(state.stream.consumer_info, STREAM_NAME, name), state.connection, "consumer_info")
+            for name in ("recorder-events", "recorder-deadletters")
+        ]
         if all(info.num_pending == 0 and info.num_ack_pending == 0 for info in infos):
             return
         await asyncio.sleep(0.05)
@@ -299,11 +307,11 @@ async def _requested_indices(broker, settings: RunSettings) -> set[int]:
     """Task indices of this run's `DialogueRequested` events in the stream (the log of record)."""
     from nats.js.errors import NotFoundError
 
-    js = broker.config.connection_state.stream
+    state = broker.config.connection_state
     subject, indices, next_seq = subject_pattern(DialogueRequested), set(), 1
     while True:
         try:
-            raw = await js.get_msg(STREAM_NAME, seq=next_seq, subject=subject, next=True)
+            raw = await until_answered(partial(state.stream.get_msg, STREAM_NAME, seq=next_seq, subject=subject, next=True), state.connection, "read_back")
         except NotFoundError:
             return indices
         event = parse_event(raw.data)

@@ -11,7 +11,7 @@ import json
 from pathlib import Path
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from actors.natsauth import NatsAuth
 
@@ -46,7 +46,8 @@ class RunSettings(BaseModel):
     concurrency: int = 8
     processes: int = Field(1, ge=1)  # the controller plus processes-1 helpers serving the same actor types
     out: Path = Path("runs/latest")
-    nats_url: str | None = None
+    nats_url: str | None = None  # one server, or a cluster's servers separated by commas
+    stream_replicas: int | None = Field(None, ge=1, le=5)  # the COVE stream's copies; None: an existing stream's, or 1
     nats_connect_timeout: float = 10.0  # seconds to reach NATS before giving up with a clear error
     nats_auth: NatsAuth = NatsAuth()  # credentials and TLS for an external NATS (secrets never printed)
     actors: tuple[str, ...] = ("sampler", "fuzzifier", "user", "agent", "executor", "verifier")
@@ -64,6 +65,14 @@ class RunSettings(BaseModel):
     progress: bool = True
     resume: bool = False  # finish the interrupted run in `out` (see cove/run.py); never stored in run.json
     extra: dict[str, Any] = Field(default_factory=dict)
+
+    @field_validator("nats_url")
+    @classmethod
+    def _servers_listed(cls, value: str | None) -> str | None:
+        """A server list is kept without spaces ("nats://a:4222,nats://b:4222"); an empty entry is an error."""
+        from actors.bus import split_servers
+
+        return None if value is None else ",".join(split_servers(value))
 
     @property
     def run_id(self) -> str:

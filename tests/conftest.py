@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.nats_cluster import nats_cluster  # noqa: F401  (a 3-node JetStream cluster)
 from tests.nats_fixtures import *  # noqa: F403  (the nats_server fixture)
 from tests.openai_server import openai_server  # noqa: F401  (a local OpenAI-compatible server)
 

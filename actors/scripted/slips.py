@@ -111,14 +111,25 @@ def wrong_order(plan: Plan, ctx: Context) -> Plan | None:
 
 
 def wrong_variant(plan: Plan, ctx: Context, variant_text: Any) -> Plan | None:
-    """Another line item of the same product in the same order (read back by its product name only)."""
+    """The wrong variant: for a swap, another available variant of the product than the one asked for;
+    for a return, another line item of the same product in the order. Read back by product name only."""
     write = plan.writes[0]
     order = ctx.knowledge.read("get_order_details", order_id=write.arguments["order_id"])
     chosen = write.arguments["item_ids"]
+    new_ids = write.arguments.get("new_item_ids")
     for position, item_id in enumerate(chosen):
         item = next(i for i in order["items"] if i["item_id"] == item_id)
-        new = write.arguments.get("new_item_ids", [None] * len(chosen))[position]
-        sibling = next((i for i in order["items"] if i["product_id"] == item["product_id"] and i["item_id"] not in chosen and i["item_id"] != new), None)
+        if new_ids:
+            product = ctx.knowledge.read("get_product_details", product_id=item["product_id"])
+            asked = product["variants"].get(new_ids[position])
+            other = next((v for vid, v in product["variants"].items() if v["available"] and vid not in (item_id, new_ids[position])), None)
+            if asked is None or other is None:
+                continue
+            ids = list(new_ids)
+            ids[position] = other["item_id"]
+            summary = write.summary.replace(variant_text({"name": product["name"], **asked}), product["name"])
+            return replace(plan, writes=(replace(write, arguments={**write.arguments, "new_item_ids": ids}, summary=summary, mistake=M.WRONG_VARIANT),) + plan.writes[1:])
+        sibling = next((i for i in order["items"] if i["product_id"] == item["product_id"] and i["item_id"] not in chosen), None)
         if sibling is not None:
             ids = list(chosen)
             ids[position] = sibling["item_id"]

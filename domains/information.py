@@ -15,7 +15,7 @@ import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
-from domains.text import clauses, keys, negated_at, number_key, sentences, tokens
+from domains.text import clauses, keys, negated_at, number_key, pauses, sentences, tokens
 
 # Words that put an amount about something else in a clause: a clause naming one of these (and not
 # the fact asked about) is about another figure.
@@ -92,7 +92,7 @@ def _values(clause: str, code: str | None, own: list[int], other: list[int]) -> 
             continue
         if not code:
             money |= token.money
-        (negated if negated_at(clause_keys, index) else positive).add(value)
+        (negated if negated_at(clause_keys, index, breaks=pauses(clause)) else positive).add(value)
     return positive, negated, money
 
 
@@ -191,14 +191,14 @@ def _hypothetical(clause_keys: tuple[str, ...], index: int) -> bool:
     return "be" in before and any(key in _MODALS for key in clause_keys[max(0, index - 4) : index])
 
 
-def _status_positions(clause_keys: tuple[str, ...], lexicon: dict[str, list[tuple[str, ...]]]) -> list[tuple[int, str, bool]]:
+def _status_positions(clause_keys: tuple[str, ...], lexicon: dict[str, list[tuple[str, ...]]], breaks: tuple[bool, ...] | None = None) -> list[tuple[int, str, bool]]:
     found = []
     for status, phrases in lexicon.items():
         for phrase in phrases:
             n = len(phrase)
             for index in range(len(clause_keys) - n + 1):
                 if clause_keys[index : index + n] == phrase and not _hypothetical(clause_keys, index):
-                    found.append((index, status, negated_at(clause_keys, index)))
+                    found.append((index, status, negated_at(clause_keys, index, breaks=breaks)))
     found.sort()
     kept, covered = [], -1  # drop a phrase inside a longer one found at the same place ("running late" / "late")
     for index, status, negated in found:
@@ -221,7 +221,7 @@ def status_assertions(messages: Sequence[str], find_entities: EntityFinder, lexi
             parts = []
             for clause in clauses(sentence):
                 clause_keys = keys(clause)
-                parts.append((find_entities(clause_keys), _status_positions(clause_keys, lexicon), clause_keys))
+                parts.append((find_entities(clause_keys), _status_positions(clause_keys, lexicon, pauses(clause)), clause_keys))
             named = {entity for entities, _, _ in parts for _, entity in entities}
             if not named:
                 continue
@@ -286,7 +286,7 @@ def phrase_answer(messages: Sequence[str], expected: str) -> Answer:
     for message in reversed(messages):
         message_keys = keys(message)
         for index in range(len(message_keys) - len(wanted) + 1):
-            if message_keys[index : index + len(wanted)] == wanted and not negated_at(message_keys, index, window=2):
+            if message_keys[index : index + len(wanted)] == wanted and not negated_at(message_keys, index, window=2, breaks=pauses(message)):
                 return Answer(True, message)
     return Answer(False, None)
 
@@ -308,7 +308,8 @@ def attached_amounts(text: str, own: str) -> list[set[str]]:
     for sentence in sentences(text):
         for clause in clauses(sentence):
             clause_tokens, clause_keys = tokens(clause), keys(clause)
-            numbers = [i for i, token in enumerate(clause_tokens) if token.kind == "number" and token.money and not negated_at(clause_keys, i)]
+            breaks = pauses(clause)
+            numbers = [i for i, token in enumerate(clause_tokens) if token.kind == "number" and token.money and not negated_at(clause_keys, i, breaks=breaks)]
             mentions = _mentions(pattern, clause_keys)
             if not mentions or not numbers:
                 continue

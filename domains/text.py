@@ -10,7 +10,7 @@ compared by value ("$1,234.50" = "1234.5", "450" is not "45"); a number inside a
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from decimal import Decimal, InvalidOperation
 from functools import lru_cache
 
@@ -35,6 +35,7 @@ _NUMBER_UNIT = re.compile(r"(\d+(?:\.\d+)?)([a-z]+)")
 _ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
 _CURRENCY_WORDS = frozenset({"dollar", "dollars", "usd", "buck", "bucks"})
 _CURRENCY_BEFORE = frozenset({"usd", "us$", "us"})
+_PAUSE = re.compile(r"[,;:.!?]")
 _SPELLING = {"canceled": "cancelled", "canceling": "cancelling", "cancelation": "cancellation", "okay": "ok", "ontime": "on-time"}
 
 
@@ -46,6 +47,7 @@ class Token:
     kind: str
     value: Decimal | None = None  # numbers only
     money: bool = False  # written with "$" or followed by "dollars"/"USD"
+    pause: bool = False  # a comma, colon, semicolon or stop stands right before it
 
 
 def _iso(year: str, month: int, day: str) -> str:
@@ -105,14 +107,17 @@ def tokens(text: str) -> tuple[Token, ...]:
     """The tokens of a text, in order (cached: texts are compared again and again)."""
     cleaned = _THOUSANDS.sub("", _normalise_dates(text))
     out: list[Token] = []
+    previous_end = 0
     for match in _TOKEN.finditer(cleaned):
         found = _classify(match.group(0))
+        if found and _PAUSE.search(cleaned, previous_end, match.start()):
+            found[0] = replace(found[0], pause=True)
+        previous_end = match.end()
         if found and found[0].kind == "word" and found[0].key in _CURRENCY_WORDS and out and out[-1].kind == "number":
             last = out[-1]
-            out[-1] = Token(last.key, last.kind, last.value, True)
+            out[-1] = replace(last, money=True)
         if found and found[0].kind == "number" and out and out[-1].kind == "word" and out[-1].key in _CURRENCY_BEFORE:
-            first = found[0]  # "USD 200"
-            found[0] = Token(first.key, first.kind, first.value, True)
+            found[0] = replace(found[0], money=True)  # "USD 200"
         out.extend(found)
     return tuple(out)
 
@@ -210,10 +215,23 @@ _NEGATORS = frozenset({"not", "no", "never", "without", "neither", "nor", "none"
                        "havent", "doesnt", "dont", "didnt", "wont", "cant", "cannot"})
 
 
-def negated_at(text_keys: tuple[str, ...], index: int, window: int = 4) -> bool:
-    """Whether a negation ("not", "isn't", "no longer", "never"...) stands within `window` tokens before `index`."""
-    for position in range(max(0, index - window), index):
+def pauses(text: str) -> tuple[bool, ...]:
+    """For each key of `text`, whether punctuation (a comma, colon, stop...) stands right before it."""
+    return tuple(token.pause for token in tokens(text))
+
+
+def negated_at(text_keys: tuple[str, ...], index: int, window: int = 4, breaks: tuple[bool, ...] | None = None) -> bool:
+    """Whether a negation ("not", "isn't", "never", "no longer"...) stands within `window` tokens before
+    `index`, in the same stretch of words (`breaks`: punctuation before each key, from `pauses`); a bare
+    "no" only right before it ("no delay", "no longer delayed")."""
+    for position in range(index - 1, max(-1, index - window - 1), -1):
+        if breaks is not None and breaks[position + 1]:
+            return False  # "insurance: no, $348": the "no" is another phrase's
         key = text_keys[position]
+        if key == "no":
+            if position == index - 1 or (position == index - 2 and text_keys[index - 1] == "longer"):
+                return True
+            continue
         if key in _NEGATORS or key.endswith("n't"):
             return True
     return False

@@ -14,9 +14,10 @@ rejected dialogues that the verdict blames on the right party (the agent, or the
 the user's classes): a dialogue that keeps 1.0 has no one to blame.
 
 A mistake whose record names a `call_id` counts only if that call went through: a duplicate write,
-an undo, an extra write or a lookup the tool refused changed and revealed nothing. Other mistakes
-count once made, even when the tool refused the call (a write to the wrong record that failed still
-left the customer's goal undone).
+an undo, an extra write or a lookup the tool refused changed and revealed nothing. A customer's
+request outside its scenario counts only if a write went through after it (a refused one changed
+nothing). Other mistakes count once made, even when the tool refused the call (a write to the wrong
+record that failed still left the customer's goal undone).
 """
 
 from __future__ import annotations
@@ -29,9 +30,13 @@ from actors.scripted.mistakes import ALL, expected_blame
 from events import AgentSpoke, Event, ToolReturned, UserSpoke
 
 
+_NEEDS_A_WRITE = frozenset({"asks_outside_scenario"})
+
+
 def committed_mistakes(events: Sequence[Event]) -> list[str]:
     """The mistake classes the scripted models committed in this dialogue, in order (each once)."""
     succeeded = {e.call_id for e in events if isinstance(e, ToolReturned)}
+    writes_after = {e.seq for e in events if isinstance(e, ToolReturned) and e.mutates_state}
     found: list[str] = []
     for event in events:
         if not isinstance(event, (AgentSpoke, UserSpoke)) or event.call is None:
@@ -39,6 +44,8 @@ def committed_mistakes(events: Sequence[Event]) -> list[str]:
         script = (event.call.raw_response or {}).get("script") or {}
         for record in script.get("mistakes") or []:
             if "call_id" in record and record["call_id"] not in succeeded:
+                continue
+            if record.get("class") in _NEEDS_A_WRITE and not any(seq > event.seq for seq in writes_after):
                 continue
             if record.get("class") and record["class"] not in found:
                 found.append(record["class"])

@@ -86,10 +86,11 @@ def distinct_cues(all_cues: list[list[Cue]]) -> list[list[Cue]]:
     return out
 
 
-def asked_otherwise(goal_details: list[Detail], made_details: list[Detail], said: tuple[str, ...]) -> bool:
-    """The write differs from the goal in details whose last word from the user was the write's (the user
-    asked for, or corrected the agent to, other details than its goal's), or it does part of the goal and
-    the user never asked for the rest (the tent it did not return was never named)."""
+def asked_otherwise(goal_details: list[Detail], made_details: list[Detail], said: tuple[str, ...], request: tuple[str, ...] | None = None) -> bool:
+    """The write differs from the goal in details whose last word from the user, in the request the write
+    answers (`request`), was the write's (the user asked for, or corrected the agent to, other details
+    than its goal's), or it does part of the goal and the user never asked for the rest anywhere (`said`:
+    the tent it did not return was never named)."""
     goal_keys = {d.identity for d in goal_details}
     made_keys = {d.identity for d in made_details}
     goal_only = [d for d in goal_details if d.identity not in made_keys and d.cue and not d.derived]
@@ -98,8 +99,12 @@ def asked_otherwise(goal_details: list[Detail], made_details: list[Detail], said
         return False
     if not made_only:  # the write did part of the goal: what it left out, the user never asked for
         return not any(met(d.cue, said) for d in goal_only)
-    last_made = max(last_position(d.cue, said) for d in made_only)
-    last_goal = max(last_position(d.cue, said) for d in goal_only)
+    request = said if request is None else request  # the last word counts in the request the write answers
+    made_words = {phrase.casefold() for d in made_only for phrase in d.cue}
+    last_made = max(last_position(d.cue, request) for d in made_only)
+    # words both sides share ("my default address", which the world had made another address) are no
+    # evidence for the goal: only what names the goal's value alone is
+    last_goal = max(last_position(tuple(p for p in d.cue if p.casefold() not in made_words), request) for d in goal_only)
     return last_made >= 0 and last_made > last_goal
 
 
@@ -203,17 +208,24 @@ def _made_before(record: DialogueRecord, call: RecordedCall, target: str) -> boo
 
 
 def request_window(record: DialogueRecord, call: RecordedCall, write_names: set[str]) -> list[str] | None:
-    """What the user said since the last successful write before `call`, up to it (None: no turns)."""
+    """What the user said for the request `call` answers: the user's messages from the last successful
+    write before the user's last message ahead of `call` (its yes), up to `call`. One yes may cover
+    several writes ("yes, both"), which then share their request; a repeat of a write already made for
+    that request answers nothing new (empty). None when no turns were recorded."""
     if record.turns is None:
         return None
-    said: list[str] = []
+    steps: list[tuple[str, Any]] = []  # ("user", text) and ("write", call) in order, up to the call
     for turn in record.turns:
+        if turn.role == "user":
+            steps.append(("user", turn.text))
         for made in turn.calls:
             if made is call:
-                return said
+                last_user = max((i for i, (kind, _) in enumerate(steps) if kind == "user"), default=-1)
+                start = max((i for i, (kind, _) in enumerate(steps[: max(last_user, 0)]) if kind == "write"), default=-1)
+                target = write_target(call.mapping)
+                if any(kind == "write" and other.name == call.name and write_target(other.mapping) == target for kind, other in steps[start + 1 :]):
+                    return []  # the same kind of write on the same record, again, for one request
+                return [text for kind, text in steps[start + 1 :] if kind == "user"]
             if made.ok and made.name in write_names:
-                said = []
-        if turn.role == "user":
-            said.append(turn.text)
-    return said
-
+                steps.append(("write", made))
+    return []

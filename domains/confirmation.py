@@ -12,14 +12,16 @@ from __future__ import annotations
 import re
 
 _AFFIRM = re.compile(
-    r"\b(?:yes|yeah|yea|yep|yup|ya|aye|sure|ok|okay|alright|all right|absolutely|definitely|certainly|of course|affirmative|"
+    r"(?:^|\s)(?:👍|✅|👌|🙏)|"
+    r"\b(?:yes+|yeah|yea|yep|yup|ya|yah|yas|aye|sure|ok|okay|k|kk|alright|all right|absolutely|definitely|certainly|of course|affirmative|"
     r"indeed|exactly|perfect|great|fine|confirm|confirmed|confirming|proceed|go ahead|go for it|please do|do it|do that|"
     r"make it so|sounds (?:good|great|right|fine|perfect)|looks (?:good|great|right|fine|perfect|correct)|that works|works for me|"
     r"let'?s do (?:it|that)|i agree|agreed|i'?d like (?:that|to proceed|to go ahead)|please (?:go ahead|proceed|continue|do)|"
     r"(?:that'?s|that is|this is|it'?s|it is|that all|all of that|everything'?s|everything is) (?:right|correct|fine|good|accurate)|"
     r"(?:^|[.!,]\s*)(?:right|correct)\b|"
     r"please (?:go ahead and )?(?:cancel|return|exchange|change|update|modify|book|process|submit|make|send|swap|switch|upgrade|"
-    r"downgrade|move|add|refund|apply|issue|correct)\b)",
+    r"downgrade|move|add|refund|apply|issue|correct)\b|"
+    r"(?:book|cancel|return|exchange|change|update|process|submit|swap|switch|send|issue|make|apply) (?:it|them|that|those|both|all)\b)",
     re.IGNORECASE,
 )
 _REFUSE = re.compile(

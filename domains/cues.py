@@ -141,8 +141,9 @@ def payment_cue(user: Record | None, method_id: str, original: str | None = None
     elif source in ("gift_card", "certificate"):
         if len(same_source) == 1:
             phrases += list(_SOURCE_WORDS[source])
-        if "balance" in method or "amount" in method:
-            phrases.append(f"${format_amount(method.get('balance', method.get('amount', 0)))}")
+        value = method.get("balance", method.get("amount"))
+        if value is not None:  # "the $250 certificate" (a balance alone, "$62", is too like any other figure to name it)
+            phrases += [f"{format_amount(value)} {word}" for word in _SOURCE_WORDS[source][:2]]
     elif source == "paypal" and len(same_source) == 1:
         phrases += list(_SOURCE_WORDS["paypal"])
     if original is not None and method_id == original:

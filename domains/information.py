@@ -79,6 +79,15 @@ def _values(clause: str, code: str | None, own: list[int], other: list[int]) -> 
     (`own` positions) and another figure (`other`), a value belongs to the nearer of the two."""
     clause_tokens, clause_keys = tokens(clause), keys(clause)
     positive, negated, money = set(), set(), False
+    if code == "number":  # a long number read out in groups ("7615 6204 0224") is one code
+        run: list[str] = []
+        for token in list(clause_tokens) + [None]:
+            if token is not None and token.kind == "number" and token.key.isdigit() and 3 <= len(token.key) <= 5 and not (run and token.pause):
+                run.append(token.key)
+                continue
+            if len(run) > 1:
+                positive.add("".join(run))
+            run = [token.key] if token is not None and token.kind == "number" and token.key.isdigit() and 3 <= len(token.key) <= 5 else []
     for index, token in enumerate(clause_tokens):
         if code:
             if token.kind != code or len(token.key) < 6:
@@ -305,6 +314,7 @@ def attached_amounts(text: str, own: str) -> list[set[str]]:
     card digits or counts."""
     pattern = re.compile(own)
     found: list[set[str]] = []
+    text = re.sub(r"(?<=\s)=(?=\s)", " total ", text)  # "2 x $108 + 2 x $30 = $276": what follows "=" is the total
     for sentence in sentences(text):
         for clause in clauses(sentence):
             clause_tokens, clause_keys = tokens(clause), keys(clause)
@@ -321,14 +331,15 @@ def attached_amounts(text: str, own: str) -> list[set[str]]:
 
 
 def amount_judge(value: float, own: str, *, required: bool = False) -> Callable[[str], str]:
-    """A summary states this amount for its subject: its last statement of the subject's amount must
-    include `value`; stating none is fine unless `required` (a booking's total, a certificate's value)."""
+    """A summary states this amount for its subject: one of its statements of the subject's amount must
+    give `value` (a summary of two refunds states two); stating none is fine unless `required` (a
+    booking's total, a certificate's value)."""
     wanted = number_key(f"{abs(value):.2f}")
 
     def judge(text: str) -> str:
         said = attached_amounts(text, own)
         if not said:
             return "missing" if required else "ok"
-        return "ok" if wanted in said[-1] else "differs"
+        return "ok" if any(wanted in amounts for amounts in said) else "differs"  # one summary may cover several writes
 
     return judge

@@ -18,7 +18,9 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from domains.blame import Attribution, ExtraWrite, Shortfall, asked_otherwise, attribute, distinct_cues, extra_write, goal_stated, user_text_keys, write_target
+from domains.blame import (
+    Attribution, ExtraWrite, Shortfall, asked_otherwise, attribute, distinct_cues, extra_write, goal_stated, request_window, user_text_keys, write_target,
+)
 from domains.constraints import Constraint, Task
 from domains.conversation import NOT_APPLICABLE, check_conversation
 from domains.dialogue import DialogueRecord, RecordedCall, Turn, as_mapping
@@ -26,6 +28,7 @@ from domains.information import Answer, phrase_answer
 from domains.policy import PolicyContext
 from domains.registry import get_domain
 from domains.state import Database, State, canonical_json
+from domains.text import keys
 
 VERIFIER_VERSION = "2"
 REDUNDANCY_FACTOR = 0.5
@@ -147,6 +150,7 @@ class Expectation:
     final: State
     demanded: list[dict[Path, Any]]  # per constraint
     errors: list[str]
+    before: list[State] = field(default_factory=list)  # per constraint: the world its canonical actions start from
 
     @property
     def all_demanded(self) -> set[Path]:
@@ -157,15 +161,16 @@ def expected_outcome(task: Task, base: Database) -> Expectation:
     """Apply each constraint's canonical actions in order and note the paths each one changes."""
     toolkit = get_domain(task.domain).toolkit
     state = base.new_state()
-    demanded, errors = [], []
+    demanded, errors, starts = [], [], []
     for constraint in task.constraints:
         before = state.fork()
+        starts.append(before)
         for action in constraint.actions:
             outcome = toolkit.execute(state, action.name, action.arguments)
             if not outcome.ok:
                 errors.append(f"canonical action {action.name} of {constraint.type} failed: {outcome.error}")
         demanded.append(changed_paths(before, state))
-    return Expectation(state, demanded, errors)
+    return Expectation(state, demanded, errors, starts)
 
 
 # --- information ---------------------------------------------------------------------------
@@ -293,7 +298,7 @@ def verify_dialogue(record: DialogueRecord, base: Database) -> Verdict:
 
     attribution = Attribution.NONE
     if score != 1.0:
-        attribution = _blame(record, base, replay, constraints, redundant_calls, violations, score, scored)
+        attribution = _blame(record, base, replay, constraints, redundant_calls, violations, score, scored, expectation)
     checks = _checks(record, constraints, conversation.checks, replay)
     return Verdict(score, scored, constraints, redundant, violations, record.termination, attribution, reasons, unexpected, checks)
 
@@ -315,7 +320,7 @@ def _checks(record: DialogueRecord, constraints: list[dict[str, Any]], conversat
 
 
 def _blame(record: DialogueRecord, base: Database, replay: _Replay, constraints: list[dict[str, Any]], redundant: list[RecordedCall],
-           violations: list[dict[str, Any]], score: float | None, scored: bool) -> Attribution:
+           violations: list[dict[str, Any]], score: float | None, scored: bool, expectation: Expectation) -> Attribution:
     task = record.task
     domain = get_domain(task.domain)
     toolkit, facts, rules = domain.toolkit, domain.module("facts"), domain.module("conversation")
@@ -323,11 +328,11 @@ def _blame(record: DialogueRecord, base: Database, replay: _Replay, constraints:
     start = base.new_state()
     shortfalls, asked_for = [], []
     cues = distinct_cues([facts.goal_cues(constraint, task, start) for constraint in task.constraints])
-    for constraint, result, goal_cues in zip(task.constraints, constraints, cues):
+    for constraint, result, goal_cues, goal_start in zip(task.constraints, constraints, cues, expectation.before):
         if result["satisfied"]:
             continue
         stated = goal_stated(goal_cues, said)
-        otherwise = _asked_otherwise(constraint, record.calls, base, toolkit, rules, task.user_id, said)
+        otherwise = _asked_otherwise(record, constraint, goal_start, base, toolkit, rules, said)
         asked_for += otherwise
         shortfalls.append(Shortfall(constraint, stated, bool(otherwise), _tried_exactly(constraint, record.calls)))
     goal_writes = {(action.name, target) for action in task.actions if (target := write_target(action.arguments))}
@@ -351,21 +356,27 @@ def _tried_exactly(constraint: Constraint, calls: list[RecordedCall]) -> bool:
     return bool(constraint.actions) and all((a.name, canonical_json(a.arguments)) in made for a in constraint.actions)
 
 
-def _asked_otherwise(constraint: Constraint, calls: list[RecordedCall], base: Database, toolkit, rules, user_id: str, said: tuple[str, ...]) -> list[RecordedCall]:
+def _asked_otherwise(record: DialogueRecord, constraint: Constraint, goal_start: State, base: Database, toolkit, rules,
+                     said: tuple[str, ...]) -> list[RecordedCall]:
     """The writes of this goal's kind on its record (made, or tried: a refused write counts) that differ
-    from the goal in details the user last gave as made: the user asked for them instead."""
+    from the goal in details the user last gave as made: the user asked for them instead. The goal's
+    details are read on the world it starts from, the write's on the world it met."""
     found: list[RecordedCall] = []
     targets = {(action.name, write_target(action.arguments)): action for action in constraint.actions}
+    user_id = record.task.user_id
+    write_names = {name for name, tool_ in toolkit.tools.items() if tool_.mutates_state}
     made: list[RecordedCall] = []
-    for call in calls:
+    for call in record.calls:
         tool_ = toolkit.tools.get(call.name)
         if tool_ is None or not tool_.mutates_state:
             continue
         action = targets.get((call.name, write_target(call.mapping)))
         if action is not None:
             before = _final_state(base, toolkit, made)
-            goal = rules.write_details(before, action.name, action.arguments, user_id, complete=True)
-            if asked_otherwise(goal, rules.write_details(before, call.name, call.mapping, user_id, complete=True), said):
+            goal = rules.write_details(goal_start, action.name, action.arguments, user_id, complete=True)
+            window = request_window(record, call, write_names)
+            request = tuple(k for text in window for k in (*keys(text), "\x00")) if window is not None else None
+            if asked_otherwise(goal, rules.write_details(before, call.name, call.mapping, user_id, complete=True), said, request):
                 found.append(call)
         if call.ok:
             made.append(call)

@@ -311,7 +311,14 @@ def _update_passengers(fields: dict[str, Any], user: dict[str, Any], ctx: Contex
 
 def _compensation(fields: dict[str, Any], user: dict[str, Any], ctx: Context) -> Plan:
     reservation = find_reservation(fields["res"], user, ctx)
-    segment = reservation["flights"][segment_index(reservation, flight_attributes(fields["flight"]))]
+    wanted = flight_attributes(fields["flight"])
+    try:
+        segment = reservation["flights"][segment_index(reservation, wanted)]
+    except CannotResolveError:  # changed away from the delayed flight earlier in the dialogue: it was on the booking as read first
+        booked = ctx.knowledge.first("get_reservation_details", reservation_id=reservation["reservation_id"])
+        if not booked or reservation["reservation_id"] not in ctx.changed:
+            raise
+        segment = booked["flights"][segment_index(booked, wanted)]
     status = ctx.knowledge.read("get_flight_status", flight_number=segment["flight_number"], date=segment["date"])
     rid, n = reservation["reservation_id"], len(reservation["passengers"])
     eligible = user.get("membership") in ("silver", "gold") or reservation.get("insurance") == "yes" or reservation.get("cabin") == "business"

@@ -151,7 +151,10 @@ class Knowledge:
 
     def __init__(self, transcript: Transcript, refresh_until: int | None = None) -> None:
         self.results: dict[str, Call] = {}
+        self.firsts: dict[str, Call] = {}  # the first successful result of each read (a record before it was changed)
         for call in transcript.calls:
+            if call.ok:
+                self.firsts.setdefault(_key(call.name, call.arguments), call)
             refresh = REFRESHES.get(call.name)
             if refresh and call.ok and (refresh_until is None or call.position < refresh_until):
                 read, key = refresh
@@ -166,6 +169,11 @@ class Knowledge:
         if not call.ok:
             raise CannotResolveError(f"I could not look that up ({call.content.removeprefix('Error: ')}).")
         return call.result
+
+    def first(self, name: str, **arguments: Any) -> Any:
+        """The first successful result of `name(arguments)` (as the record was before any change), or None."""
+        call = self.firsts.get(_key(name, arguments))
+        return call.result if call is not None else None
 
     def has(self, name: str, **arguments: Any) -> bool:
         return _key(name, arguments) in self.results

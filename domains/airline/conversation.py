@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from domains.cues import DIFFERS, MISSING, OK, Cue, Detail, payment_cue, rival_payments
+from domains.cues import DIFFERS, MISSING, OK, Cue, Detail, met, payment_cue, rival_payments
 from domains.fuzzy import CABIN_NAMES, format_amount
 from domains.information import amount_judge
 from domains.state import Record, State
@@ -125,6 +125,19 @@ def _replaced(old: dict[str, Any], new: dict[str, Any], kept: list[dict[str, Any
     return Detail(f"passenger replaced ({old.get('first_name')})", _person_cue(old), rivals, optional=True, judge=judge)
 
 
+def _no_other_payment(user: Record | None, used: set[str]) -> Detail:
+    """A summary that splits the price onto a saved method the write does not use (by anything that names
+    that method and none of the used ones: its id, last four digits, or its kind when it is the only one)."""
+    ours = {phrase.casefold() for method_id in used for phrase in payment_cue(user, method_id)}
+    others = tuple(dict.fromkeys(p for method_id in ((user or {}).get("payment_methods") or {}) if method_id not in used
+                                 for p in payment_cue(user, method_id) if p.casefold() not in ours))
+
+    def judge(text: str) -> str:
+        return DIFFERS if others and met(others, keys(text)) else OK
+
+    return Detail("payment split", (), others, optional=True, judge=judge, derived=True)
+
+
 def _person_cue(person: dict[str, Any]) -> Cue:
     first, last = str(person.get("first_name", "")), str(person.get("last_name", ""))
     return tuple(p for p in (f"{first} {last}", first) if p.strip())
@@ -159,17 +172,17 @@ def write_details(state: State, name: str, arguments: dict[str, Any], user_id: s
         if complete or int(arguments.get("nonfree_baggages", 0)) > reservation["nonfree_baggages"]:
             details.append(_payment(owner, str(arguments.get("payment_id", ""))))
     elif name == "update_reservation_passengers":
-        before = reservation["passengers"]
-        after = arguments.get("passengers", [])
-        kept = [p for index, p in enumerate(before) if index < len(after) and after[index] == p]
-        for index, person in enumerate(after):
-            if index < len(before) and person == before[index]:
-                continue
+        before = [dict(p) for p in reservation["passengers"]]
+        after = [dict(p) for p in arguments.get("passengers", []) if isinstance(p, dict)]
+        kept = [p for p in before if p in after]  # the travellers are a set: a new order changes no one
+        gone = [p for p in before if p not in after]
+        for person in (p for p in after if p not in before):
             details.append(Detail(f"passenger {person.get('first_name')}", _person_cue(person)))
-            old = before[index] if index < len(before) else None
-            if old is not None and (old.get("first_name"), old.get("last_name")) != (person.get("first_name"), person.get("last_name")):
-                details.append(_replaced(old, person, kept))
-            if old is None or person.get("dob") != old.get("dob"):
+            same_name = next((p for p in gone if (p.get("first_name"), p.get("last_name")) == (person.get("first_name"), person.get("last_name"))), None)
+            if same_name is None and gone:
+                details.append(_replaced(gone[0], person, kept))
+                gone = gone[1:]
+            if same_name is None or person.get("dob") != same_name.get("dob"):
                 details.append(Detail(f"date of birth of {person.get('first_name')}", date_cue(str(person.get("dob")))))
     return details
 
@@ -179,7 +192,12 @@ def _booking_details(user: Record | None, arguments: dict[str, Any]) -> list[Det
     details.append(_cabin(str(arguments.get("cabin"))))
     details += [Detail(f"passenger {p.get('first_name')}", _person_cue(p)) for p in arguments.get("passengers", [])]
     payments = arguments.get("payment_methods", [])
-    details += [_payment(user, str(p.get("payment_id", ""))) for p in payments]
+    used = {str(p.get("payment_id", "")) for p in payments}
+    ours = {phrase.casefold() for method_id in used for phrase in payment_cue(user, method_id)}
+    for method_id in dict.fromkeys(str(p.get("payment_id", "")) for p in payments):  # the other methods of a split are no rivals
+        rivals = tuple(r for r in rival_payments(user, method_id) if r.casefold() not in ours)
+        details.append(Detail("payment method", payment_cue(user, method_id), rivals))
+    details.append(_no_other_payment(user, used))
     total = sum(float(p.get("amount", 0)) for p in payments)
     details.append(Detail("total price", (format_amount(total),), judge=amount_judge(total, PRICE_WORDS, required=True), derived=True))
     details.append(_insurance(str(arguments.get("insurance"))))

@@ -85,7 +85,11 @@ def compensation_amounts(state: State, user_id: str, changed: set[str]) -> dict[
         reservation = state.get("reservations", reservation_id)
         if reservation is None or not compensation_eligible(user, reservation):
             continue
-        statuses = {flight_status(state, f["flight_number"], f["date"]) for f in reservation["flights"]}
+        flights = list(reservation["flights"])
+        if reservation_id in changed:  # a change may have moved the reservation off the delayed flight it was on
+            booked = state.base.tables["reservations"].get(reservation_id)
+            flights += booked["flights"] if booked else []
+        statuses = {flight_status(state, f["flight_number"], f["date"]) for f in flights}
         n = len(reservation["passengers"])
         if "cancelled" in statuses:
             amounts[reservation_id] = CANCELLED_FLIGHT_COMPENSATION * n

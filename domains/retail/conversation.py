@@ -17,7 +17,7 @@ from domains.cues import DIFFERS, MISSING, OK, PROFILE_ADDRESS, Detail, met, nam
 from domains.fuzzy import format_amount
 from domains.information import amount_judge
 from domains.state import Record, State
-from domains.text import find, keys, positions, sentences, stems, tokens
+from domains.text import find, keys, pauses, positions, sentences, stems, tokens
 
 AUTHENTICATION_MODE = "lookup"
 AUTHENTICATION_HOW = "find its user id by email, or by name and zip code"
@@ -119,19 +119,22 @@ def _variant_details(state: State, order: Record, old_id: str, new_id: str, nth:
         return [Detail(f"new item {new_id}", (new_id,))]
     variants = list(product["variants"].values())
     other_names = [i["name"] for i in order["items"] if i["name"] != old["name"]]
-    option_keys = sorted({k for v in variants for k in v["options"]} | set(old["options"]))
-    all_values = {str(x) for v in variants for x in v["options"].values()}  # "dual-band" is a value, not the option "band"
+    key_values: dict[str, set[str]] = {}
+    for variant in variants:
+        for k, x in variant["options"].items():
+            key_values.setdefault(k, set()).add(str(x))
+    all_values = {phrase for k, xs in key_values.items() for x in xs for phrase in value_phrases(k, x) if phrase.casefold() not in _BARE}
     details = []
     for key, value in new["options"].items():
         rivals = tuple(sorted({str(v["options"].get(key)) for v in variants if v["options"].get(key) is not None} - {str(value)}))
         optional = old["options"].get(key) == value
-        judge = _option_judge(old["name"], other_names, nth, count, key, option_keys, all_values, str(value), new_id, rivals, optional)
+        judge = _option_judge(old["name"], other_names, nth, count, key, key_values, all_values, str(value), new_id, rivals, optional)
         details.append(Detail(f"new {key} {value}", (str(value), new_id), rivals, optional=optional, judge=judge))
     return details
 
 
-def _option_judge(name: str, other_names: list[str], nth: int, count: int, key: str, option_keys: list[str], all_values: set[str], value: str,
-                  new_id: str, rivals: tuple[str, ...], optional: bool) -> Any:
+def _option_judge(name: str, other_names: list[str], nth: int, count: int, key: str, key_values: dict[str, set[str]], all_values: set[str],
+                  value: str, new_id: str, rivals: tuple[str, ...], optional: bool) -> Any:
     """Of this option's values, the one said last in what the summary says about this item (`nth` of
     `count` items of this name in the write) decides. A value written after another option's name
     ("frame color: white") belongs to that option; sentences that do not name the item do not count."""
@@ -141,8 +144,23 @@ def _option_judge(name: str, other_names: list[str], nth: int, count: int, key: 
         name_stems = stems(keys(name))
         about = [sentence for sentence in sentences(text) if find(stems(keys(sentence)), name_stems) >= 0] or [text]
         said = stems(tuple(k for sentence in about for k in keys(sentence)))
-        inside_values = {i for phrase in all_values for at in positions(said, stems(keys(phrase))) for i in range(at, at + len(keys(phrase)))}
-        labels = {at + len(stems(keys(k))): k for k in option_keys for at in positions(said, stems(keys(k))) if at not in inside_values}
+        breaks = tuple(b for sentence in about for b in pauses(sentence))
+
+        def spots(phrase: str) -> list[int]:
+            """Where a phrase stands, not across punctuation ("mopping: no, self-emptying" is no "no self-emptying")."""
+            needle = stems(keys(phrase))
+            return [at for at in positions(said, needle) if not any(breaks[at + 1 : at + len(needle)])]
+
+        inside_values = {i for phrase in all_values if phrase not in key_values for at in spots(phrase) for i in range(at, at + len(keys(phrase)))}
+        # an option's name is a label only when one of its values follows ("control: pull chain"); alone
+        # ("/ light kit /") it says the option is there
+        labels = {}
+        for k, xs in key_values.items():
+            width = len(keys(k))
+            for at in positions(said, stems(keys(k))):
+                follows = any(said[at + width : at + width + len(keys(x))] == stems(keys(x)) for x in xs)
+                if at not in inside_values and follows:
+                    labels[at + width] = k
         label_starts = {end - len(stems(keys(k))) for end, k in labels.items()}
         start, end = _item_span(said, name_stems, other_names, nth, count, label_starts)
 
@@ -151,16 +169,42 @@ def _option_judge(name: str, other_names: list[str], nth: int, count: int, key: 
             return labels.get(at)
 
         matches = []  # (start, end, ours) of every value of this option said about the item
-        for phrase, ours in [(value, True)] + [(rival, False) for rival in rivals]:
-            needle = stems(keys(phrase))
-            matches += [(at, at + len(needle), ours) for at in positions(said, needle) if start <= at < end and owner(at) in (None, key)]
-        # a value inside a longer one ("polarized" in "non-polarized") is that longer value
+        for option_value, ours in [(value, True)] + [(rival, False) for rival in rivals]:
+            for phrase in value_phrases(key, option_value):
+                needle = stems(keys(phrase))
+                bare = phrase.casefold() in _BARE
+                for at in spots(phrase):
+                    if not start <= at < end or owner(at) not in ((key,) if bare else (None, key)) or _replaced_value(said, at):
+                        continue
+                    matches.append((at, at + len(needle), ours))
+        # a value inside a longer one ("polarized" in "non-polarized", "foldable" in "not foldable") is that longer value
         kept = [m for m in matches if not any(o[0] <= m[0] and m[1] <= o[1] and (o[1] - o[0]) > (m[1] - m[0]) for o in matches)]
         if not kept:
             return OK if optional else MISSING
         return OK if max(kept, key=lambda m: (m[1], m[1] - m[0]))[2] else DIFFERS
 
     return judge
+
+
+_BARE = frozenset({"yes", "no", "none", "true", "false"})  # values that mean something only after their option's name
+_OLD_MARKERS = (("instead", "of"), ("rather", "than"), ("from",), ("replac",), ("currently",), ("current",), ("old",))
+
+
+def value_phrases(key: str, value: str) -> list[str]:
+    """How an option's value is said: itself, and for yes/no options the option's name ("foldable",
+    "not foldable", "no subwoofer", "without a light kit")."""
+    lowered = value.casefold()
+    if lowered in ("yes", "true"):
+        return [value, key, f"with {key}", f"with a {key}"]
+    if lowered in ("no", "none", "false"):
+        return [value] + [f"{lead} {key}" for lead in ("no", "not", "non", "without", "without a", "without an")]
+    return [value]
+
+
+def _replaced_value(said: tuple[str, ...], at: int) -> bool:
+    """A value said as the one being replaced ("instead of the wall control", "from black to white")."""
+    before = said[max(0, at - 4) : at]
+    return any(all(word in before for word in marker) for marker in _OLD_MARKERS)
 
 
 def _item_span(said: tuple[str, ...], name: tuple[str, ...], other_names: list[str], nth: int, count: int, labels: set[int]) -> tuple[int, int]:

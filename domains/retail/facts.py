@@ -14,7 +14,7 @@ from domains.constraints import Constraint, Task
 from domains.cues import Cue, description_cue, flat_ids, linked_descriptions, name_phrases, option_phrases
 from domains.information import Answer, Foreign, amount_answer, code_answer, other_subjects
 from domains.state import State
-from domains.text import keys, number_key
+from domains.text import find, keys, number_key, stem, stems
 
 _BALANCE_WORDS = r"(?:left|remaining|remain|available|worth|value|hold|holds|has|have|contain|contains|total|on it|loaded|carry|carries)"
 GIFT_CARD_BALANCE = rf"\bbalance\b|\bgift ?card\b.*\b{_BALANCE_WORDS}\b|\b{_BALANCE_WORDS}\b.*\bgift ?card\b"
@@ -22,12 +22,36 @@ REFUND = r"\b(?:refund\w*|reimburs\w*|credited|back|return|returning|returned)\b
 TRACKING = r"\btrack\w*\b"
 
 
+_CANCEL = stem("cancel")
+_RETURN = {stem("return"), stem("returning"), stem("returned")}
+
+
 def about_another_order(state: State, user_id: str, order_id: str) -> Foreign:
-    """A sentence naming another of the customer's orders, and not this one, is about that order."""
+    """A sentence about another of the customer's orders, and not this one: it names that order's id (and
+    not this one's), or, naming no order, a product only that order holds and none of this one's."""
     user = state.get("users", user_id) or {"orders": []}
-    own = keys(order_id)
-    others = {keys(other) for other in user["orders"] if other != order_id}
-    return lambda said: not (own and own[0] in said) and any(other and other[0] in said for other in others)
+    order = state.get("orders", order_id) or {"items": []}
+    mine = {item["name"] for item in order["items"]}
+    own_id, own_names = keys(order_id), [keys(name) for name in mine]
+    other_ids, other_names = [], []
+    for other_id in user["orders"]:
+        other = state.get("orders", other_id)
+        if other_id == order_id or other is None:
+            continue
+        other_ids.append(keys(other_id))
+        other_names += [keys(item["name"]) for item in other["items"] if item["name"] not in mine]
+
+    def said_in(said: tuple[str, ...], phrases: list[tuple[str, ...]]) -> bool:
+        return any(phrase and find(said, phrase) >= 0 for phrase in phrases)
+
+    def foreign(said: tuple[str, ...]) -> bool:
+        if said_in(said, [own_id]):
+            return False
+        if said_in(said, other_ids):
+            return True
+        return said_in(said, other_names) and not said_in(said, own_names)
+
+    return foreign
 
 
 def info_checkable(constraint: Constraint, state: State) -> bool:
@@ -47,8 +71,9 @@ def check_information(constraint: Constraint, agent_messages: list[str], task: T
     if constraint.type == "info_gift_card_balance":
         return amount_answer(agent_messages, expected, GIFT_CARD_BALANCE, other_subjects("gift_card"))
     foreign = about_another_order(state, task.user_id, str(constraint.params.get("order_id", "")))
-    if constraint.type == "info_refund_total":
-        return amount_answer(agent_messages, expected, REFUND, other_subjects("refund"), foreign)
+    if constraint.type == "info_refund_total":  # what a return would give back: a cancellation's refund is another figure
+        cancelling = lambda said: _CANCEL in stems(said) and not (_RETURN & set(stems(said)))  # noqa: E731
+        return amount_answer(agent_messages, expected, REFUND, other_subjects("refund"), lambda said: foreign(said) or cancelling(said))
     if constraint.type == "info_tracking_number":
         return code_answer(agent_messages, expected, TRACKING, foreign)
     return None
@@ -57,7 +82,7 @@ def check_information(constraint: Constraint, agent_messages: list[str], task: T
 INTENTS: dict[str, Cue] = {  # the action asked for, in the words customers use (matched in any inflection)
     "cancel_order": ("cancel", "cancellation", "call off", "don't need", "do not need", "no longer", "don't want", "do not want", "ordered by mistake",
                      "by mistake", "scrap", "not needed", "drop", "kill", "get rid of", "stop the order", "stop my order", "undo", "back out"),
-    "modify_order_address": ("address", "ship", "shipping", "deliver", "delivery", "send it", "sent to", "go to", "arrive at", "redirect", "reroute"),
+    "modify_order_address": ("address", "ship", "shipping", "deliver", "delivery", "send", "sent to", "go to", "arrive at", "redirect", "reroute"),
     "modify_order_payment": ("pay", "paid", "payment", "charge", "card", "paypal", "gift card", "billing", "method", "bill"),
     "modify_order_items": ("change", "swap", "switch", "modify", "exchange", "replace", "instead", "different", "another", "other", "rather", "upgrade",
                            "bigger", "smaller", "larger"),

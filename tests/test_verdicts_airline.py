@@ -234,3 +234,50 @@ def test_gold_actions_without_a_conversation_have_the_conversation_rules_not_app
     result = verify_dialogue(record, BASE)
     assert result.score == 1.0
     assert result.checks["state"] == "passed" and result.checks["confirmation"] == result.checks["authentication"] == "not_applicable"
+
+
+SPLIT = task_of("airline", "book_reservation", lambda task, base: len(task.constraints[0].params["payment_methods"]) == 2)
+
+
+def _booking_turns(summary_total: str, write: dict) -> list[tuple]:
+    a = args(SPLIT)
+    names = ", ".join(f"{p['first_name']} {p['last_name']}" for p in a["passengers"])
+    flights = " and ".join(f["flight_number"] for f in a["flights"])
+    paid = " + ".join(f"${p['amount']} on {p['payment_id']}" for p in a["payment_methods"])
+    listing = (f"**Booking**\n- Flights: {flights}\n- Cabin: {CABIN_NAMES[a['cabin']]}\n- Passengers: {names}\n"
+               f"- Bags: {a['total_baggages']}, insurance: {a['insurance']}\n- {summary_total}\n- Payment: {paid}\n\nBook it?")
+    return login(SPLIT, "I'd like to book a trip") + [("agent", listing), ("user", "👍 book it"), call("book_reservation", **write)] + bye()
+
+
+def test_a_total_written_as_a_sum_and_a_split_payment():
+    """'... = $276' states the total; a split that the write does not make (all on one method) differs from the summary."""
+    a = args(SPLIT)
+    total = sum(p["amount"] for p in a["payment_methods"])
+    parts = " + ".join(f"${p['amount']}" for p in a["payment_methods"])
+    assert verdict(SPLIT, _booking_turns(f"{parts} = ${total}", a)).score == 1.0
+    user = BASE.tables["users"][SPLIT.user_id]
+    card = next((m for m, v in user["payment_methods"].items() if v["source"] == "credit_card"), None)
+    assert card is not None
+    one = {**a, "payment_methods": [{"payment_id": card, "amount": total}]}
+    result = verdict(SPLIT, _booking_turns(f"Total ${total}", one))
+    assert "confirmed_write_differs" in rules(result) and result.attribution == "agent"
+
+
+def test_delay_compensation_after_changing_the_delayed_reservation_is_allowed():
+    """A $50-per-passenger certificate for a delayed flight is allowed once the reservation was changed, even off that flight."""
+    from domains.airline.policy import compensation_amounts, flight_status
+
+    state = BASE.new_state()
+    for user_id, user in BASE.tables["users"].items():
+        if user["membership"] not in ("silver", "gold"):
+            continue
+        for rid in user["reservations"]:
+            reservation = BASE.tables["reservations"][rid]
+            statuses = [flight_status(state, f["flight_number"], f["date"]) for f in reservation["flights"]]
+            if "delayed" in statuses and "cancelled" not in statuses:
+                changed = state.fork()
+                changed.edit("reservations", rid)["flights"] = []  # moved off every flight it had
+                assert compensation_amounts(changed, user_id, {rid})[rid] == 50 * len(reservation["passengers"])
+                assert rid not in compensation_amounts(changed, user_id, set())
+                return
+    raise AssertionError("the generated world has a silver or gold member on a delayed flight")

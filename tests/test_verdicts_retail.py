@@ -396,3 +396,69 @@ def test_a_wrong_variant_is_blamed_on_whoever_chose_it():
     assert verdict(EXCHANGE, _exchange(f"I'd like the {wanted_words} one instead", wrong)).attribution == "agent"
     result = verdict(EXCHANGE, _exchange(f"I'd like the {wrong_words} one instead", wrong))
     assert (result.score, result.attribution) == (0.0, "user_simulator"), result.reasons
+
+
+def _yes_no_swap(task, base):
+    """An exchange whose new variant changes a yes/no option."""
+    params = task.constraints[0].params
+    order = base.tables["orders"][params["order_id"]]
+    old = next(i for i in order["items"] if i["item_id"] == params["item_ids"][0])
+    new = base.tables["products"][old["product_id"]]["variants"][params["new_item_ids"][0]]
+    return len(params["item_ids"]) == 1 and any(v in ("yes", "no") and old["options"].get(k) != v for k, v in new["options"].items())
+
+
+def test_yes_no_options_said_in_words_and_values_said_as_replaced():
+    """'not foldable', 'with a light kit', '... instead of the wall control': options in words; the value it replaces is not the value listed."""
+    task = task_of("retail", "exchange_items", _yes_no_swap, seed=11) if _has_yes_no_exchange() else task_of("retail", "modify_order_items", _yes_no_swap, seed=11)
+    a = args(task)
+    order = order_of(task)
+    old = item(order, a["item_ids"][0])
+    new = BASE.tables["products"][old["product_id"]]["variants"][a["new_item_ids"][0]]
+    words = []
+    for key, value in new["options"].items():
+        if value == "no":
+            words.append(f"not {key}" if old["options"].get(key) != value else f"no {key}")
+        elif value == "yes":
+            words.append(f"with a {key}")
+        else:
+            words.append(f"{value} (instead of the {old['options'][key]} one)" if old["options"].get(key) != value else str(value))
+    name = task.constraints[0].type.replace("_items", "").replace("modify_order", "change")
+    turns = login(task, f"I'd like to swap my {old['name'].lower()}") + [
+        call("get_order_details", order_id=order["order_id"]), call("get_product_details", product_id=old["product_id"]),
+        ("agent", f"In order {order['order_id']} I'll {name} your {old['name']} for the {', '.join(words)} version, any difference settled with {a['payment_method_id']}. OK?"),
+        ("user", "yes"), call(task.constraints[0].actions[0].name, **a)] + bye()
+    result = verdict(task, turns)
+    assert (result.score, result.violations) == (1.0, []), result.reasons
+
+
+def _has_yes_no_exchange() -> bool:
+    try:
+        task_of("retail", "exchange_items", _yes_no_swap, seed=11)
+        return True
+    except LookupError:
+        return False
+
+
+def test_a_tracking_number_read_out_in_groups_is_the_number():
+    """'7615 6204 0224' is the tracking number 761562040224."""
+    number = amount(TRACKING)
+    grouped = " ".join(number[i : i + 4] for i in range(0, len(number), 4))
+    turns = login(TRACKING, "what's my tracking number?") + [call("get_order_details", order_id=order_of(TRACKING)["order_id"]),
+                                                              ("agent", f"Your tracking number is {grouped}.")] + bye()
+    assert verdict(TRACKING, turns).score == 1.0
+
+
+def test_a_cancellations_refund_does_not_answer_a_return_question():
+    """A refund figure said about cancelling another order is not the answer to 'how much would a return give back'."""
+    task = task_of("retail", "info_refund_total", lambda t, base: any(o["status"] == "pending" for oid, o in base.tables["orders"].items() if o["user_id"] == t.user_id))
+    value = amount(task)
+    order = order_of(task)
+    pending = next(o for o in BASE.tables["orders"].values() if o["user_id"] == task.user_id and o["status"] == "pending")
+    name = item(order, task.constraints[0].params["item_ids"][0])["name"]
+    turns = login(task, f"how much would I get back if I returned the {name.lower()}?") + [
+        call("get_order_details", order_id=order["order_id"]),
+        ("agent", f"Returning the {name} would give you {money(value)} back."),
+        ("user", "ok thanks. can you also tell me what a cancellation of my pending order would refund?"),
+        ("agent", f"If I cancel the whole pending order, the {money(shifted(value, 3))} goes back to your card in 5-7 business days."),
+    ] + bye()
+    assert verdict(task, turns).score == 1.0

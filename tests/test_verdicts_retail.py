@@ -453,7 +453,6 @@ def test_a_cancellations_refund_does_not_answer_a_return_question():
     task = task_of("retail", "info_refund_total", lambda t, base: any(o["status"] == "pending" for oid, o in base.tables["orders"].items() if o["user_id"] == t.user_id))
     value = amount(task)
     order = order_of(task)
-    pending = next(o for o in BASE.tables["orders"].values() if o["user_id"] == task.user_id and o["status"] == "pending")
     name = item(order, task.constraints[0].params["item_ids"][0])["name"]
     turns = login(task, f"how much would I get back if I returned the {name.lower()}?") + [
         call("get_order_details", order_id=order["order_id"]),

@@ -219,10 +219,13 @@ class TaskStream:
             if not _extend(draft, opener, rng, rules, self.policy, self.toolkit, report):
                 report.rejected[f"no_goal:{opener}"] += 1
                 continue
-            for _ in range(4 * k):
+            for _ in range(8 * k):
                 if draft.slots <= 0:
                     break
                 _extend(draft, rng.choice(rules.GOAL_TYPES), rng, rules, self.policy, self.toolkit, report)
+            if draft.slots > 0:  # a task has exactly the k goals drawn for it, never fewer
+                report.rejected[f"too_few_goals:{k}"] += 1
+                continue
             if not _information_stable(draft, rules):
                 report.rejected["information_changed"] += 1
                 continue

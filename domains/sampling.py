@@ -202,12 +202,16 @@ class TaskStream:
         self.failures = 0  # attempts since the last task
         self._seen: set[bytes] = set()
 
+    def check_world(self) -> None:
+        """Raise SamplingError when the database holds no goal at all (no task can ever be sampled)."""
+        if not self.openers:
+            raise SamplingError(f"{self.base.source}: no task can be sampled from it: no user of this {self.domain} database has a goal the sampler knows")
+
     def next_task(self, max_attempts: int | None = None, max_failures: int | None = None) -> Task | None:
         """The next distinct task, or None once `max_attempts` (in all) or `max_failures` (in a row) run out."""
         from domains.scenario import compose_instruction
 
-        if not self.openers:
-            raise SamplingError(f"{self.base.source}: no user of this {self.domain} database has any goal the sampler knows")
+        self.check_world()
         rules, rng, report = self.rules, self.rng, self.report
         while (max_attempts is None or report.attempts < max_attempts) and (max_failures is None or self.failures < max_failures):
             report.attempts += 1
@@ -256,6 +260,14 @@ class TaskStream:
                 }
             )
         return None
+
+
+def check_sampling(domain: str, base: Database, k_range: tuple[int, int] | str = (1, 3), fuzz: FuzzLevel | str = FuzzLevel.FULL) -> None:
+    """Raise SamplingError unless tasks can be sampled: a valid goal-count range and fuzz level, and a world with goals.
+
+    The one check behind `cove sample`, `cove run`, `cove worker` and `cove db check`.
+    """
+    TaskStream(domain, base, 0, k_range, fuzz).check_world()
 
 
 def sample_tasks(

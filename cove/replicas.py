@@ -25,24 +25,25 @@ from typing import Any
 import structlog
 
 from cove.settings import RunSettings
+from domains.state import Database
 
 log = structlog.get_logger(__name__)
 
 
 async def serve_actors(
     settings: RunSettings, stop: asyncio.Event, auth: dict[str, Any], *, slots: int | None = None,
-    on_ready: Callable[[], None] | None = None,
+    on_ready: Callable[[], None] | None = None, base: Database | None = None,
 ) -> None:  # fmt: skip
     """Serve `settings.actors` on `settings.nats_url` until `stop` is set (OSError if NATS is unreachable).
 
     `slots`: triggers each actor type handles at once here; default: as `cove run` does (see `handler_slots`).
-    `on_ready` is called once the consumers are pulling.
+    `on_ready` is called once the consumers are pulling. `base`: the database, if already loaded.
     """
     from actors.bus import make_broker, start_bus
     from actors.cache import feed_from_stream
     from cove.run import load_base, include_actor_types
 
-    base = load_base(settings)
+    base = base if base is not None else load_base(settings)
     broker = make_broker(settings.nats_url, connect_timeout=5.0, max_reconnect_attempts=-1, **auth)
     actors = settings.actors
     ctx = include_actor_types(settings, broker, base, slots=slots)
@@ -93,10 +94,14 @@ class HelperProcesses:
         self.processes: list[subprocess.Popen] = []
 
     def start(self) -> None:
+        """Start the helpers; on Linux each is killed when this thread ends, even by kill -9 (start them from the main thread)."""
+        from actors.natsserver import die_with_parent
+
         env = {**os.environ, "COVE_LOG_LEVEL": os.environ.get("COVE_LOG_LEVEL", "WARNING")}
         message = _settings_message(self.settings)
         for _ in range(self.count):
-            process = subprocess.Popen([sys.executable, "-m", "cove.replicas"], stdin=subprocess.PIPE, stdout=subprocess.PIPE, env=env, text=True)
+            # SIGKILL: a helper holds nothing a redelivery does not recover, and its NATS may be gone with the controller
+            process = subprocess.Popen([sys.executable, "-m", "cove.replicas"], stdin=subprocess.PIPE, stdout=subprocess.PIPE, env=env, text=True, preexec_fn=die_with_parent(signal.SIGKILL))
             process.stdin.write(message)
             process.stdin.flush()  # kept open: its end tells the helper that the controller is gone
             self.processes.append(process)
@@ -129,7 +134,7 @@ class HelperProcesses:
 
 def serve_until_stopped(
     settings: RunSettings, auth: dict[str, Any], *, slots: int | None = None,
-    on_ready: Callable[[], None] | None = None, until_end_of_input: bool = False,
+    on_ready: Callable[[], None] | None = None, until_end_of_input: bool = False, base: Database | None = None,
 ) -> int:  # fmt: skip
     """Serve until SIGTERM or Ctrl-C (or the end of standard input); exit code 2 if NATS cannot be reached."""
 
@@ -145,12 +150,14 @@ def serve_until_stopped(
                 loop.call_soon_threadsafe(stop.set)
 
             threading.Thread(target=wait_for_end_of_input, daemon=True).start()
-        await serve_actors(settings, stop, auth, slots=slots, on_ready=on_ready)
+        await serve_actors(settings, stop, auth, slots=slots, on_ready=on_ready, base=base)
 
     try:
         asyncio.run(serve())
     except (OSError, TimeoutError) as exc:
-        print(f"cove: error: cannot reach NATS at {settings.nats_url}: {exc}", file=sys.stderr)
+        from cove.preflight import describe_error
+
+        print(f"cove: error: cannot reach NATS at {settings.nats_url}: {describe_error(exc)}", file=sys.stderr)
         return 2
     return 0
 

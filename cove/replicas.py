@@ -41,7 +41,8 @@ async def serve_actors(
     """
     from actors.bus import make_broker, start_bus
     from actors.cache import feed_from_stream
-    from cove.run import load_base, include_actor_types
+    from cove.actor_setup import include_actor_types
+    from cove.preflight import load_base
 
     base = base if base is not None else load_base(settings)
     broker = make_broker(settings.nats_url, connect_timeout=5.0, max_reconnect_attempts=-1, **auth)

@@ -7,7 +7,8 @@ and the results do not depend on how many there are.
 
 A helper gets its settings on standard input (NATS secrets included, so they never appear in a
 command line or a file), says "ready" on standard output once its consumers pull, and stops on
-SIGTERM, or when its standard input closes because the controller that started it is gone.
+SIGTERM, or when its standard input closes because the controller that started it is gone (on Linux
+the kernel kills it with the controller, even one killed with -9).
 """
 
 from __future__ import annotations

@@ -152,7 +152,7 @@ async def run_dialogues(settings: RunSettings, on_progress: Callable[[Progress],
     try:
         check_output_folder(out)
     except OutputPathError as exc:
-        raise RunError(f"--out {exc}") from None
+        raise RunError(f"{'--resume' if resume else '--out'} {exc}") from None
     record = load_run_record(out) if resume else None
     if not resume and (out / "events.db").exists():
         raise RunError(f"{out} already holds a run (events.db): choose a new --out")

@@ -325,7 +325,8 @@ class ModelClient:
             return 0.0
 
     def _error(self, failure: _Failure, attempts: int) -> ModelCallError:
-        log.error(
+        # a warning: the caller records the failure as an event (ModelCallFailed); `cove run` reports what it means
+        log.warning(
             "model_call_failed", role=self.role.value, model=self.settings.model, attempts=attempts,
             error_type=failure.error_type, error=failure.message, retryable=failure.retryable,
         )

@@ -99,7 +99,7 @@ class HelperProcesses:
         """Start the helpers; on Linux each is killed when this thread ends, even by kill -9 (start them from the main thread)."""
         from actors.natsserver import die_with_parent
 
-        env = {**os.environ, "COVE_LOG_LEVEL": os.environ.get("COVE_LOG_LEVEL", "WARNING")}
+        env = {**os.environ, "COVE_LOG_LEVEL": os.environ.get("COVE_LOG_LEVEL", "ERROR")}  # as the controller logs
         message = _settings_message(self.settings)
         for _ in range(self.count):
             # SIGKILL: a helper holds nothing a redelivery does not recover, and its NATS may be gone with the controller

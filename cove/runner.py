@@ -51,7 +51,8 @@ def run_command(settings: RunSettings) -> int:
     from cove.preflight import describe_error
     from cove.run import RunError, run_dialogues
 
-    configure_logging(os.environ.get("COVE_LOG_LEVEL", "WARNING"))
+    # errors only by default: what a run's failures mean is said in one line at its end, and every one is an event
+    configure_logging(os.environ.get("COVE_LOG_LEVEL", "ERROR"))
     bar, update = _progress_display(settings)
 
     async def main() -> dict:

@@ -12,6 +12,7 @@ from actors.natsserver import free_port
 from cove.cli import app
 
 SMALL = ["--domain", "retail", "--scale", "0.2", "--db-seed", "1", "--no-progress"]
+pytestmark = pytest.mark.usefixtures("restore_logging")  # `cove run` in-process configures logging for the process
 
 
 def cove(*args) -> object:

@@ -37,6 +37,7 @@ REPO = Path(__file__).resolve().parents[1]
 ENV = {**os.environ, "COVE_LOG_LEVEL": "WARNING"}
 FLAGS = ["--domain", "retail", "--scale", "0.2", "--db-seed", "1", "--seed", "5", "--scripted-error-rate", "0.0", "--model-timeout", "10", "--no-progress"]
 KEY = "COVE_TEST_ROBUST_KEY"
+pytestmark = pytest.mark.usefixtures("restore_logging")  # `cove run` in-process configures logging for the process
 
 
 def _settings(out: Path, **overrides) -> RunSettings:

@@ -44,6 +44,9 @@ _CLIENT_OWNED_PARAMS = frozenset(
 )
 _SECRET_LOOKING = re.compile(r"key|secret|password|auth|credential|header|token(?!s$)", re.IGNORECASE)
 _TRANSIENT_STATUS = {408, 409, 429}
+# Failures no retry and no other dialogue gets past: a refused key, a model or provider that does not exist.
+# A run stops at the first one (see cove/run.py) instead of failing every dialogue the same way.
+RUN_STOPPING_ERRORS = frozenset({"authentication_error", "permission_denied_error", "not_found_error", "unknown_provider"})
 _MESSAGE_LIMIT = 1000
 
 Respond = Callable[[list[dict[str, Any]], list[dict[str, Any]] | None, dict[str, Any]], dict[str, Any]]
@@ -147,7 +150,32 @@ def _classify_exception(exc: BaseException, scrub: Callable[[str], str], timeout
     transient = isinstance(status, int) and (status in _TRANSIENT_STATUS or status >= 500)
     message = scrub(str(getattr(exc, "message", None) or exc))[:_MESSAGE_LIMIT]
     retry_after = _retry_after(exc) if transient else None
-    return _Failure(_snake_case(type(exc).__name__), message, transient, transient, retry_after)
+    error_type = "unknown_provider" if "LLM Provider NOT provided" in message else _snake_case(type(exc).__name__)
+    return _Failure(error_type, message, transient, transient, retry_after)
+
+
+def stops_the_run(error_type: str, retryable: bool) -> bool:
+    """A model call that failed this way will fail for every dialogue: the run should stop, not go on."""
+    return not retryable and error_type in RUN_STOPPING_ERRORS
+
+
+def model_problem(model: str, api_base: str | None = None, has_api_key: bool = False) -> str | None:
+    """Why `model` cannot be called at all (an unknown provider or scripted model, no API key where one is needed), or None.
+
+    Imports litellm (seconds): call it once, before a run starts.
+    """
+    if model.startswith(f"{SCRIPTED_PROVIDER}/"):
+        name = model.removeprefix(f"{SCRIPTED_PROVIDER}/")
+        return None if name in _SCRIPTED_MODELS else f"no scripted model named {name!r} (there are: {', '.join(sorted(_SCRIPTED_MODELS))})"
+    litellm = _litellm()
+    try:
+        litellm.get_llm_provider(model, api_base=api_base)
+    except Exception:  # litellm says "LLM Provider NOT provided" with a banner of advice
+        return "litellm knows no provider for it (name one, e.g. openai/gpt-4.1-mini, or hosted_vllm/NAME with a base URL)"
+    if has_api_key or api_base:
+        return None
+    missing = [name for name in litellm.validate_environment(model=model).get("missing_keys", []) if name.endswith("_API_KEY")]
+    return f"no API key: set {' or '.join(missing)}, or name the variable that holds it" if missing else None
 
 
 def _assistant_message(content: str | None, tool_calls: list[Mapping[str, Any]] | None) -> dict[str, Any]:
@@ -310,7 +338,8 @@ class ModelClient:
             return 0.0
 
     def _error(self, failure: _Failure, attempts: int) -> ModelCallError:
-        log.error(
+        # a warning: the caller records the failure as an event (ModelCallFailed); `cove run` reports what it means
+        log.warning(
             "model_call_failed", role=self.role.value, model=self.settings.model, attempts=attempts,
             error_type=failure.error_type, error=failure.message, retryable=failure.retryable,
         )

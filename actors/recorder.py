@@ -9,7 +9,7 @@ so nothing is lost if the process dies). Dead letters are kept in their own tabl
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 
 import structlog
@@ -110,8 +110,11 @@ class Recorder:
             self.on_stored([item.event for item in ready])
 
 
-def build_recorder_router(recorder: Recorder, broker: NatsBroker, retry: RetryPolicy, *, max_workers: int = 256) -> ActorRouter:
-    """The recorder's subscribers: all dialogue events, and dead letters."""
+def build_recorder_router(
+    recorder: Recorder, broker: NatsBroker, retry: RetryPolicy, *, max_workers: int = 256,
+    on_dead_letter: Callable[[MessageDeadLettered], Awaitable[None]] | None = None,
+) -> ActorRouter:  # fmt: skip
+    """The recorder's subscribers: all dialogue events, and dead letters (each handed to `on_dead_letter` once stored)."""
     router = ActorRouter("recorder", retry)
 
     @router.consumes("cove.>", consumer="recorder-events", max_workers=max_workers, batch_size=64)
@@ -130,5 +133,7 @@ def build_recorder_router(recorder: Recorder, broker: NatsBroker, retry: RetryPo
         dead = MessageDeadLettered.model_validate_json(msg.body)
         recorder.store.put_dead_letter(dead)
         log.warning("dead_letter_recorded", actor=dead.actor, subject=dead.subject, error=dead.error)
+        if on_dead_letter is not None:
+            await on_dead_letter(dead)
 
     return router

@@ -59,6 +59,28 @@ def fail(message: str, code: int = 2) -> NoReturn:
     raise typer.Exit(code)
 
 
+def writable_file(path: Path) -> Path:
+    """`path` if a file can be written there, or a clear error (a folder in the way, a file as a parent)."""
+    from cove.files import OutputPathError, check_output_file
+
+    try:
+        check_output_file(path)
+    except OutputPathError as exc:
+        fail(f"--out {exc}")
+    return path
+
+
+def write_output(path: Path, text: str) -> None:
+    """Write an output file atomically, or fail with one line saying why."""
+    from cove.files import atomic_write_text
+
+    writable_file(path)
+    try:
+        atomic_write_text(path, text)
+    except OSError as exc:
+        fail(f"cannot write {path}: {exc.strerror or exc}")
+
+
 def load_database(domain: str, path: Path):
     """The base database of a domain, or a clear error naming the file and the problem."""
     from domains.registry import get_domain
@@ -78,11 +100,11 @@ def db_generate(
     out: Annotated[Path, typer.Option(help="Where to write the db.json file.")] = Path("db.json"),
 ) -> None:
     """Generate a seeded sandbox database in τ²-bench's db.json format."""
-    from cove.files import atomic_write_text
     from domains.generators import generate_database
 
+    writable_file(out)
     data = generate_database(domain, seed=seed, scale=scale)
-    atomic_write_text(out, json.dumps(data, indent=4))
+    write_output(out, json.dumps(data, indent=4))
     counts = ", ".join(f"{len(value)} {key}" for key, value in data.items() if key != "meta")
     typer.echo(f"wrote {out} ({domain}, seed {seed}, scale {scale}: {counts})")
 
@@ -136,17 +158,18 @@ def tools_replay(
     out: Annotated[Path | None, typer.Option(help="Where to write the final database (same layout as --db).")] = None,
 ) -> None:
     """Apply tool calls in order on a copy of a database; print one JSON line per call."""
-    from cove.files import atomic_write_text
     from domains.registry import get_domain
     from domains.replay import replay_calls
 
+    if out is not None:
+        writable_file(out)
     call_list = _read_calls(calls)
     base = load_database(domain, db)
     state, outcomes = replay_calls(get_domain(domain).toolkit, base.new_state(), call_list)
     for line in outcomes:
         sys.stdout.write(json.dumps(line) + "\n")
     if out is not None:
-        atomic_write_text(out, state.dumps())
+        write_output(out, state.dumps())
 
 
 @app.command("sample")
@@ -169,6 +192,7 @@ def sample(
     from domains.sampling import SamplingError
     from domains.state import DatabaseError
 
+    writable_file(out)
     rewrite = None
     if rewrite_model:
         if rewrite_model.startswith("cove/"):
@@ -181,6 +205,8 @@ def sample(
         sample_command(domain.value, db, n, seed, constraints, fuzz, out, rewrite=rewrite)
     except (DatabaseError, SamplingError) as exc:
         fail(str(exc))
+    except OSError as exc:
+        fail(f"cannot write {out}: {exc.strerror or exc}")
 
 
 @app.command("verify")
@@ -370,6 +396,7 @@ def run(
     max_turns: Annotated[int, typer.Option(min=2)] = 100,
     target_passing: Annotated[int | None, typer.Option(min=1, help="Continuous mode: stop after this many passing dialogues.")] = None,
     budget_usd: Annotated[float | None, typer.Option(min=0.0, help="Continuous mode: stop once model cost reaches this.")] = None,
+    infra_failure_limit: Annotated[int, typer.Option(min=0, help="Stop once this many finished dialogues in a row failed on infrastructure (0: never).")] = 20,
     progress: Annotated[bool, typer.Option(help="Show a progress bar.")] = True,
     resume: Annotated[Path | None, typer.Option("--resume", help="Finish the interrupted run in this folder, with its stored settings.")] = None,
     click_context: typer.Context = None,
@@ -395,7 +422,7 @@ def run(
         user=_role_settings(user_model, user_base_url, user_api_key_env, user_temperature, user_max_tokens, model_timeout, user_concurrency),
         scripted_error_rate=scripted_error_rate, scripted_mistakes=_mistake_classes(scripted_mistakes), constraints=constraints, fuzz=fuzz, max_turns=max_turns,
         rewrite=_role_settings(rewrite_model, rewrite_base_url, rewrite_api_key_env, 0.7, None, model_timeout, 8) if rewrite_model else None,
-        target_passing=target_passing, budget_usd=budget_usd, progress=progress,
+        target_passing=target_passing, budget_usd=budget_usd, infra_failure_limit=infra_failure_limit, progress=progress,
     )  # fmt: skip
     if resume is not None:
         explicit = {name for name in click_context.params if click_context.get_parameter_source(name).name != "DEFAULT"}
@@ -428,12 +455,14 @@ _RESULT_FLAGS = {
 _RESUMABLE_FLAGS = {
     "count": ("count",), "concurrency": ("concurrency",), "processes": ("processes",), "nats_url": ("nats_url",), "nats_timeout": ("nats_connect_timeout",), "stream_replicas": ("stream_replicas",),
     "actors": ("actors",), "target_passing": ("target_passing",), "budget_usd": ("budget_usd",), "progress": ("progress",),
+    "infra_failure_limit": ("infra_failure_limit",),
 }  # fmt: skip
 
 
 def _resumed_settings(folder: Path, given, explicit: set[str]):
     """The stored run's settings, with the operational flags given now; refuse a different config."""
-    from cove.run import RunError, config_differences, load_run_file
+    from cove.preflight import RunError
+    from cove.runfile import config_differences, load_run_file
 
     try:
         stored = load_run_file(folder)

@@ -35,7 +35,7 @@ class ExportTotals:
     attributions: Counter = field(default_factory=Counter)
     constraint_types: Counter = field(default_factory=Counter)
     passing_constraint_types: Counter = field(default_factory=Counter)
-    sft_skipped: int = 0  # passing dialogues kept out of sft.jsonl (malformed tool-call arguments)
+    sft_skipped: int = 0  # passing dialogues kept out of sft.jsonl: malformed tool-call arguments, or beyond the target
     confusion: ConfusionMatrix = field(default_factory=ConfusionMatrix)  # the verifier against the scripted models' mistakes
 
     def to_json(self) -> dict[str, Any]:
@@ -45,6 +45,7 @@ class ExportTotals:
             "scored": self.scored,
             "passing": self.passing,
             "sft_rows": self.passing - self.sft_skipped,
+            "passing_not_exported": self.sft_skipped,
             "unfinished": self.unfinished,
             "yield": round(self.passing / self.scored, 4) if self.scored else 0.0,
             "tokens": {"prompt": self.prompt_tokens, "completion": self.completion_tokens, "total": self.prompt_tokens + self.completion_tokens},
@@ -137,8 +138,12 @@ def sft_row(view: DialogueView, store: EventStore) -> dict[str, Any]:
     }
 
 
-def export_run(store: EventStore, out: Path, dialogue_ids: list[str] | None = None) -> ExportTotals:
-    """Write sft.jsonl and rewards.jsonl for the dialogues (all in the store by default); return totals."""
+def export_run(store: EventStore, out: Path, dialogue_ids: list[str] | None = None, *, max_sft_rows: int | None = None) -> ExportTotals:
+    """Write sft.jsonl and rewards.jsonl for the dialogues (all in the store by default); return totals.
+
+    `max_sft_rows` (a run's --target-passing): sft.jsonl holds the first that many passing dialogues in
+    dialogue-id order, the same whichever dialogues were still in flight when the target was reached.
+    """
     totals = ExportTotals()
     sft_lines, reward_lines = [], []
     for dialogue_id in sorted(dialogue_ids if dialogue_ids is not None else store.dialogue_ids()):
@@ -166,7 +171,8 @@ def export_run(store: EventStore, out: Path, dialogue_ids: list[str] | None = No
         if row["score"] == 1.0:
             totals.passing += 1
             totals.passing_constraint_types.update(row["constraint_types"])
-            if _all_arguments_parse(view):  # never teach a model to send broken tool-call JSON
+            full = max_sft_rows is not None and len(sft_lines) >= max_sft_rows
+            if _all_arguments_parse(view) and not full:  # never teach a model to send broken tool-call JSON
                 sft_lines.append(json.dumps(sft_row(view, store), ensure_ascii=False))
             else:
                 totals.sft_skipped += 1

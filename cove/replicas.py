@@ -7,7 +7,8 @@ and the results do not depend on how many there are.
 
 A helper gets its settings on standard input (NATS secrets included, so they never appear in a
 command line or a file), says "ready" on standard output once its consumers pull, and stops on
-SIGTERM, or when its standard input closes because the controller that started it is gone.
+SIGTERM, or when its standard input closes because the controller that started it is gone (on Linux
+the kernel kills it with the controller, even one killed with -9).
 """
 
 from __future__ import annotations
@@ -25,24 +26,26 @@ from typing import Any
 import structlog
 
 from cove.settings import RunSettings
+from domains.state import Database
 
 log = structlog.get_logger(__name__)
 
 
 async def serve_actors(
     settings: RunSettings, stop: asyncio.Event, auth: dict[str, Any], *, slots: int | None = None,
-    on_ready: Callable[[], None] | None = None,
+    on_ready: Callable[[], None] | None = None, base: Database | None = None,
 ) -> None:  # fmt: skip
     """Serve `settings.actors` on `settings.nats_url` until `stop` is set (OSError if NATS is unreachable).
 
     `slots`: triggers each actor type handles at once here; default: as `cove run` does (see `handler_slots`).
-    `on_ready` is called once the consumers are pulling.
+    `on_ready` is called once the consumers are pulling. `base`: the database, if already loaded.
     """
     from actors.bus import make_broker, start_bus, stop_bus
     from actors.cache import feed_from_stream
-    from cove.run import load_base, include_actor_types
+    from cove.actor_setup import include_actor_types
+    from cove.preflight import load_base
 
-    base = load_base(settings)
+    base = base if base is not None else load_base(settings)
     actors = settings.actors
     broker = make_broker(settings.nats_url, name=f"cove-{'+'.join(actors)}-{os.getpid()}", **auth)
     ctx = include_actor_types(settings, broker, base, slots=slots)
@@ -93,10 +96,14 @@ class HelperProcesses:
         self.processes: list[subprocess.Popen] = []
 
     def start(self) -> None:
-        env = {**os.environ, "COVE_LOG_LEVEL": os.environ.get("COVE_LOG_LEVEL", "WARNING")}
+        """Start the helpers; on Linux each is killed when this thread ends, even by kill -9 (start them from the main thread)."""
+        from actors.natsserver import die_with_parent
+
+        env = {**os.environ, "COVE_LOG_LEVEL": os.environ.get("COVE_LOG_LEVEL", "ERROR")}  # as the controller logs
         message = _settings_message(self.settings)
         for _ in range(self.count):
-            process = subprocess.Popen([sys.executable, "-m", "cove.replicas"], stdin=subprocess.PIPE, stdout=subprocess.PIPE, env=env, text=True)
+            # SIGKILL: a helper holds nothing a redelivery does not recover, and its NATS may be gone with the controller
+            process = subprocess.Popen([sys.executable, "-m", "cove.replicas"], stdin=subprocess.PIPE, stdout=subprocess.PIPE, env=env, text=True, preexec_fn=die_with_parent(signal.SIGKILL))
             process.stdin.write(message)
             process.stdin.flush()  # kept open: its end tells the helper that the controller is gone
             self.processes.append(process)
@@ -129,7 +136,7 @@ class HelperProcesses:
 
 def serve_until_stopped(
     settings: RunSettings, auth: dict[str, Any], *, slots: int | None = None,
-    on_ready: Callable[[], None] | None = None, until_end_of_input: bool = False,
+    on_ready: Callable[[], None] | None = None, until_end_of_input: bool = False, base: Database | None = None,
 ) -> int:  # fmt: skip
     """Serve until SIGTERM or Ctrl-C (or the end of standard input); exit code 2 if NATS cannot be reached."""
 
@@ -145,7 +152,7 @@ def serve_until_stopped(
                 loop.call_soon_threadsafe(stop.set)
 
             threading.Thread(target=wait_for_end_of_input, daemon=True).start()
-        await serve_actors(settings, stop, auth, slots=slots, on_ready=on_ready)
+        await serve_actors(settings, stop, auth, slots=slots, on_ready=on_ready, base=base)
 
     from actors.stream import JetStreamMissingError, StreamReplicasError
 
@@ -158,7 +165,9 @@ def serve_until_stopped(
         print(f"cove: error: cannot use NATS at {settings.nats_url}: {exc}", file=sys.stderr)
         return 2
     except (OSError, TimeoutError) as exc:
-        print(f"cove: error: cannot reach NATS at {settings.nats_url}: {exc}", file=sys.stderr)
+        from cove.preflight import describe_error
+
+        print(f"cove: error: cannot reach NATS at {settings.nats_url}: {describe_error(exc)}", file=sys.stderr)
         return 2
     return 0
 

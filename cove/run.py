@@ -1,14 +1,23 @@
 """`cove run`: keep C dialogues in flight over NATS until done, then export the training files.
 
-The controller starts (or joins) a NATS server, runs the recorder and the chosen actor types in this
-process, asks for dialogues by publishing `DialogueRequested` events, and counts a dialogue done when
-the recorder has stored its verdict (the last event of a dialogue, so everything before it is stored).
+The controller checks its input (cove/preflight.py), starts (or joins) a NATS server, runs the
+recorder and the chosen actor types in this process, asks for dialogues by publishing
+`DialogueRequested` events, and counts a dialogue done when the recorder has stored its verdict (the
+last event of a dialogue, so everything before it is stored). Nothing is written into the output
+folder before NATS answers, so a run that never started leaves it reusable.
 
-`run.json` in the output folder keeps the settings (no secrets) and their config hash, so
-`cove run --resume DIR` can finish an interrupted run: the stream and its durable consumers still
-hold every dialogue's trigger, so a resumed controller only re-attaches to the dialogues already
-requested (a trigger held by the dead process is redelivered within one ack_wait) and requests
-the rest.
+It stops asking for dialogues at its count, target or budget, on Ctrl-C, at the first model call
+that no retry gets past (a refused key, an unknown model), or when the last `infra_failure_limit`
+finished dialogues all failed on infrastructure; then it drains what is in flight (after a failure,
+for at most FAILURE_DRAIN_SECONDS), exports, and says in summary.json why it stopped and whether it
+is complete. A dialogue whose trigger an actor gave up on (a dead letter) is ended as failed
+(actors/dead_ends.py), so no run waits for it.
+
+`run.json` in the output folder keeps the settings (no secrets), their config hash and the time
+spent so far (cove/runfile.py), so `cove run --resume DIR` can finish an interrupted run: the stream
+and its durable consumers still hold every dialogue's trigger, so a resumed controller only
+re-attaches to the dialogues already requested (a trigger held by the dead process is redelivered
+within one ack_wait) and requests the rest.
 """
 
 from __future__ import annotations
@@ -16,44 +25,79 @@ from __future__ import annotations
 import asyncio
 import json
 import time
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
+from enum import StrEnum
 from functools import partial
-from pathlib import Path
 from typing import Any
 
 import structlog
 
-from actors.bus import ACK_WAIT, STREAM_NAME, RetryPolicy, make_broker, start_bus, stop_bus
+from actors.bus import STREAM_NAME, make_broker, start_bus, stop_bus
+from actors.dead_ends import end_dead_lettered_dialogue
 from actors.drafts import draft, stamp
+from actors.llm import stops_the_run
 from actors.outages import until_answered
 from actors.recorder import Recorder, build_recorder_router
-from actors.runtime import ActorContext, build_router
-from actors.sampler import SamplingSettings
+from actors.runtime import ActorContext
 from actors.stream import StreamReplicasError
-from actors.turns import DialogueLimits
+from cove.actor_setup import include_actor_types
 from cove.export import export_run
-from cove.files import atomic_write_text
+from cove.files import OutputPathError, atomic_write_text, check_output_folder
+from cove.preflight import RunError, check_inputs, describe_error, load_base, probe_nats
+from cove.runfile import RUN_FILE, RunRecord, config_differences, load_run_file, load_run_record, write_run_file
 from cove.settings import RunSettings
 from domains.state import Database
-from events import AgentSpoke, DialogueRequested, DialogueVerified, Event, UserSpoke, parse_event, subject_pattern
+from events import AgentSpoke, DialogueEnded, DialogueRequested, DialogueVerified, Event, ModelCallFailed, UserSpoke, parse_event, subject_pattern
 from store.eventlog import EventStore
 
 log = structlog.get_logger(__name__)
 
-MODEL_ACTORS = {"agent": "agent", "user": "user"}
-RUN_FILE = "run.json"
+__all__ = ["RUN_FILE", "Progress", "RunError", "StopReason", "config_differences", "include_actor_types", "load_base", "load_run_file", "run_dialogues"]
+
+FAILURE_DRAIN_SECONDS = 15.0  # after a failure stop, how long the dialogues in flight may take to finish
+CLOCK_INTERVAL = 10.0  # seconds between updates of run.json's elapsed time while a part runs
 
 
-class RunError(RuntimeError):
-    """A run that cannot start or go on: a clear message for the user."""
+class StopReason(StrEnum):
+    """Why a run stopped asking for dialogues (summary.json's `stopped_by`)."""
+
+    COUNT = "count"  # every one of --count dialogues was asked for
+    TARGET_PASSING = "target_passing"
+    BUDGET = "budget"
+    INTERRUPTED = "interrupted"  # Ctrl-C or SIGTERM: the dialogues in flight were drained
+    MODEL_REFUSED = "model_refused"  # a model call failed in a way no retry gets past
+    INFRASTRUCTURE_FAILURES = "infrastructure_failures"  # the last infra_failure_limit dialogues all failed on infrastructure
+
+
+FAILURES = frozenset({StopReason.MODEL_REFUSED, StopReason.INFRASTRUCTURE_FAILURES})
+
+
+@dataclass
+class Halt:
+    """A stop before the run's own end: the first reason given wins."""
+
+    event: asyncio.Event = field(default_factory=asyncio.Event)
+    reason: StopReason | None = None
+    detail: str | None = None
+    since: float = 0.0
+
+    def __call__(self, reason: StopReason, detail: str | None = None) -> None:
+        if self.reason is None:
+            self.reason, self.detail, self.since = reason, detail, time.monotonic()
+            (log.info if reason is StopReason.INTERRUPTED else log.warning)("run_stopping", reason=str(reason), detail=detail)
+        self.event.set()
+
+    def is_set(self) -> bool:
+        return self.event.is_set()
 
 
 @dataclass
 class Progress:
     """Live counts of a run, fed by the recorder as events are stored."""
 
-    started: float = field(default_factory=time.monotonic)
+    started: float = field(default_factory=time.monotonic)  # moved back by the seconds of earlier parts
     requested: int = 0
     done: int = 0
     scored: int = 0
@@ -61,6 +105,7 @@ class Progress:
     rejected: int = 0
     tokens: int = 0
     cost_usd: float = 0.0
+    infra_streak: int = 0  # finished dialogues in a row (latest last) that failed on infrastructure
 
     @property
     def rate(self) -> float:
@@ -75,125 +120,85 @@ class Progress:
         return {"done": self.done, "scored": self.scored, "passing": self.passing, "rejected": self.rejected, "tokens": self.tokens, "cost_usd": round(self.cost_usd, 6)}
 
 
-def load_base(settings: RunSettings) -> Database:
-    """The run's base database: the given file, or our generated sandbox for (db_seed, scale)."""
-    from domains.registry import get_domain
+@asynccontextmanager
+async def _nats_for(settings: RunSettings) -> AsyncIterator[str]:
+    """The URL of the run's NATS: the given one, or an embedded nats-server's (stopped on the way out, whatever happens)."""
+    from actors.natsserver import EmbeddedNats, NatsServerStartError
 
-    if settings.db is not None:
-        return get_domain(settings.domain).load(settings.db)
-    from domains.generators import generate_database
-
-    data = generate_database(settings.domain, seed=settings.db_seed, scale=settings.scale)
-    return get_domain(settings.domain).from_json(data, source=f"<generated {settings.domain} seed {settings.db_seed} scale {settings.scale}>")
-
-
-def build_rewrite(settings: RunSettings):
-    """The fuzzifier's rewrite model, if one is configured (its key read from the named variable)."""
-    import os
-
-    from actors.fuzzifier import RewriteSettings
-
-    if settings.rewrite is None:
-        return None
-    if settings.rewrite.model.startswith("cove/"):
-        from actors.scripted import register_scripted_models
-
-        register_scripted_models()
-    key = os.environ.get(settings.rewrite.api_key_env) if settings.rewrite.api_key_env else None
-    return RewriteSettings(settings.rewrite.model, settings.rewrite.api_base, key, settings.rewrite.temperature)
-
-
-def build_models(settings: RunSettings, base: Database | None = None) -> dict[str, Any]:
-    """Model clients for the agent and the user simulator (scripted models registered first).
-
-    Scripted models get the run's mistake settings; a scripted agent learns the base's customer ids
-    (for its other-customer mistake).
-    """
-    import os
-
-    from actors.llm import ModelClient, ModelSettings
-    from actors.scripted import register_scripted_models
-    from actors.scripted.world import know_customers
-
-    register_scripted_models()
-    if base is not None:
-        know_customers(base)
-    clients = {}
-    for role, role_settings in (("agent", settings.agent), ("user", settings.user)):
-        mistakes = {"mistakes": settings.scripted_mistakes} if settings.scripted_mistakes else {}
-        extra = {"error_rate": settings.scripted_error_rate, **mistakes} if role_settings.model.startswith("cove/") else {}
-        model_settings = ModelSettings(
-            model=role_settings.model,
-            api_base=role_settings.api_base,
-            api_key_env=role_settings.api_key_env,
-            temperature=role_settings.temperature,
-            max_tokens=role_settings.max_tokens,
-            timeout=role_settings.timeout,
-            max_attempts=role_settings.max_attempts,
-            backoff_base=role_settings.backoff_base,
-            backoff_max=role_settings.backoff_max,
-            concurrency=role_settings.concurrency,
-            extra=extra,
-        )
-        api_key = os.environ.get(role_settings.api_key_env) if role_settings.api_key_env else None
-        clients[role] = ModelClient(role, model_settings, api_key=api_key)
-    return clients
-
-
-def write_run_file(settings: RunSettings) -> None:
-    """Keep the run's settings (never its NATS credentials) and config hash beside its results."""
-    record = {"config_hash": settings.config_hash(), "settings": settings.model_dump(mode="json", exclude={"nats_auth", "resume"})}
-    atomic_write_text(settings.out / RUN_FILE, json.dumps(record, indent=2) + "\n")
-
-
-def load_run_file(out: Path) -> RunSettings:
-    """The settings a run in `out` was started with, or a clear RunError."""
-    path = out / RUN_FILE
+    if settings.nats_url is not None:
+        yield settings.nats_url
+        return
+    server = EmbeddedNats(store_dir=settings.out / "nats", die_with_parent=True)
     try:
-        record = json.loads(path.read_text(encoding="utf-8"))
-        settings = RunSettings.model_validate(record["settings"])
-    except FileNotFoundError:
-        raise RunError(f"{out} holds no run to resume (no {RUN_FILE})") from None
-    except (OSError, ValueError, KeyError, TypeError) as exc:
-        raise RunError(f"{path}: cannot read the run's settings: {exc}") from exc
-    if settings.config_hash() != record.get("config_hash"):
-        raise RunError(f"{path}: its config_hash does not match its settings (edited by hand?)")
-    return settings.model_copy(update={"out": out})
-
-
-def config_differences(stored: RunSettings, given: RunSettings, keys: set[str]) -> dict[str, tuple[Any, Any]]:
-    """The result-relevant settings among `keys` whose given value differs from the stored run's."""
-    before, after = stored.result_config(), given.result_config()
-    return {key: (before.get(key), after.get(key)) for key in sorted(keys) if before.get(key) != after.get(key)}
+        server.start()
+    except NatsServerStartError as exc:
+        raise RunError(str(exc).splitlines()[0]) from None
+    try:
+        yield server.url
+    finally:
+        server.stop()
 
 
 async def run_dialogues(settings: RunSettings, on_progress: Callable[[Progress], None] | None = None, stop: asyncio.Event | None = None, *, resume: bool = False) -> dict[str, Any]:
-    """Run the dialogues (or finish an interrupted run), export the files into `settings.out`, return the summary."""
+    """Run the dialogues (or finish an interrupted run), export the files into `settings.out`, return the summary.
+
+    RunError, before anything is started or written, for input the run cannot use.
+    """
     from actors.natsauth import NatsAuthError
-    from actors.natsserver import EmbeddedNats
 
     try:
         auth = settings.nats_auth.connect_kwargs()
     except NatsAuthError as exc:
         raise RunError(str(exc)) from exc
-    if settings.nats_url is None and (settings.stream_replicas or 1) > 1:
-        raise RunError(f"--stream-replicas {settings.stream_replicas} needs a NATS cluster: the embedded nats-server is a single server (give the cluster's servers to --nats-url)")
     out = settings.out
     resume = resume or settings.resume
-    if resume and not (out / RUN_FILE).exists():
-        raise RunError(f"{out} holds no run to resume (no {RUN_FILE})")
+    try:
+        check_output_folder(out)
+    except OutputPathError as exc:
+        raise RunError(f"{'--resume' if resume else '--out'} {exc}") from None
+    record = load_run_record(out) if resume else None
     if not resume and (out / "events.db").exists():
         raise RunError(f"{out} already holds a run (events.db): choose a new --out")
+    if settings.nats_url is None and (settings.stream_replicas or 1) > 1:
+        raise RunError(f"--stream-replicas {settings.stream_replicas} needs a NATS cluster: the embedded nats-server is a single server (give the cluster's servers to --nats-url)")
+    base = check_inputs(settings)
+    async with _nats_for(settings) as url:
+        await probe_nats(url, auth, settings.nats_connect_timeout)
+        return await _run(settings, base, url, auth, record, on_progress, stop)
+
+
+async def _run(settings: RunSettings, base: Database, url: str, auth: dict[str, Any], record: RunRecord | None, on_progress: Callable[[Progress], None] | None, stop: asyncio.Event | None) -> dict[str, Any]:
+    """The run proper, once its input is checked and NATS answers; a run that asked for nothing leaves no files."""
+    out = settings.out
     out.mkdir(parents=True, exist_ok=True)
-    base = load_base(settings)
-    if not resume:
-        write_run_file(settings)
     store = EventStore(out / "events.db")
-    store.put_base(base)
-    progress = Progress()
+    progress = Progress(started=time.monotonic() - (record.elapsed_seconds if record else 0.0))
+    try:
+        store.put_base(base)
+        summary = await _run_part(settings, base, url, auth, store, progress, record, on_progress, stop)
+    except BaseException:
+        if record is None and progress.requested == 0:  # nothing started: leave --out as it was
+            store.close()
+            for name in ("events.db", "events.db-wal", "events.db-shm", RUN_FILE):
+                (out / name).unlink(missing_ok=True)
+        raise
+    finally:
+        store.close()
+    return summary
+
+
+async def _run_part(settings: RunSettings, base: Database, url: str, auth: dict[str, Any], store: EventStore, progress: Progress, record: RunRecord | None, on_progress: Callable[[Progress], None] | None, stop: asyncio.Event | None) -> dict[str, Any]:
+    """One part of a run (the first, or a resume): dispatch, drain, export, summarise."""
+    out, resume = settings.out, record is not None
+    before = record.elapsed_seconds if record else 0.0
+    parts = (record.parts if record else 0) + 1
+    write_run_file(settings, before, parts)
+    prefix = f"{settings.run_id}-"
+    halt = Halt()
     done_queue: asyncio.Queue[str] = asyncio.Queue()
     mine: set[str] = set()
     verified: set[str] = set(_verified_in_store(store, settings)) if resume else set()
+    endings: dict[str, str] = {}  # how each of our dialogues ended, until its verdict
 
     def count_verdict(verdict: dict[str, Any]) -> None:
         progress.done += 1
@@ -204,36 +209,55 @@ async def run_dialogues(settings: RunSettings, on_progress: Callable[[Progress],
     for dialogue_id in sorted(verified):
         count_verdict(store.events(dialogue_id)[-1].verdict)
 
+    def watch_failures(dialogue_id: str, verdict: dict[str, Any]) -> None:
+        """Stop the run once the last `infra_failure_limit` finished dialogues all failed on infrastructure."""
+        ending = endings.pop(dialogue_id, None)
+        infrastructure = not verdict.get("scored") and verdict.get("attribution") == "infrastructure"
+        progress.infra_streak = progress.infra_streak + 1 if infrastructure else 0
+        limit = settings.infra_failure_limit
+        if limit and progress.infra_streak >= limit:
+            halt(StopReason.INFRASTRUCTURE_FAILURES, f"the last {limit} finished dialogues all failed on infrastructure (the last one: {ending or 'no detail'})")
+
     def on_stored(events: list[Event]) -> None:
         for event in events:
+            if not event.dialogue_id.startswith(prefix):
+                continue
             if isinstance(event, (AgentSpoke, UserSpoke)) and event.call is not None:
                 progress.tokens += event.call.usage.total_tokens
                 progress.cost_usd += event.call.cost_usd
-            elif isinstance(event, DialogueVerified) and event.dialogue_id not in verified and event.dialogue_id.startswith(f"{settings.run_id}-"):
+            elif isinstance(event, ModelCallFailed) and stops_the_run(event.error_type, event.retryable):
+                halt(StopReason.MODEL_REFUSED, f"the {event.role} model {event.model} cannot be used: {event.error_type}: {_one_line(event.message)}")
+            elif isinstance(event, DialogueEnded):
+                endings[event.dialogue_id] = _one_line(f"{event.reason}: {event.detail}" if event.detail else str(event.reason))
+            elif isinstance(event, DialogueVerified) and event.dialogue_id not in verified:
                 verified.add(event.dialogue_id)  # once, though a redelivered verdict is "stored" again
                 count_verdict(event.verdict)
+                watch_failures(event.dialogue_id, event.verdict)
                 done_queue.put_nowait(event.dialogue_id)
 
-    server = None
-    url = settings.nats_url
-    if url is None:
-        server = EmbeddedNats(store_dir=out / "nats")
-        server.start()
-        url = server.url
     broker = make_broker(url, name="cove-run", **auth)
     ctx = include_actor_types(settings, broker, base)
     recorder = Recorder(store, on_stored=on_stored)
-    broker.include_router(build_recorder_router(recorder, broker, ctx.retry))
+
+    async def on_dead_letter(dead) -> None:
+        await end_dead_lettered_dialogue(ctx, dead, lambda dialogue_id: dialogue_id.startswith(prefix))
+
+    broker.include_router(build_recorder_router(recorder, broker, ctx.retry, on_dead_letter=on_dead_letter))
     started = time.monotonic()
     helpers = None
+    background: list[asyncio.Task] = []
     try:
         try:
             await asyncio.wait_for(start_bus(broker, stream_replicas=settings.stream_replicas), settings.nats_connect_timeout)
         except StreamReplicasError as exc:
             raise RunError(str(exc)) from exc
         except (Exception, TimeoutError) as exc:
-            raise RunError(f"cannot use NATS at {url}: {exc or 'no answer in %.0f s' % settings.nats_connect_timeout}") from exc
+            reason = f"no answer in {settings.nats_connect_timeout:g} s" if isinstance(exc, TimeoutError) else describe_error(exc)
+            raise RunError(f"cannot use NATS at {url}: {reason}") from exc
         recorder.start()
+        background.append(asyncio.create_task(_keep_time(settings, before, started, parts)))
+        if stop is not None:
+            background.append(asyncio.create_task(_interrupt_on(stop, halt)))
         if settings.actors and (settings.processes > 1 or settings.nats_url is not None):
             # other processes publish too: learn their events as they go by instead of reading them back
             from actors.cache import feed_from_stream
@@ -254,18 +278,21 @@ async def run_dialogues(settings: RunSettings, on_progress: Callable[[Progress],
         in_flight = {settings.dialogue_id(index) for index in requested} - verified
         if resume:
             log.info("run_resumed", requested=len(requested), verified=len(requested) - len(in_flight), in_flight=len(in_flight))
-        await _dispatch(settings, ctx, progress, done_queue, mine, on_progress, stop, requested=requested, in_flight=in_flight)
+        await _dispatch(settings, ctx, progress, done_queue, mine, on_progress, halt, stop, requested=requested, in_flight=in_flight)
         await _recorder_caught_up(broker)
     finally:
         log.info("controller_stopped", cache_hits=ctx.cache.hits, cache_misses=ctx.cache.misses)
+        for task in background:
+            task.cancel()
         if helpers is not None:
             await asyncio.to_thread(helpers.stop)
         await stop_bus(broker)
         await recorder.stop()
-        if server is not None:
-            server.stop()
-    elapsed = time.monotonic() - started
-    totals = export_run(store, out, sorted(mine))
+        part_seconds = time.monotonic() - started
+        write_run_file(settings, before + part_seconds, parts)
+    elapsed = before + part_seconds
+    totals = export_run(store, out, sorted(mine), max_sft_rows=settings.target_passing)
+    reason = halt.reason or _natural_end(settings, progress)
     summary = {
         "run_id": settings.run_id,
         "domain": settings.domain,
@@ -273,17 +300,60 @@ async def run_dialogues(settings: RunSettings, on_progress: Callable[[Progress],
         "base_db_hash": base.content_hash,
         "config_hash": settings.config_hash(),
         "config": settings.result_config(),
+        "requested": settings.count if settings.count is not None else progress.requested,
+        "finished": totals.verified,
+        "complete": _complete(settings, reason, totals.verified, totals.unfinished),
+        "stopped_by": str(reason),
+        **({"stop_detail": halt.detail} if halt.detail else {}),
         **totals.to_json(),
-        "timings": {"seconds": round(elapsed, 3), "dialogues_per_second": round(totals.dialogues / elapsed, 3) if elapsed else None},
+        "timings": {"seconds": round(elapsed, 3), "dialogues_per_second": round(totals.verified / elapsed, 3) if elapsed else None, "parts": parts, "last_part_seconds": round(part_seconds, 3)},
         "dead_letters": len(store.dead_letters()),
     }
     atomic_write_text(out / "summary.json", json.dumps(summary, indent=2) + "\n")
-    store.close()
     return summary
+
+
+def _one_line(text: str, limit: int = 300) -> str:
+    line = " ".join(str(text).split())
+    return line if len(line) <= limit else line[: limit - 3] + "..."
+
+
+def _natural_end(settings: RunSettings, progress: Progress) -> StopReason:
+    """Why a run that was not halted stopped asking for dialogues."""
+    if settings.count is not None:
+        return StopReason.COUNT
+    if settings.target_passing is not None and progress.passing >= settings.target_passing:
+        return StopReason.TARGET_PASSING
+    return StopReason.BUDGET
+
+
+def _complete(settings: RunSettings, reason: StopReason, finished: int, unfinished: int) -> bool:
+    """Did the run make what was asked of it? A continuous run with no target or budget is complete when stopped."""
+    if reason in FAILURES or unfinished:
+        return False
+    if reason is StopReason.INTERRUPTED:
+        return settings.count is None and settings.target_passing is None and settings.budget_usd is None
+    if reason is StopReason.COUNT:
+        return finished >= (settings.count or 0)
+    return True
+
+
+async def _interrupt_on(stop: asyncio.Event, halt: Halt) -> None:
+    await stop.wait()
+    halt(StopReason.INTERRUPTED)
+
+
+async def _keep_time(settings: RunSettings, before: float, started: float, parts: int) -> None:
+    """Keep run.json's elapsed time current, so a part that is killed still counts its seconds."""
+    while True:
+        await asyncio.sleep(CLOCK_INTERVAL)
+        write_run_file(settings, before + time.monotonic() - started, parts)
 
 
 async def _recorder_caught_up(broker, timeout: float = 30.0) -> None:
     """Wait until the recorder has stored everything the stream holds for it (dead letters included)."""
+    from actors.bus import STREAM_NAME
+
     state = broker.config.connection_state
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
@@ -320,53 +390,19 @@ async def _requested_indices(broker, settings: RunSettings) -> set[int]:
         next_seq = raw.seq + 1
 
 
-def include_actor_types(settings: RunSettings, broker, base: Database, *, slots: int | None = None) -> ActorContext:
-    """The context of `settings.actors` in this process, their routers included in `broker`.
+async def _dispatch(settings: RunSettings, ctx: ActorContext, progress: Progress, done_queue: asyncio.Queue[str], mine: set[str], on_progress: Callable[[Progress], None] | None, halt: Halt, stop: asyncio.Event | None = None, *, requested: set[int] = frozenset(), in_flight: set[str] | None = None) -> None:
+    """Keep `concurrency` dialogues in flight until the count, target or budget is reached, or a halt (`stop`: Ctrl-C).
 
-    `slots`: triggers each actor type handles at once here; default: `handler_slots`.
-    """
-    ctx = ActorContext(
-        broker=broker,
-        bases={settings.domain: base},
-        limits=DialogueLimits(max_turns=settings.max_turns, max_tool_errors=settings.max_tool_errors),
-        sampling=SamplingSettings(constraints=settings.constraints, fuzz=settings.fuzz),
-        models=build_models(settings, base) if set(settings.actors) & set(MODEL_ACTORS) else {},
-        rewrite=build_rewrite(settings) if "fuzzifier" in settings.actors else None,
-        retry=RetryPolicy(),
-    )
-    for actor in settings.actors:
-        workers = slots or handler_slots(settings, actor)
-        broker.include_router(build_router(actor, ctx, max_workers=workers, ack_wait=_ack_wait(settings, actor)))
-    return ctx
-
-
-def handler_slots(settings: RunSettings, actor: str) -> int:
-    """Triggers one replica of `actor` handles at once: model actors wait on models, the rest on the CPU."""
-    return settings.concurrency if actor in MODEL_ACTORS else 4
-
-
-def _ack_wait(settings: RunSettings, actor: str) -> float:
-    """How long a trigger may stay unacked with no heartbeat (running handlers send one, see actors/bus.py).
-
-    A model actor's triggers may wait in the local queue for a worker as long as one model call,
-    so its ack_wait is at least the call timeout (a shorter one would only cause harmless duplicates).
-    """
-    if actor in MODEL_ACTORS:
-        role = settings.agent if actor == "agent" else settings.user
-        return max(ACK_WAIT, role.timeout)
-    return ACK_WAIT
-
-
-async def _dispatch(settings: RunSettings, ctx: ActorContext, progress: Progress, done_queue: asyncio.Queue[str], mine: set[str], on_progress: Callable[[Progress], None] | None, stop: asyncio.Event | None, *, requested: set[int] = frozenset(), in_flight: set[str] | None = None) -> None:
-    """Keep `concurrency` dialogues in flight until the count, target or budget is reached, or `stop`.
-
+    After a halt the dialogues in flight are drained (after a failure, for at most FAILURE_DRAIN_SECONDS).
     On a resume, `requested` task indices are not asked for again and `in_flight` holds those not yet verified.
     """
     in_flight = set() if in_flight is None else in_flight
     index = 0
 
     def may_start() -> bool:
-        if stop is not None and stop.is_set():
+        if stop is not None and stop.is_set():  # seen at once, not only when _interrupt_on wakes up
+            halt(StopReason.INTERRUPTED)
+        if halt.is_set():
             return False
         if settings.count is not None and index >= settings.count:
             return False
@@ -390,15 +426,19 @@ async def _dispatch(settings: RunSettings, ctx: ActorContext, progress: Progress
             index += 1
         if not in_flight:
             return
+        timeout = max(0.0, halt.since + FAILURE_DRAIN_SECONDS - time.monotonic()) if halt.reason in FAILURES else None
         waiter = asyncio.ensure_future(done_queue.get())
-        stopper = asyncio.ensure_future(stop.wait()) if stop is not None and not stop.is_set() else None
-        finished, _ = await asyncio.wait([w for w in (waiter, stopper) if w is not None], return_when=asyncio.FIRST_COMPLETED)
+        stopper = asyncio.ensure_future(halt.event.wait()) if not halt.is_set() else None
+        finished, _ = await asyncio.wait([w for w in (waiter, stopper) if w is not None], timeout=timeout, return_when=asyncio.FIRST_COMPLETED)
         if stopper is not None and not stopper.done():
             stopper.cancel()
         if waiter in finished:
             in_flight.discard(waiter.result())
             if on_progress is not None:
                 on_progress(progress)
-        else:
-            waiter.cancel()
-            log.info("run_draining", in_flight=len(in_flight))
+            continue
+        waiter.cancel()
+        if not finished:  # the failure drain is over: the rest stay unfinished (a resume finishes them)
+            log.warning("run_stopped_with_dialogues_in_flight", in_flight=len(in_flight))
+            return
+        log.info("run_draining", in_flight=len(in_flight))

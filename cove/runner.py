@@ -42,11 +42,17 @@ def _progress_display(settings: RunSettings):
 
 
 def run_command(settings: RunSettings) -> int:
-    """Run, print the summary; Ctrl-C drains the dialogues in flight, a second Ctrl-C aborts."""
+    """Run, print the summary; Ctrl-C drains the dialogues in flight, a second Ctrl-C aborts.
+
+    Exit codes: 0 the run made what was asked (a continuous run stopped by Ctrl-C included), 1 it
+    failed or stopped on a failure, 2 bad input (nothing was started), 130 interrupted before its end.
+    """
     from cove.logs import configure_logging
+    from cove.preflight import describe_error
     from cove.run import RunError, run_dialogues
 
-    configure_logging(os.environ.get("COVE_LOG_LEVEL", "WARNING"))
+    # errors only by default: what a run's failures mean is said in one line at its end, and every one is an event
+    configure_logging(os.environ.get("COVE_LOG_LEVEL", "ERROR"))
     bar, update = _progress_display(settings)
 
     async def main() -> dict:
@@ -73,12 +79,31 @@ def run_command(settings: RunSettings) -> int:
         print(f"cove: error: {exc}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
-        print("cove: aborted", file=sys.stderr)
+        print(f"cove: aborted (`cove run --resume {settings.out}` finishes the run)", file=sys.stderr)
         return 130
-    brief = {k: summary[k] for k in ("run_id", "dialogues", "scored", "passing", "yield", "tokens", "cost_usd", "timings")}
+    except Exception as exc:  # a failure mid-run (e.g. NATS lost for good): one line; the traceback at COVE_LOG_LEVEL=DEBUG
+        log.debug("run_failed", exc_info=exc)
+        print(f"cove: error: the run failed: {describe_error(exc)} (`cove run --resume {settings.out}` goes on from here)", file=sys.stderr)
+        return 1
+    return _report(settings, summary)
+
+
+def _report(settings: RunSettings, summary: dict) -> int:
+    """Print what the run made (or why it stopped) and return its exit code."""
+    resume = f"`cove run --resume {settings.out}`"
+    if summary["stopped_by"] in ("model_refused", "infrastructure_failures"):
+        print(f"cove: error: {summary['stop_detail']}; run stopped after {summary['finished']} dialogue(s), fix it and {resume} goes on", file=sys.stderr)
+        return 1
+    brief = {k: summary[k] for k in ("run_id", "requested", "finished", "complete", "scored", "passing", "yield", "tokens", "cost_usd", "timings")}
     print(json.dumps(brief, indent=2))
-    print(f"wrote {settings.out}/sft.jsonl, rewards.jsonl, summary.json, events.db", file=sys.stderr)
-    return 0
+    if summary["complete"]:
+        print(f"wrote {settings.out}/sft.jsonl, rewards.jsonl, summary.json, events.db", file=sys.stderr)
+        return 0
+    if summary["stopped_by"] == "interrupted":
+        print(f"cove: interrupted: {summary['finished']} of {summary['requested']} dialogue(s) finished, files written; {resume} finishes the run", file=sys.stderr)
+        return 130
+    print(f"cove: error: {summary['unfinished']} dialogue(s) unfinished; {resume} finishes them", file=sys.stderr)
+    return 1
 
 
 def worker_command(settings: RunSettings) -> int:
@@ -87,10 +112,13 @@ def worker_command(settings: RunSettings) -> int:
     from cove.logs import configure_logging
     from cove.replicas import serve_until_stopped
 
+    from cove.preflight import RunError, check_inputs
+
     configure_logging(os.environ.get("COVE_LOG_LEVEL", "INFO"))
     try:
         auth = settings.nats_auth.connect_kwargs()
-    except NatsAuthError as exc:
+        base = check_inputs(settings)
+    except (NatsAuthError, RunError) as exc:
         print(f"cove: error: {exc}", file=sys.stderr)
         return 2
-    return serve_until_stopped(settings, auth, slots=settings.concurrency)
+    return serve_until_stopped(settings, auth, slots=settings.concurrency, base=base)

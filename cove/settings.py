@@ -62,6 +62,7 @@ class RunSettings(BaseModel):
     max_tool_errors: int = 10
     target_passing: int | None = None
     budget_usd: float | None = None
+    infra_failure_limit: int = Field(20, ge=0)  # stop once this many finished dialogues in a row failed on infrastructure (0: never)
     progress: bool = True
     resume: bool = False  # finish the interrupted run in `out` (see cove/run.py); never stored in run.json
     extra: dict[str, Any] = Field(default_factory=dict)

@@ -6,7 +6,7 @@ from pathlib import Path
 from typing import Any
 
 from domains.problems import Problem
-from domains.registry import get_domain
+from domains.registry import describe_domain, get_domain
 
 
 def generate_database(domain: str, seed: int, scale: float = 1.0) -> dict[str, Any]:
@@ -20,10 +20,27 @@ def generate_database(domain: str, seed: int, scale: float = 1.0) -> dict[str, A
 
 
 def check_database_file(domain: str, path: str | Path) -> list[Problem]:
-    """Every problem found in a database file (empty list: the file is a valid database)."""
-    get_domain(domain)
+    """Every problem found in a database file (empty list: a valid database that tasks can be sampled from)."""
+    from domains.sampling import SamplingError, check_sampling
+    from domains.state import UnreadableJsonError, read_json_file
+
+    checked = get_domain(domain)
+    try:
+        _, data = read_json_file(path)
+    except UnreadableJsonError as exc:
+        return [Problem(exc.where, exc.reason)]
+    other = checked.other_domain(data)
+    if other is not None:
+        return [Problem(str(path), f"{describe_domain(other)}, not {domain}: check it with --domain {other}")]
     if domain == "retail":
-        from domains.retail.check import check_file
+        from domains.retail.check import check
     else:
-        from domains.airline.check import check_file
-    return check_file(path)
+        from domains.airline.check import check
+    problems = check(data)
+    if problems:
+        return problems
+    try:
+        check_sampling(domain, checked.from_json(data, source=str(path)))
+    except SamplingError as exc:
+        return [Problem(str(path), str(exc).removeprefix(f"{path}: "))]
+    return []

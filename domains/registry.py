@@ -9,7 +9,9 @@ from types import ModuleType
 
 from domains.airline.tools import TOOLKIT as AIRLINE_TOOLKIT
 from domains.retail.tools import TOOLKIT as RETAIL_TOOLKIT
-from domains.state import Database, DatabaseError
+from typing import Any
+
+from domains.state import Database, DatabaseError, JsonLayout, read_json_file
 from domains.tooling import Toolkit
 
 
@@ -22,10 +24,21 @@ class Domain:
     toolkit: Toolkit
 
     def load(self, path: str | Path) -> Database:
-        return Database.load(self.name, path, self.tables)
+        """Read a db.json file of this domain; a clear DatabaseError names the file and the problem."""
+        text, data = read_json_file(path)
+        return self.from_json(data, source=str(path), layout=JsonLayout.sniff(text))
 
-    def from_json(self, data: dict, source: str = "<memory>") -> Database:
-        return Database.from_json(self.name, data, self.tables, source=source)
+    def from_json(self, data: Any, source: str = "<memory>", **kwargs: Any) -> Database:
+        other = self.other_domain(data)
+        if other is not None:
+            raise DatabaseError(f"{source}: {describe_domain(other)}, not {self.name}: use --domain {other}")
+        return Database.from_json(self.name, data, self.tables, source=source, **kwargs)
+
+    def other_domain(self, data: Any) -> str | None:
+        """The name of another domain whose tables a parsed db.json holds while it lacks some of ours."""
+        if not isinstance(data, dict) or all(table in data for table in self.tables):
+            return None
+        return next((name for name, domain in DOMAINS.items() if name != self.name and all(table in data for table in domain.tables)), None)
 
     def module(self, part: str) -> ModuleType:
         """One of the domain's rule modules: `policy`, `facts`, `conversation`, `sampler`, `fuzzifier`..."""
@@ -40,6 +53,12 @@ DOMAINS: dict[str, Domain] = {
     "retail": Domain("retail", ("products", "users", "orders"), RETAIL_TOOLKIT),
     "airline": Domain("airline", ("flights", "users", "reservations"), AIRLINE_TOOLKIT),
 }
+
+
+def describe_domain(name: str) -> str:
+    """ "this is an airline database (flights, users, reservations)" """
+    article = "an" if name[0] in "aeiou" else "a"
+    return f"this is {article} {name} database ({', '.join(DOMAINS[name].tables)})"
 
 
 class UnknownDomainError(ValueError):

@@ -206,12 +206,16 @@ class TaskStream:
         self.failures = 0  # attempts since the last task
         self._seen: set[bytes] = set()
 
+    def check_world(self) -> None:
+        """Raise SamplingError when the database holds no goal at all (no task can ever be sampled)."""
+        if not self.openers:
+            raise SamplingError(f"{self.base.source}: no task can be sampled from it: no user of this {self.domain} database has a goal the sampler knows")
+
     def next_task(self, max_attempts: int | None = None, max_failures: int | None = None) -> Task | None:
         """The next distinct task, or None once `max_attempts` (in all) or `max_failures` (in a row) run out."""
         from domains.scenario import compose_instruction
 
-        if not self.openers:
-            raise SamplingError(f"{self.base.source}: no user of this {self.domain} database has any goal the sampler knows")
+        self.check_world()
         rules, rng, report = self.rules, self.rng, self.report
         while (max_attempts is None or report.attempts < max_attempts) and (max_failures is None or self.failures < max_failures):
             report.attempts += 1
@@ -223,10 +227,13 @@ class TaskStream:
             if not _extend(draft, opener, rng, rules, self.policy, self.toolkit, report):
                 report.rejected[f"no_goal:{opener}"] += 1
                 continue
-            for _ in range(4 * k):
+            for _ in range(8 * k):
                 if draft.slots <= 0:
                     break
                 _extend(draft, rng.choice(rules.GOAL_TYPES), rng, rules, self.policy, self.toolkit, report)
+            if draft.slots > 0:  # a task has exactly the k goals drawn for it, never fewer
+                report.rejected[f"too_few_goals:{k}"] += 1
+                continue
             if not _information_stable(draft, rules):
                 report.rejected["information_changed"] += 1
                 continue
@@ -257,6 +264,14 @@ class TaskStream:
                 }
             )
         return None
+
+
+def check_sampling(domain: str, base: Database, k_range: tuple[int, int] | str = (1, 3), fuzz: FuzzLevel | str = FuzzLevel.FULL) -> None:
+    """Raise SamplingError unless tasks can be sampled: a valid goal-count range and fuzz level, and a world with goals.
+
+    The one check behind `cove sample`, `cove run`, `cove worker` and `cove db check`.
+    """
+    TaskStream(domain, base, 0, k_range, fuzz).check_world()
 
 
 def sample_tasks(

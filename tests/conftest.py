@@ -39,6 +39,16 @@ def tau2_databases(tau2_dir):
     return {name: get_domain(name).load(tau2_dir / name / "db.json") for name in ("retail", "airline")}
 
 
+@pytest.fixture
+def restore_logging():
+    """structlog's configuration as it was before the test (`cove run` in-process configures it for the whole process)."""
+    import structlog
+
+    saved = structlog.get_config()
+    yield
+    structlog.configure(**saved)
+
+
 @cache
 def generated_base(domain: str):
     """A generated database of each domain (scale 1), built once per test process."""

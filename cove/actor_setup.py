@@ -1,0 +1,107 @@
+"""The actor types of one process: their shared context (base, models, limits) and their routers on a broker.
+
+`cove run` (the controller and its helper processes) and `cove worker` build them the same way.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from actors.bus import ACK_WAIT, RetryPolicy
+from actors.runtime import ActorContext, build_router
+from actors.sampler import SamplingSettings
+from actors.turns import DialogueLimits
+from cove.settings import RunSettings
+from domains.state import Database
+
+MODEL_ACTORS = {"agent": "agent", "user": "user"}
+
+
+def build_rewrite(settings: RunSettings):
+    """The fuzzifier's rewrite model, if one is configured (its key read from the named variable)."""
+    import os
+
+    from actors.fuzzifier import RewriteSettings
+
+    if settings.rewrite is None:
+        return None
+    if settings.rewrite.model.startswith("cove/"):
+        from actors.scripted import register_scripted_models
+
+        register_scripted_models()
+    key = os.environ.get(settings.rewrite.api_key_env) if settings.rewrite.api_key_env else None
+    return RewriteSettings(settings.rewrite.model, settings.rewrite.api_base, key, settings.rewrite.temperature)
+
+
+def build_models(settings: RunSettings, base: Database | None = None) -> dict[str, Any]:
+    """Model clients for the agent and the user simulator (scripted models registered first).
+
+    Scripted models get the run's mistake settings; a scripted agent learns the base's customer ids
+    (for its other-customer mistake).
+    """
+    import os
+
+    from actors.llm import ModelClient, ModelSettings
+    from actors.scripted import register_scripted_models
+    from actors.scripted.world import know_customers
+
+    register_scripted_models()
+    if base is not None:
+        know_customers(base)
+    clients = {}
+    for role, role_settings in (("agent", settings.agent), ("user", settings.user)):
+        mistakes = {"mistakes": settings.scripted_mistakes} if settings.scripted_mistakes else {}
+        extra = {"error_rate": settings.scripted_error_rate, **mistakes} if role_settings.model.startswith("cove/") else {}
+        model_settings = ModelSettings(
+            model=role_settings.model,
+            api_base=role_settings.api_base,
+            api_key_env=role_settings.api_key_env,
+            temperature=role_settings.temperature,
+            max_tokens=role_settings.max_tokens,
+            timeout=role_settings.timeout,
+            max_attempts=role_settings.max_attempts,
+            backoff_base=role_settings.backoff_base,
+            backoff_max=role_settings.backoff_max,
+            concurrency=role_settings.concurrency,
+            extra=extra,
+        )
+        api_key = os.environ.get(role_settings.api_key_env) if role_settings.api_key_env else None
+        clients[role] = ModelClient(role, model_settings, api_key=api_key)
+    return clients
+
+
+def include_actor_types(settings: RunSettings, broker, base: Database, *, slots: int | None = None) -> ActorContext:
+    """The context of `settings.actors` in this process, their routers included in `broker`.
+
+    `slots`: triggers each actor type handles at once here; default: `handler_slots`.
+    """
+    ctx = ActorContext(
+        broker=broker,
+        bases={settings.domain: base},
+        limits=DialogueLimits(max_turns=settings.max_turns, max_tool_errors=settings.max_tool_errors),
+        sampling=SamplingSettings(constraints=settings.constraints, fuzz=settings.fuzz),
+        models=build_models(settings, base) if set(settings.actors) & set(MODEL_ACTORS) else {},
+        rewrite=build_rewrite(settings) if "fuzzifier" in settings.actors else None,
+        retry=RetryPolicy(),
+    )
+    for actor in settings.actors:
+        workers = slots or handler_slots(settings, actor)
+        broker.include_router(build_router(actor, ctx, max_workers=workers, ack_wait=_ack_wait(settings, actor)))
+    return ctx
+
+
+def handler_slots(settings: RunSettings, actor: str) -> int:
+    """Triggers one replica of `actor` handles at once: model actors wait on models, the rest on the CPU."""
+    return settings.concurrency if actor in MODEL_ACTORS else 4
+
+
+def _ack_wait(settings: RunSettings, actor: str) -> float:
+    """How long a trigger may stay unacked with no heartbeat (running handlers send one, see actors/bus.py).
+
+    A model actor's triggers may wait in the local queue for a worker as long as one model call,
+    so its ack_wait is at least the call timeout (a shorter one would only cause harmless duplicates).
+    """
+    if actor in MODEL_ACTORS:
+        role = settings.agent if actor == "agent" else settings.user
+        return max(ACK_WAIT, role.timeout)
+    return ACK_WAIT

@@ -1,0 +1,125 @@
+"""What `cove run` and `cove worker` check before they start anything, so bad input is one clear line.
+
+Everything here runs before a nats-server starts or a file is written: the output folder, the
+database (readable, of the run's domain, with goals to sample), the goal-count range and fuzz level
+(the same check `cove sample` and `cove db check` make), the models (a known provider, the named
+API-key variables set), and whether NATS answers at all.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+from typing import Any
+
+from cove.settings import RoleSettings, RunSettings
+from domains.state import Database
+
+
+class RunError(RuntimeError):
+    """A run that cannot start or go on: a clear message for the user."""
+
+
+def load_base(settings: RunSettings) -> Database:
+    """The run's base database: the given file, or our generated sandbox for (db_seed, scale)."""
+    from domains.registry import get_domain
+
+    if settings.db is not None:
+        return get_domain(settings.domain).load(settings.db)
+    from domains.generators import generate_database
+
+    data = generate_database(settings.domain, seed=settings.db_seed, scale=settings.scale)
+    return get_domain(settings.domain).from_json(data, source=f"<generated {settings.domain} seed {settings.db_seed} scale {settings.scale}>")
+
+
+def model_roles(settings: RunSettings) -> dict[str, RoleSettings]:
+    """The models the actor types of `settings.actors` call, by the flag prefix that sets them."""
+    roles = {role: getattr(settings, role) for role in ("agent", "user") if role in settings.actors}
+    if settings.rewrite is not None and "fuzzifier" in settings.actors:
+        roles["rewrite"] = settings.rewrite
+    return roles
+
+
+def check_models(settings: RunSettings) -> None:
+    """RunError unless every model the run calls can be called: key variables set, provider known."""
+    roles = model_roles(settings)
+    for role, model in roles.items():
+        if model.api_key_env is not None and model.api_key_env not in os.environ:
+            raise RunError(f"--{role}-api-key-env {model.api_key_env}: the environment variable {model.api_key_env} is not set")
+    if not roles:
+        return
+    from actors.llm import model_problem
+    from actors.scripted import register_scripted_models
+
+    register_scripted_models()
+    for role, model in roles.items():
+        problem = model_problem(model.model, model.api_base, has_api_key=model.api_key_env is not None)
+        if problem is not None:
+            raise RunError(f"--{role}-model {model.model}: {problem}")
+
+
+def checked_base(settings: RunSettings) -> Database:
+    """The run's base database, after checking that the settings can sample tasks from it (else RunError)."""
+    from domains.sampling import SamplingError, check_sampling
+    from domains.state import DatabaseError
+
+    try:
+        base = load_base(settings)
+        check_sampling(settings.domain, base, settings.constraints, settings.fuzz)
+    except (DatabaseError, SamplingError) as exc:
+        raise RunError(str(exc)) from None
+    return base
+
+
+def check_inputs(settings: RunSettings) -> Database:
+    """Every check a run or worker makes before starting anything; returns the base database."""
+    base = checked_base(settings)
+    check_models(settings)
+    return base
+
+
+def describe_error(exc: BaseException) -> str:
+    """An exception as one line that always says something (some have no message at all)."""
+    text = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
+    return f"{type(exc).__name__}: {text}" if text else type(exc).__name__
+
+
+async def probe_nats(url: str, auth: dict[str, Any], timeout: float) -> None:
+    """RunError, with the reason, unless NATS at `url` accepts a connection and has JetStream.
+
+    `auth`: the keyword arguments FastStream's broker takes (actors/natsauth.py), turned into nats-py's.
+
+    nats-py keeps retrying a refused first connection until its timeout; the first error it reports ends the probe.
+    """
+    import nats
+    from faststream.nats.security import parse_security
+
+    options = {key: value for key, value in auth.items() if key != "security"} | parse_security(auth.get("security"))
+    failed: asyncio.Future[BaseException] = asyncio.get_running_loop().create_future()
+
+    async def first_error(error: BaseException) -> None:
+        if not failed.done():
+            failed.set_result(error)
+
+    connect = asyncio.ensure_future(nats.connect(url, connect_timeout=min(timeout, 5.0), allow_reconnect=False, max_reconnect_attempts=0, error_cb=first_error, **options))
+    client = None
+    try:
+        await asyncio.wait({connect, failed}, timeout=timeout, return_when=asyncio.FIRST_COMPLETED)
+        if not connect.done():
+            raise failed.result() if failed.done() else TimeoutError()
+        client = connect.result()
+        await asyncio.wait_for(client.jetstream().account_info(), timeout)
+    except (Exception, TimeoutError) as exc:
+        if isinstance(exc, TimeoutError):
+            reason = f"no answer in {timeout:g} s"
+        elif "ServiceUnavailable" in type(exc).__name__ or "NoResponders" in type(exc).__name__:
+            reason = "JetStream is not enabled on this server (start nats-server with -js)"
+        else:
+            reason = describe_error(exc)
+        raise RunError(f"cannot use NATS at {url}: {reason}") from None
+    finally:
+        if not connect.done():
+            connect.cancel()
+            await asyncio.gather(connect, return_exceptions=True)
+        if client is not None and not client.is_closed:
+            await client.close()

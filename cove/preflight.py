@@ -85,9 +85,26 @@ def describe_error(exc: BaseException) -> str:
 
 
 async def probe_nats(url: str, auth: dict[str, Any], timeout: float) -> None:
-    """RunError, with the reason, unless NATS at `url` accepts a connection and has JetStream.
+    """RunError, with the reason, unless a server of `url` (one URL or a comma-separated list) accepts a connection and has JetStream.
 
     `auth`: the keyword arguments FastStream's broker takes (actors/natsauth.py), turned into nats-py's.
+    The servers of a list are tried at once: one that answers is enough (the run's client reconnects
+    to the others when they come back); when none does, the error names each one's reason.
+    """
+    from actors.bus import server_address, split_servers
+
+    servers = split_servers(url)
+    results = await asyncio.gather(*(_probe_server(server, auth, timeout) for server in servers))
+    if any(reason is None for reason in results):
+        return
+    if len(servers) == 1:
+        raise RunError(f"cannot use NATS at {url}: {results[0]}")
+    reasons = "; ".join(f"{server_address(server)}: {reason}" for server, reason in zip(servers, results, strict=True))
+    raise RunError(f"cannot use NATS at any of {len(servers)} servers: {reasons}")
+
+
+async def _probe_server(url: str, auth: dict[str, Any], timeout: float) -> str | None:
+    """None if NATS at `url` accepts a connection and has JetStream, else why not.
 
     nats-py keeps retrying a refused first connection until its timeout; the first error it reports ends the probe.
     """
@@ -111,15 +128,14 @@ async def probe_nats(url: str, auth: dict[str, Any], timeout: float) -> None:
         await asyncio.wait_for(client.jetstream().account_info(), timeout)
     except (Exception, TimeoutError) as exc:
         if isinstance(exc, TimeoutError):
-            reason = f"no answer in {timeout:g} s"
-        elif "ServiceUnavailable" in type(exc).__name__ or "NoResponders" in type(exc).__name__:
-            reason = "JetStream is not enabled on this server (start nats-server with -js)"
-        else:
-            reason = describe_error(exc)
-        raise RunError(f"cannot use NATS at {url}: {reason}") from None
+            return f"no answer in {timeout:g} s"
+        if "ServiceUnavailable" in type(exc).__name__ or "NoResponders" in type(exc).__name__:
+            return "JetStream is not enabled on this server (start nats-server with -js)"
+        return describe_error(exc)
     finally:
         if not connect.done():
             connect.cancel()
             await asyncio.gather(connect, return_exceptions=True)
         if client is not None and not client.is_closed:
             await client.close()
+    return None

@@ -123,6 +123,19 @@ def test_unreachable_nats_says_why_and_leaves_the_output_folder_reusable(tmp_pat
     assert json.loads((out / "summary.json").read_text())["finished"] == 2
 
 
+@pytest.mark.timeout(60)
+async def test_a_server_list_needs_one_server_that_answers(nats_server):
+    """A comma-separated --nats-url is probed server by server: one live server is enough; none names each one's reason."""
+    from cove.preflight import RunError, probe_nats
+
+    dead = [f"nats://127.0.0.1:{free_port()}" for _ in range(2)]
+    await probe_nats(f"{dead[0]},{nats_server.url}", {}, 5.0)
+    with pytest.raises(RunError) as refused:
+        await probe_nats(",".join(dead), {}, 5.0)
+    message = str(refused.value)
+    assert message.startswith("cannot use NATS at any of 2 servers: ") and all(url.removeprefix("nats://") + ": " in message for url in dead), message
+
+
 def test_check_refuses_a_database_no_task_can_be_sampled_from(databases):
     """A retail database whose tables are empty passes the schema but cannot give a task: `cove db check` says so and exits 1."""
     result = cove("db", "check", "--domain", "retail", "--db", databases["empty"])

@@ -34,15 +34,33 @@ _REFUSE = re.compile(
 # Phrases that contain a refusal word without refusing anything.
 _HARMLESS = re.compile(
     r"\b(?:no longer (?:need|want|use|required)|no problem|no worries|not a problem|no rush|nothing else|no other|"
-    r"not needed anymore|ordered (?:it )?by mistake|by mistake|don'?t need (?:it|them|this|that)(?: anymore)?)\b",
+    r"not needed anymore|ordered (?:it )?by mistake|by mistake|don'?t need (?:it|them|this|that)(?: anymore)?|"
+    r"why not(?=\s*(?:[,.!;:]|$)))",  # "why not, yes please": assent, not a refusal
     re.IGNORECASE,
 )
+_FILLER = frozenset({"please", "pls", "plz", "ok", "okay", "then", "now", "thanks", "thank", "you", "thx", "ty", "yes", "sure", "it", "that"})
 
 
-def is_confirmation(text: str) -> bool:
-    """An explicit yes with no refusal, hesitation, condition or correction in the same message."""
+def is_confirmation(text: str, question: str | None = None) -> bool:
+    """An explicit yes with no refusal, hesitation, condition or correction in the same message.
+
+    `question`: the agent message it answers. A short reply that echoes its closing yes/no question's own
+    verb ("Go ahead?" - "go", "Save?" - "save", "Shall I cancel it?" - "cancel") is a yes too.
+    """
     cleaned = _HARMLESS.sub(" ", text.replace("’", "'"))
     if _REFUSE.search(cleaned):
         return False
     statements = [part for part in re.split(r"(?<=[.!?])\s+", cleaned.strip()) if part]
-    return any(_AFFIRM.search(part) and not part.rstrip().endswith("?") for part in statements)
+    if any(_AFFIRM.search(part) and not part.rstrip().endswith("?") for part in statements):
+        return True
+    return question is not None and _echoes(text, question)
+
+
+def _echoes(text: str, question: str) -> bool:
+    from domains.text import keys, sentences
+
+    asked = [part for part in sentences(question) if part.strip()]
+    if not asked or not asked[-1].rstrip().endswith("?") or re.search(r"\bor\b", asked[-1], re.IGNORECASE) or text.rstrip().endswith("?"):
+        return False
+    words = [key for key in keys(text) if key not in _FILLER]
+    return 0 < len(words) <= 3 and set(words) <= set(keys(asked[-1]))

@@ -8,6 +8,8 @@ Both domains' policies say the agent must:
   the turn of a tool call (`text_with_tool_call`);
 - hand over to a human only when the customer asks for one or the request is out of scope
   (`unjustified_transfer`);
+- make a write the policy grants only on request (airline: compensation) only when the customer asked
+  for it before the agent brought it up (`unrequested_offer`);
 - serve one customer only: no lookup of another customer's records (`other_customer_records`).
 
 Each breach is a violation at the event where it happened; it counts in the score like a policy
@@ -46,6 +48,7 @@ class Rule(StrEnum):
     TEXT_WITH_TOOL_CALL = "text_with_tool_call"
     UNJUSTIFIED_TRANSFER = "unjustified_transfer"
     OTHER_CUSTOMER_RECORDS = "other_customer_records"
+    UNREQUESTED_OFFER = "unrequested_offer"
 
 
 NOT_APPLICABLE, PASSED, FAILED = "not_applicable", "passed", "failed"
@@ -95,6 +98,7 @@ class _Walk:
         self.toolkit = get_domain(record.task.domain).toolkit
         self.state: State = base.new_state()
         self.user_turns: list[Turn] = []
+        self.spoken: list[Turn] = []  # every text turn so far, both sides, in order
         self.agent_texts: list[Turn] = []  # the agent's text turns since the last write
         self.listings: list[Turn] = []  # those the latest user turn could be answering (up to it)
         self.customer = record.task.user_id or None  # an imported task may not name its customer: the first one found
@@ -102,6 +106,8 @@ class _Walk:
         self.authentication_reported = False
 
     def turn(self, turn: Turn) -> None:
+        if turn.text.strip():
+            self.spoken.append(turn)
         if turn.role == "user":
             self.user_turns.append(turn)
             self.listings = list(self.agent_texts)
@@ -138,6 +144,7 @@ class _Walk:
             self._check_transfer(call, event)
         if tool.mutates_state and call.ok:
             self._check_confirmation(call, arguments, event)
+            self._check_requested(call, arguments, event)
             self.agent_texts = []  # the next write needs a summary of its own
         if tool.mutates_state and call.ok:
             self.toolkit.execute(self.state, call.name, call.arguments)  # reads change nothing; failed writes neither
@@ -175,11 +182,26 @@ class _Walk:
             return
         self.report.add(Rule.UNJUSTIFIED_TRANSFER, "transferred to a human although the customer did not ask for one and every request was in scope", event, call)
 
+    def _check_requested(self, call: RecordedCall, arguments: dict[str, Any], event: int | None) -> None:
+        """A write granted only on request: the customer asked for it before the agent first offered it."""
+        on_request = getattr(self.rules, "ON_REQUEST_ONLY", {}).get(call.name)
+        if on_request is None:
+            return
+        self.report.applies(Rule.UNREQUESTED_OFFER)
+        asks, offers = on_request.asks, on_request.offers(arguments)
+        for turn in self.spoken:
+            if turn.role == "user" and asks.search(turn.text):
+                return
+            if turn.role == "agent" and offers.search(turn.text):
+                break
+        self.report.add(Rule.UNREQUESTED_OFFER, f"{call.name}: {on_request.what} offered although the customer had not asked for it", event, call)
+
     def _check_confirmation(self, call: RecordedCall, arguments: dict[str, Any], event: int | None) -> None:
         self.report.applies(Rule.CONFIRMATION)
         self.report.applies(Rule.CONFIRMED_WRITE_DIFFERS)
         answer = self.user_turns[-1] if self.user_turns else None
-        if answer is None or not is_confirmation(answer.text):
+        question = self.listings[-1].text if self.listings else None
+        if answer is None or not is_confirmation(answer.text, question):
             said = f"the customer's last message was {answer.text[:120]!r}" if answer is not None else "the customer never answered"
             self.report.add(Rule.CONFIRMATION, f"{call.name} without an explicit yes ({said})", event, call)
             return

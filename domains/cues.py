@@ -143,7 +143,11 @@ def payment_cue(user: Record | None, method_id: str, original: str | None = None
             phrases += list(_SOURCE_WORDS[source])
         value = method.get("balance", method.get("amount"))
         if value is not None:  # "the $250 certificate" (a balance alone, "$62", is too like any other figure to name it)
-            phrases += [f"{format_amount(value)} {word}" for word in _SOURCE_WORDS[source][:2]]
+            amount = format_amount(value)
+            words = _SOURCE_WORDS[source]
+            phrases += [f"{amount} {word}" for word in words] + [f"{word} worth {amount}" for word in words[:2]] + [f"{word} of {amount}" for word in words[:2]]
+            if source == "certificate":
+                phrases += [f"{amount} travel {word}" for word in words[:2]]
     elif source == "paypal" and len(same_source) == 1:
         phrases += list(_SOURCE_WORDS["paypal"])
     if original is not None and method_id == original:

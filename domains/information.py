@@ -33,6 +33,16 @@ CORRECTION = re.compile(
 )
 
 
+# An amount said in words: nothing is left ("the card is empty", "it's been used up").
+ZERO = re.compile(
+    r"\b(?:empty|emptied|nothing (?:left|remaining|on it|on the card)|no (?:balance|money|funds|credit) (?:left|remaining|on it)|"
+    r"zero balance|(?:used|spent) up|depleted|drained|run out|ran out|fully used|all used)\b"
+)
+# In a contrast ("it started at $113.94, but now it has $13.94 left"), a figure of the past gives way to the current one.
+PAST = re.compile(r"\b(?:started|starting|originally|initially|previously|used to|at first|was|were|had|had been|before)\b")
+NOW = re.compile(r"\b(?:now|currently|today|left|remaining|remains|after that|afterwards|at the moment|as of now)\b")
+
+
 @dataclass(frozen=True)
 class Answer:
     """Whether the information goal is met, and what the agent's last statement of the fact said."""
@@ -90,8 +100,8 @@ def _values(clause: str, code: str | None, own: list[int], other: list[int]) -> 
             run = [token.key] if token is not None and token.kind == "number" and token.key.isdigit() and 3 <= len(token.key) <= 5 else []
     for index, token in enumerate(clause_tokens):
         if code:
-            if token.kind != code or len(token.key) < 6:
-                continue
+            if token.kind != code or len(token.key) < 6 or (code == "number" and (token.money or not token.key.isdigit())):
+                continue  # an amount is no code
             value = token.key
         else:
             if token.kind != "number":
@@ -115,7 +125,9 @@ def other_subjects(own_key: str) -> str:
     return "|".join(pattern for key, pattern in AMOUNT_SUBJECTS.items() if key != own_key)
 
 
-Foreign = Callable[[tuple[str, ...]], bool]  # sentence keys -> the sentence is about another record of the kind
+# sentence -> True: about another record of the kind; False: about this one; None: names no record
+# (the sentence is about what the agent's previous sentence was about)
+Foreign = Callable[[str], bool | None]
 
 
 def fact_statements(messages: Sequence[str], own: str, others: str, *, code: str | None = None, foreign: Foreign | None = None) -> list[_Statement]:
@@ -123,42 +135,77 @@ def fact_statements(messages: Sequence[str], own: str, others: str, *, code: str
     words) with values, and corrections that restate a value right after such a statement.
 
     Within a sentence, a clause naming another figure (`others`) is left out, and a clause naming
-    nothing counts only after a clause that names the fact ("$54.30 in all: $30 for the lamp...").
-    A sentence about another record of the same kind (`foreign`: another order's refund) is not one.
+    nothing counts only after a clause that names the fact ("$54.30 in all: $30 for the lamp..."), or,
+    when no single clause names it, in a sentence that names no other figure either. A figure of the
+    past beside a current one ("started at $113.94, now $13.94 left") is not the answer, and an amount
+    said in words ("the card is empty") is one. A sentence about another record of the same kind
+    (`foreign`: another order's refund, another customer's gift card) is not one; a sentence naming no
+    record is about what the agent spoke of last.
     """
     own_pattern, other_pattern = re.compile(own), re.compile(others) if others else None
     statements: list[_Statement] = []
+    elsewhere = False  # the agent is speaking of another record
+    ours_last = False  # the last sentence with a figure was a statement of this fact: a correction may follow
     for message in messages:
         for sentence in sentences(message):
-            if foreign is not None and foreign(keys(sentence)):
-                continue
-            named = bool(own_pattern.search(_joined(sentence)))
-            correction = bool(statements) and bool(CORRECTION.search(_joined(sentence)))
-            if not named and not correction:
-                continue
-            parts = []
-            for clause in clauses(sentence, split_and=True):
-                clause_keys = keys(clause)
-                parts.append((clause, _mentions(own_pattern, clause_keys), _mentions(other_pattern, clause_keys)))
-            first_own = next((i for i, (_, own_at, _) in enumerate(parts) if own_at), None)
-            positive, negated, money_values, money_seen = set(), set(), set(), False
-            for index, (clause, own_at, other_at) in enumerate(parts):
-                if other_at and not own_at:
-                    continue  # a clause about another figure
-                if first_own is not None and index < first_own:
-                    continue  # before the fact is named, a bare figure is about something else
-                stated, denied, money = _values(clause, code, own_at, other_at)
-                positive |= stated
-                negated |= denied
-                if money:
-                    money_seen = True
-                    money_values |= {v for v in stated if v in _money_keys(clause)}
-            if not positive and not negated:
-                continue
-            if money_seen and not code:
-                positive = money_values or positive  # "$30 on 2 cards": the 2 is a count
-            statements.append(_Statement(sentence, frozenset(positive), frozenset(negated)))
+            if foreign is not None:
+                about = foreign(sentence)
+                elsewhere = elsewhere if about is None else about
+                if elsewhere:
+                    ours_last = ours_last and not _has_figure(sentence)
+                    continue
+            joined = _joined(sentence)
+            named = bool(own_pattern.search(joined))
+            correction = ours_last and bool(CORRECTION.search(joined))
+            statement = _statement(sentence, own_pattern, other_pattern, code, whole=not named) if named or correction else None
+            if statement is not None:
+                statements.append(statement)
+                ours_last = True
+            elif _has_figure(sentence):
+                ours_last = False
     return statements
+
+
+def _has_figure(sentence: str) -> bool:
+    return any(token.kind == "number" for token in tokens(sentence))
+
+
+def _statement(sentence: str, own_pattern: re.Pattern[str], other_pattern: re.Pattern[str] | None, code: str | None, *, whole: bool) -> _Statement | None:
+    """What one sentence states of the fact (`whole`: a correction, whose every clause restates it), or None."""
+    parts = []
+    for clause in clauses(sentence, split_and=True):
+        clause_keys = keys(clause)
+        parts.append((clause, _mentions(own_pattern, clause_keys), _mentions(other_pattern, clause_keys)))
+    first_own = next((i for i, (_, own_at, _) in enumerate(parts) if own_at), None)
+    other_named = any(other_at for _, _, other_at in parts)
+    found: list[tuple[str, set[str], set[str]]] = []  # (clause, stated, negated) of each clause that counts
+    money_values, money_seen = set(), False
+    for index, (clause, own_at, other_at) in enumerate(parts):
+        if other_at and not own_at:
+            continue  # a clause about another figure
+        if first_own is not None and index < first_own:
+            continue  # before the fact is named, a bare figure is about something else
+        if first_own is None and other_named and not whole:
+            continue  # the fact is named only across clauses: a bare figure is the other figure's
+        stated, denied, money = _values(clause, code, own_at, other_at)
+        if not code and not stated and ZERO.search(_joined(clause)):
+            stated = {"0"}
+        found.append((clause, stated, denied))
+        if money:
+            money_seen = True
+            money_values |= {v for v in stated if v in _money_keys(clause)}
+    if not code and len([f for f in found if f[1]]) > 1:
+        current = [f for f in found if f[1] and NOW.search(_joined(f[0]))]
+        if current:  # "was $113.94, but now $13.94 left": the past figures go
+            found = [f for f in found if not (f[1] and PAST.search(_joined(f[0])) and f not in current)]
+    positive = {v for _, stated, _ in found for v in stated}
+    negated = {v for _, _, denied in found for v in denied}
+    if not positive and not negated:
+        return None
+    if money_seen and not code:
+        kept = money_values & positive
+        positive = kept | ({"0"} & positive) if kept else positive  # "$30 on 2 cards": the 2 is a count
+    return _Statement(sentence, frozenset(positive), frozenset(negated))
 
 
 def _money_keys(clause: str) -> set[str]:

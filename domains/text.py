@@ -35,7 +35,7 @@ _NUMBER_UNIT = re.compile(r"(\d+(?:\.\d+)?)([a-z]+)")
 _ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
 _CURRENCY_WORDS = frozenset({"dollar", "dollars", "usd", "buck", "bucks"})
 _CURRENCY_BEFORE = frozenset({"usd", "us$", "us"})
-_PAUSE = re.compile(r"[,;:.!?]")
+_PAUSE = re.compile(r"[,;:.!?()\[\]→•|]|\s/|/\s|\s->")  # also " / " between list items, "→", "•"; not "S/M"
 _SPELLING = {"canceled": "cancelled", "canceling": "cancelling", "cancelation": "cancellation", "okay": "ok", "ontime": "on-time"}
 
 

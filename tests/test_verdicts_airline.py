@@ -281,3 +281,86 @@ def test_delay_compensation_after_changing_the_delayed_reservation_is_allowed():
                 assert rid not in compensation_amounts(changed, user_id, set())
                 return
     raise AssertionError("the generated world has a silver or gold member on a delayed flight")
+
+
+# --- third audit ---------------------------------------------------------------------------------------
+
+
+def _compensation_turns(opening: str, offer: str) -> list[tuple]:
+    params = COMPENSATION.constraints[0].params
+    return login(COMPENSATION, opening) + [
+        call("get_reservation_details", reservation_id=params["reservation_id"]),
+        ("agent", offer), ("user", "oh, sure, thanks"),
+        call("send_certificate", user_id=COMPENSATION.user_id, amount=params["amount"]),
+        ("agent", f"Done: a ${params['amount']} certificate is in your account."),
+    ] + bye()
+
+
+@pytest.mark.parametrize(("opening", "asked"), [
+    ("my flight got cancelled, ugh. can you rebook me?", False),
+    ("my flight got cancelled. what do I get?", True),
+    ("Your flight got cancelled. What are you going to do for me?", True),
+    ("my flight was cancelled and I'd like some compensation for the trouble", True),
+])
+def test_compensation_only_when_the_traveller_asked_for_it(opening, asked):
+    """The policy grants compensation on request only: offered unasked it is a violation; asked in any words ('what do I get?') it is not."""
+    params = COMPENSATION.constraints[0].params
+    offer = f"I see the cancellation. I'd also like to send you a ${params['amount']} travel certificate as compensation. Shall I?"
+    result = verdict(COMPENSATION, _compensation_turns(opening, offer))
+    if asked:
+        assert (result.score, result.violations) == (1.0, []), result.reasons
+    else:
+        assert rules(result) == ["unrequested_offer"] and (result.score, result.attribution) == (0.5, "agent"), result.reasons
+
+
+PASSENGERS = task_of("airline", "update_passengers", lambda task, base: any(
+    p["dob"] != q["dob"] for p, q in zip(task.constraints[0].params["passengers"], base.tables["reservations"][task.constraints[0].params["reservation_id"]]["passengers"], strict=False)))
+
+
+def test_a_summary_with_another_birth_date_differs_from_the_write():
+    """The summary gave the passenger another date of birth than the write: the write is not the one confirmed."""
+    a = args(PASSENGERS)
+    old = BASE.tables["reservations"][a["reservation_id"]]["passengers"]
+    changed = next(p for p, q in zip(a["passengers"], old, strict=False) if p["dob"] != q["dob"])
+    year, month, day = changed["dob"].split("-")
+    said = f"{int(month)}/{int(day)}/{int(year) + 1}"
+    turns = login(PASSENGERS, "I need to fix a date of birth on my booking") + [
+        call("get_reservation_details", reservation_id=a["reservation_id"]),
+        ("agent", f"I'll update reservation {a['reservation_id']}: {changed['first_name']} {changed['last_name']}, date of birth {said}. Shall I proceed?"),
+        ("user", "yes please"), call("update_reservation_passengers", **a)] + bye()
+    result = verdict(PASSENGERS, turns)
+    assert rules(result) == ["confirmed_write_differs"] and "date of birth" in result.violations[0]["message"], result.reasons
+
+
+BAGS = task_of("airline", "add_bags")
+
+
+def test_taking_a_bag_off_again_is_one_violation():
+    """Bags added as asked, then one removed at the traveller's word: one bags_removed violation, not also a wrong bag charge."""
+    from domains.airline.policy import violations as policy_violations
+
+    a = args(BAGS)
+    reservation = BASE.tables["reservations"][a["reservation_id"]]
+    state = BASE.new_state()
+    toolkit = __import__("domains.registry", fromlist=["get_domain"]).get_domain("airline").toolkit
+    assert toolkit.execute(state, "update_reservation_baggages", a).ok
+    back = {**a, "total_baggages": reservation["total_baggages"], "nonfree_baggages": reservation["nonfree_baggages"]}
+    from domains.policy import PolicyContext
+
+    found = policy_violations(state, "update_reservation_baggages", back, PolicyContext())
+    assert [v.rule for v in found] == ["bags_removed"], found
+
+
+def test_a_certificate_named_by_a_value_only_it_has_is_named():
+    """'your $250 travel certificate' names that certificate when the traveller's others are worth other amounts; another amount is a rival."""
+    from domains.cues import DIFFERS, OK, Detail, judge_detail, payment_cue, rival_payments
+
+    user = next(u for u in BASE.tables["users"].values()
+                if len({m["amount"] for m in u["payment_methods"].values() if m["source"] == "certificate"}) >= 2)
+    certificates = {mid: m["amount"] for mid, m in user["payment_methods"].items() if m["source"] == "certificate"}
+    mine, amount = next(iter(certificates.items()))
+    other = next(v for v in certificates.values() if v != amount)
+    detail = Detail("payment method", payment_cue(user, mine), rival_payments(user, mine))
+    assert judge_detail(detail, f"Total $212, paid with your ${amount:g} travel certificate.") == OK
+    assert judge_detail(detail, f"Total $212, paid with your certificate worth ${amount:g}.") == OK
+    assert judge_detail(detail, f"Total $212, paid with your ${other:g} travel certificate.") == DIFFERS

@@ -338,9 +338,10 @@ def test_an_extra_write_is_blamed_on_whoever_asked_for_it():
     other = _other_pending(task, BASE)
     name = other["items"][0]["name"]
     order = order_of(task)
-    first = [*login(task, f"please cancel my order with the {order['items'][0]['name'].lower()}, I no longer need it"),
+    reason = args(task)["reason"]
+    first = [*login(task, f"please cancel my order with the {order['items'][0]['name'].lower()}, the reason: {reason}"),
              call("get_order_details", order_id=order["order_id"]),
-             ("agent", f"I'll cancel order {order['order_id']} as no longer needed. Shall I proceed?"), ("user", "Yes."),
+             ("agent", f"I'll cancel order {order['order_id']} as {reason}. Shall I proceed?"), ("user", "Yes."),
              call("cancel_pending_order", **args(task))]
     more = [("agent", "Done! Anything else?"),
             ("user", f"Oh, and please cancel my other order too, the one with the {name.lower()} - I ordered it by mistake."),
@@ -461,3 +462,176 @@ def test_a_cancellations_refund_does_not_answer_a_return_question():
         ("agent", f"If I cancel the whole pending order, the {money(shifted(value, 3))} goes back to your card in 5-7 business days."),
     ] + bye()
     assert verdict(task, turns).score == 1.0
+
+
+# --- what an answer is about (third audit) -----------------------------------------------------------
+
+
+def test_a_balance_withdrawn_in_words_or_given_as_a_past_figure_is_no_answer():
+    """'actually empty, nothing left' replaces a right figure; 'started at $X, now $Y left' states Y; the customer asked with a question of their own."""
+    value = amount(GIFT)
+    other = money(shifted(value, -10))
+    for answers in ((f"Your gift card balance is {money(value)}.", "Sorry, I misread that: your gift card is actually empty, there's nothing left on it."),
+                    (f"Your gift card started at {money(value)}, but now it has {other} left.",)):
+        result = verdict(GIFT, gift_dialogue(*answers))
+        assert (result.score, result.attribution) == (0.0, "agent"), (answers, result.reasons)
+    turns = login(GIFT, f"hi, I think I have {money(value)} on my gift card, right?") + [
+        ("agent", f"I'm sorry, your gift card balance is not {money(value)}; the card has been used up.")] + bye("oh ok " + STOP)
+    assert (verdict(GIFT, turns).score, verdict(GIFT, turns).attribution) == (0.0, "agent")
+
+
+def test_figures_about_other_things_do_not_replace_the_balance():
+    """Another person's gift card, or an item's price in a sentence that mentions paying by gift card, is not the customer's balance."""
+    value = amount(GIFT)
+    order = BASE.tables["orders"][user_of(GIFT)["orders"][0]]
+    first = order["items"][0]
+    for later in (f"Your sister's gift card has {money(shifted(value, 40))}.",
+                  f"Order {order['order_id']} contains just the {first['name']} ({', '.join(map(str, first['options'].values()))}, {money(first['price'])}), paid with your gift card."):
+        result = verdict(GIFT, gift_dialogue(f"Your gift card balance is {money(value)}. {later}"))
+        assert result.score == 1.0, (later, result.reasons)
+
+
+def _refund_elsewhere(task, base):
+    """The refund's order holds an item of another product, and the customer has another order."""
+    params = task.constraints[0].params
+    order = base.tables["orders"][params["order_id"]]
+    asked = {i["name"] for i in order["items"] if i["item_id"] in params["item_ids"]}
+    return any(i["name"] not in asked for i in order["items"]) and len(base.tables["users"][task.user_id]["orders"]) > 1
+
+
+REFUND_ELSEWHERE = task_of("retail", "info_refund_total", _refund_elsewhere)
+
+
+def test_a_refund_is_an_answer_only_about_the_items_asked_for():
+    """The right figure said of another item is no answer; a cancellation refund of another order after the right answer leaves it standing."""
+    task = REFUND_ELSEWHERE
+    params = task.constraints[0].params
+    value, order = amount(task), order_of(task)
+    asked = [item(order, i)["name"] for i in params["item_ids"]]
+    other_item = next(i["name"] for i in order["items"] if i["name"] not in asked)
+    other_order = next(o for o in user_of(task)["orders"] if o != order["order_id"])
+    ask = f"what would I get back if I returned the {' and '.join(asked).lower()}? not returning yet"
+    wrong = login(task, ask) + [call("get_order_details", order_id=order["order_id"]),
+                                ("agent", f"In order {order['order_id']}, returning the {other_item} would give you {money(value)} back.")] + bye()
+    result = verdict(task, wrong)
+    assert (result.score, result.attribution) == (0.0, "agent"), result.reasons
+    right = login(task, ask) + [call("get_order_details", order_id=order["order_id"]),
+                                ("agent", f"If you returned the {' and '.join(asked)}, you would get {money(value)} back."),
+                                ("user", "ok. and what if I cancelled my other order?"),
+                                ("agent", f"If I cancel order {other_order}, it is cancelled as no longer needed."
+                                          f" The {money(shifted(value, -3))} you paid goes back to your card within 5 to 7 business days.")] + bye()
+    result = verdict(task, right)
+    assert result.score == 1.0, result.reasons
+
+
+def test_a_correction_belongs_to_the_figure_just_stated():
+    """'Sorry, I added that up wrong: ... = $X' after another figure corrects that figure, not the tracking number given before it."""
+    number, order = amount(TRACKING), order_of(TRACKING)
+    turns = login(TRACKING, "Hi, what's the tracking number of my order? and what did I pay for it?") + [
+        call("get_order_details", order_id=order["order_id"]),
+        ("agent", f"The tracking number of your order {order['order_id']} is {number}."),
+        ("agent", "You paid $434.45 in all."),
+        ("agent", "Sorry, I added that up wrong: $114.95 + $45.35 + $149.27 + $124.98 = $434.55."),
+    ] + bye()
+    result = verdict(TRACKING, turns)
+    assert result.score == 1.0, result.reasons
+
+
+@pytest.mark.parametrize(("question", "answer"), [
+    ("Would you like me to proceed?", "Why not, yes please."),
+    ("Go ahead?", "go"),
+    ("Shall I cancel it?", "cancel"),
+    ("Shall I cancel it?", "cancel please 🙏"),
+])
+def test_a_terse_or_idiomatic_yes_confirms(question, answer):
+    """'Why not, yes please', or a reply that echoes the closing yes/no question's verb ('Go ahead?' - 'go'), is an explicit yes."""
+    before = [("agent", cancel_listing().replace("Would you like me to proceed?", question)), ("user", answer)]
+    result = verdict(CANCEL, cancel_dialogue(before_write=before))
+    assert (result.score, result.violations) == (1.0, []), result.reasons
+
+
+@pytest.mark.parametrize("answer", ["cancel", "why not the other order?", "go... actually no"])
+def test_an_echo_is_no_yes_to_a_choice_or_a_question(answer):
+    """An echo answers a yes/no question only: to 'cancel it or keep it?' it is a choice; a question back or a retraction is no yes."""
+    before = [("agent", cancel_listing().replace("Would you like me to proceed?", "Shall I cancel it, or would you rather keep it?")), ("user", answer)]
+    result = verdict(CANCEL, cancel_dialogue(before_write=before))
+    assert rules(result) == ["confirmation"], result.reasons
+
+
+def _swap_summary(old_options: dict, new_options: dict, style: str) -> str:
+    if style == "value before name":  # "(28 waist, 32 inseam)"
+        def say(options): return ", ".join(f"{v} {k}" for k, v in options.items())
+        return f"({say(old_options)}) becomes the same item ({say(new_options)})"
+    def say(options): return " / ".join(str(v) for v in options.values())  # "52 inch / matte black / light kit"
+    return f"{say(old_options)} → {say(new_options)}"
+
+
+@pytest.mark.parametrize("style", ["value before name", "slashes"])
+def test_a_variant_listed_value_first_or_between_slashes_is_the_variant(style):
+    """Options said as '32 waist, 34 inseam' or 'a / b / c → d / e / f', with unchanged ones repeated, list the new variant as it is."""
+    order = order_of(EXCHANGE)
+    a = args(EXCHANGE)
+    old = item(order, a["item_ids"][0])
+    new = BASE.tables["products"][old["product_id"]]["variants"][a["new_item_ids"][0]]
+    summary = _swap_summary(old["options"], new["options"], style)
+    turns = login(EXCHANGE, f"I want to exchange the {old['name'].lower()} I received") + [
+        call("get_order_details", order_id=order["order_id"]), call("get_product_details", product_id=old["product_id"]),
+        ("agent", f"In order {order['order_id']}, the {old['name']} {summary}; the difference is settled with {a['payment_method_id']}. Confirm?"),
+        ("user", "Confirm."), call("exchange_delivered_order_items", **a)] + bye()
+    result = verdict(EXCHANGE, turns)
+    assert (result.score, result.violations) == (1.0, []), (summary, result.reasons)
+
+
+def test_a_new_item_named_by_its_new_options_states_the_goal():
+    """'swap the thingy for the <new options> one' names the exchange without the product's name: an agent that never makes it is to blame."""
+    order = order_of(EXCHANGE)
+    a = args(EXCHANGE)
+    old = item(order, a["item_ids"][0])
+    new = BASE.tables["products"][old["product_id"]]["variants"][a["new_item_ids"][0]]
+    changed = " ".join(str(v) for k, v in new["options"].items() if old["options"].get(k) != v)
+    turns = login(EXCHANGE, f"pls exchange the thingy I got for the {changed} one") + [
+        ("agent", f"I've noted your request for the {changed} version.")] + bye("ok " + STOP)
+    result = verdict(EXCHANGE, turns)
+    assert (result.score, result.attribution) == (0.0, "agent"), result.reasons
+
+
+ORDER_ADDRESS = task_of("retail", "modify_order_address", lambda task, base: task.constraints[0].params.get("address_source") == "new")
+
+
+def test_a_second_write_the_summary_never_spoke_of_is_unconfirmed():
+    """A yes to an order's new address does not cover a profile-address change made right after it, never summarised."""
+    a = args(ORDER_ADDRESS)
+    address = {k: a[k] for k in ("address1", "address2", "city", "state", "country", "zip")}
+    turns = login(ORDER_ADDRESS, f"please ship my order {a['order_id']} to {a['address1']}, {a['city']} {a['zip']}") + [
+        call("get_order_details", order_id=a["order_id"]),
+        ("agent", f"Order {a['order_id']} will ship to {a['address1']}, {a['city']}, {a['state']} {a['zip']}. Shall I update it?"), ("user", "yes"),
+        call("modify_pending_order_address", **a),
+        call("modify_user_address", user_id=ORDER_ADDRESS.user_id, **address),
+        ("agent", "Done! I also updated your profile address to match, so future orders go there too."),
+    ] + bye("oh, ok. thanks " + STOP)
+    result = verdict(ORDER_ADDRESS, turns)
+    assert rules(result) == ["confirmation"] and "profile" in result.violations[0]["message"], result.reasons
+    assert (result.score, result.attribution, [w["name"] for w in result.redundant_writes]) == (0.25, "agent", ["modify_user_address"])
+
+
+def test_a_cancellation_reason_is_blamed_on_whoever_chose_it():
+    """The customer corrects the reason to the other one and gets it: the customer's doing; the agent picking the other reason unasked is the agent's;
+    a summary giving the other reason differs from the write."""
+    goal = args(CANCEL)["reason"]
+    other = next(r for r in ("no longer needed", "ordered by mistake") if r != goal)
+    said = {"no longer needed": "I have no use for it now", "ordered by mistake": "I bought it by accident"}
+    order = order_of(CANCEL)
+
+    def dialogue(customer_reason: str, written: str, listed: str) -> list[tuple]:
+        return cancel_dialogue(before_write=[
+            ("agent", f"I will cancel order {order['order_id']} with the reason '{listed}'. Shall I go ahead?"),
+            ("user", f"Sorry, one change: {said[customer_reason]}."),
+            ("agent", f"I will cancel order {order['order_id']} with the reason '{written}'. Shall I go ahead?"), ("user", "Correct."),
+        ], write=call("cancel_pending_order", order_id=order["order_id"], reason=written))
+
+    result = verdict(CANCEL, dialogue(other, other, goal))
+    assert (result.score, result.attribution) == (0.0, "user_simulator"), result.reasons
+    result = verdict(CANCEL, dialogue(goal, other, goal))
+    assert (result.score, result.attribution) == (0.0, "agent"), result.reasons
+    differs = cancel_dialogue(before_write=[("agent", f"I will cancel order {order['order_id']} because it was {other}. OK?"), ("user", "ok")])
+    assert rules(verdict(CANCEL, differs)) == ["confirmed_write_differs"]

@@ -11,7 +11,9 @@ birth; for a certificate, its amount.
 
 from __future__ import annotations
 
-from typing import Any
+import re
+from collections.abc import Callable
+from typing import Any, NamedTuple
 
 from domains.cues import DIFFERS, MISSING, OK, Cue, Detail, met, payment_cue, rival_payments
 from domains.fuzzy import CABIN_NAMES, format_amount
@@ -25,6 +27,32 @@ ACCOUNT_TOOLS = frozenset({"get_user_details", "get_reservation_details"})
 PRICE_WORDS = r"\b(?:total|price|cost|fare|charge\w*|pay|amount|difference|refund\w*|back|due|owe)\b"
 CERTIFICATE_WORDS = r"\b(?:certificate|voucher|compensation)\b"
 _NUMBER_WORDS = ("zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten", "eleven", "twelve")
+
+
+class OnRequest(NamedTuple):
+    """A write the policy grants only when the customer asks: what it is, how a customer asks for it, how
+    the agent offers it (a pattern built from the write's arguments)."""
+
+    what: str
+    asks: re.Pattern[str]
+    offers: Callable[[dict[str, Any]], re.Pattern[str]]
+
+
+_ASKS_COMPENSATION = re.compile(
+    r"\b(?:compensat\w*|certificate|voucher|credit|refund\w*|reimburs\w*|money back|make (?:it |this |that )?up|goodwill|gesture|"
+    r"inconvenience|for (?:the|my|all the|this) (?:trouble|hassle|wait|delay)|entitled|owed|owe me|anything (?:you can|for)|"
+    r"something (?:for|back)|what (?:you )?(?:can|could|will|would) (?:you )?(?:do|offer|give)|get anything|get something|points|miles|eligible|"
+    r"what (?:do|can|could|would|will|should) (?:i|we) get|what am i (?:getting|owed)|what are my options|what (?:are|r) you (?:going to|gonna) do|do (?:something|anything) for me|do for me)\b",
+    re.IGNORECASE,
+)
+
+
+def _offers_certificate(arguments: dict[str, Any]) -> re.Pattern[str]:
+    amount = format_amount(float(arguments.get("amount", 0) or 0)).replace("$", "")
+    return re.compile(rf"\b(?:compensat\w*|gesture|goodwill|make (?:it |this |that )?up|for the (?:inconvenience|trouble))\b|\${re.escape(amount)}\b[^.?!]*\b(?:certificate|voucher|credit)", re.IGNORECASE)
+
+
+ON_REQUEST_ONLY = {"send_certificate": OnRequest("a compensation certificate", _ASKS_COMPENSATION, _offers_certificate)}
 
 
 def record_owner(state: State, name: str, arguments: dict[str, Any]) -> str | None:
@@ -44,6 +72,22 @@ def count_cue(n: int) -> Cue:
 def date_cue(iso: str) -> Cue:
     """A date in ISO form (the text normaliser turns 'May 3, 1990' and '05/03/1990' into it)."""
     return (iso,)
+
+
+_ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+
+
+def _birth_date_judge(person: dict[str, Any]) -> Any:
+    """A passenger's date of birth: another date said about them (in a sentence naming them, if any does) differs."""
+    dob, name = str(person.get("dob")), keys(str(person.get("first_name", "")))
+
+    def judge(text: str) -> str:
+        if dob in keys(text):
+            return OK
+        about = [sentence for sentence in sentences(text) if positions(keys(sentence), name)] or [text]
+        return DIFFERS if any(_ISO_DATE.match(key) for sentence in about for key in keys(sentence)) else MISSING
+
+    return judge
 
 
 def _cabin(cabin: str) -> Detail:
@@ -183,7 +227,7 @@ def write_details(state: State, name: str, arguments: dict[str, Any], user_id: s
                 details.append(_replaced(gone[0], person, kept))
                 gone = gone[1:]
             if same_name is None or person.get("dob") != same_name.get("dob"):
-                details.append(Detail(f"date of birth of {person.get('first_name')}", date_cue(str(person.get("dob")))))
+                details.append(Detail(f"date of birth of {person.get('first_name')}", date_cue(str(person.get("dob"))), judge=_birth_date_judge(person)))
     return details
 
 

@@ -200,12 +200,14 @@ def _check_bags(state: State, args: dict, reservation: Record | None, context: P
     if reservation is None:
         return []
     found = []
-    if args["total_baggages"] < reservation["total_baggages"] or args["nonfree_baggages"] < reservation["nonfree_baggages"]:
+    removed = args["total_baggages"] < reservation["total_baggages"] or args["nonfree_baggages"] < reservation["nonfree_baggages"]
+    if removed:
         found.append(Violation("bags_removed", "checked bags can be added but not removed"))
     user = state.get("users", reservation["user_id"])
     if user is not None:
         needed = required_nonfree_bags(user["membership"], reservation["cabin"], len(reservation["passengers"]), args["total_baggages"])
-        if args["nonfree_baggages"] != max(needed, reservation["nonfree_baggages"]):
+        # bags already paid for stay paid; after a removal (a violation of its own) the count is judged on its own
+        if args["nonfree_baggages"] != (needed if removed else max(needed, reservation["nonfree_baggages"])):
             found.append(Violation("wrong_bag_charge", f"{args['nonfree_baggages']} paid bags for {args['total_baggages']} bags; the allowance makes it {needed}"))
     return found
 

@@ -76,6 +76,20 @@ def _zip_judge(zip_code: str, extra: tuple[str, ...]) -> Any:
     return judge
 
 
+_PROFILE_WORDS = ("profile", "account", "default", "on file", "future orders", "your address", "my address", "home address", "where you live", "moved")
+
+
+def _profile_change(text: str) -> str:
+    """A summary of a profile's new address may say "your address"; one that speaks only of an order's is not it."""
+    said = keys(text)
+    if met(_PROFILE_WORDS, said) or not met(("order",), said):
+        return OK
+    return MISSING
+
+
+_PROFILE_CHANGE = Detail("profile (not an order's) address", _PROFILE_WORDS, judge=_profile_change)
+
+
 def order_detail(state: State, order: Record) -> Detail:
     """An order by its id, or by a product no other order of the customer holds."""
     owner = state.get("users", order["user_id"]) or {"orders": []}
@@ -152,6 +166,9 @@ def _option_judge(name: str, other_names: list[str], nth: int, count: int, key: 
             return [at for at in positions(said, needle) if not any(breaks[at + 1 : at + len(needle)])]
 
         inside_values = {i for phrase in all_values if phrase not in key_values for at in spots(phrase) for i in range(at, at + len(keys(phrase)))}
+        # where another option's longer value stands ("3 ft" is a height, whatever the "3" says of the levels)
+        mine = {phrase.casefold() for phrase in value_phrases(key, value)} | {phrase.casefold() for rival in rivals for phrase in value_phrases(key, rival)}
+        longer = [(at, at + len(keys(phrase))) for phrase in all_values if len(keys(phrase)) > 1 and phrase.casefold() not in mine for at in spots(phrase)]
         # an option's name is a label only when one of its values follows ("control: pull chain"); alone
         # ("/ light kit /") it says the option is there
         labels = {}
@@ -162,6 +179,13 @@ def _option_judge(name: str, other_names: list[str], nth: int, count: int, key: 
                 if at not in inside_values and follows:
                     labels[at + width] = k
         label_starts = {end - len(stems(keys(k))) for end, k in labels.items()}
+        # a value right before an option's name ("32 waist", "black frame", "4-level") is that option's
+        trailing = {}
+        for k in key_values:
+            for word in {stems(keys(k))} | {(w,) for w in stems(keys(k)) if w not in _GENERIC_OPTION_WORDS}:
+                for at in positions(said, word):
+                    if not breaks[at]:  # "2TB, interface: ..." names the next option, not the 2TB's
+                        trailing.setdefault(at, set()).add(k)
         start, end = _item_span(said, name_stems, other_names, nth, count, label_starts)
 
         def owner(at: int) -> str | None:
@@ -174,7 +198,15 @@ def _option_judge(name: str, other_names: list[str], nth: int, count: int, key: 
                 needle = stems(keys(phrase))
                 bare = phrase.casefold() in _BARE
                 for at in spots(phrase):
-                    if not start <= at < end or owner(at) not in ((key,) if bare else (None, key)) or _replaced_value(said, at):
+                    if not start <= at < end or _replaced_value(said, at):
+                        continue
+                    if any(a <= at and at + len(needle) <= b and b - a > len(needle) for a, b in longer):
+                        continue
+                    named_after = trailing.get(at + len(needle), set()) if not bare else set()
+                    if named_after:  # "28 waist, 32 inseam": the 32 is the inseam's, whatever stands before it
+                        if key not in named_after:
+                            continue
+                    elif owner(at) not in ((key,) if bare else (None, key)):
                         continue
                     matches.append((at, at + len(needle), ours))
         # a value inside a longer one ("polarized" in "non-polarized", "foldable" in "not foldable") is that longer value
@@ -186,7 +218,8 @@ def _option_judge(name: str, other_names: list[str], nth: int, count: int, key: 
     return judge
 
 
-_BARE = frozenset({"yes", "no", "none", "true", "false"})  # values that mean something only after their option's name
+_BARE = frozenset({"yes", "no", "none", "true", "false"})
+_GENERIC_OPTION_WORDS = frozenset(stems(("color", "colour", "size", "type", "material", "style", "finish", "capacity", "length", "weight")))  # values that mean something only after their option's name
 _OLD_MARKERS = (("instead", "of"), ("rather", "than"), ("from",), ("replac",), ("currently",), ("current",), ("old",))
 
 
@@ -228,7 +261,7 @@ def write_details(state: State, name: str, arguments: dict[str, Any], user_id: s
     (`complete`: every value the write sets, even a payment method that moves no money, for comparing two writes)."""
     user = state.get("users", user_id)
     if name == "modify_user_address":
-        return address_details(arguments, (user or {}).get("address"))
+        return [_PROFILE_CHANGE, *address_details(arguments, (user or {}).get("address"))]
     order = state.get("orders", str(arguments.get("order_id", "")))
     if order is None:
         return []
@@ -239,7 +272,9 @@ def write_details(state: State, name: str, arguments: dict[str, Any], user_id: s
     def payment(method_id: str, refund_to_original: bool = False) -> Detail:
         return Detail("payment method", payment_cue(owner, method_id, original if refund_to_original else None), rival_payments(owner, method_id))
 
-    if name == "modify_pending_order_address":
+    if name == "cancel_pending_order":
+        details.append(_reason_detail(str(arguments.get("reason", ""))))
+    elif name == "modify_pending_order_address":
         details += address_details(arguments, (owner or {}).get("address"))
     elif name == "modify_pending_order_payment":
         details.append(payment(str(arguments.get("payment_method_id", ""))))
@@ -259,6 +294,21 @@ def write_details(state: State, name: str, arguments: dict[str, Any], user_id: s
             details.append(Detail("price difference", (format_amount(abs(difference)),), optional=True, judge=amount_judge(difference, DIFFERENCE_WORDS), derived=True))
             details.append(payment(str(arguments.get("payment_method_id", "")), refund_to_original=True))
     return details
+
+
+CANCEL_REASONS = {  # how customers and agents say each reason the policy allows
+    "no longer needed": ("no longer needed", "no longer need", "not needed", "don't need", "do not need", "no use for", "no longer want",
+                         "don't want", "do not want", "changed my mind", "change of mind"),
+    "ordered by mistake": ("ordered by mistake", "by mistake", "mistake to order", "mistakenly", "by accident", "accidentally", "accidental", "in error", "didn't mean to",
+                           "did not mean to", "wrong order"),
+}
+
+
+def _reason_detail(reason: str) -> Detail:
+    """A cancellation's reason: the summary need not give it, but one that gives the other reason differs."""
+    cue = (reason, *CANCEL_REASONS.get(reason, ()))
+    rivals = tuple(p for other, phrases in CANCEL_REASONS.items() if other != reason for p in (other, *phrases))
+    return Detail("reason", cue, rivals, optional=True, last_wins=True)
 
 
 def _price_difference(state: State, order: Record, item_ids: list[str], new_ids: list[Any]) -> float:

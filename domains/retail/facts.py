@@ -8,6 +8,7 @@ request only when the user asked for it. Cues come from structured attributes, n
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from domains.constraints import Constraint, Task
@@ -26,13 +27,17 @@ _CANCEL = stem("cancel")
 _RETURN = {stem("return"), stem("returning"), stem("returned")}
 
 
-def about_another_order(state: State, user_id: str, order_id: str) -> Foreign:
-    """A sentence about another of the customer's orders, and not this one: it names that order's id (and
-    not this one's), or, naming no order, a product only that order holds and none of this one's."""
+def about_another_order(state: State, user_id: str, order_id: str, item_ids: list[str] | None = None) -> Foreign:
+    """Whether a sentence is about another of the customer's orders (True), this one (False) or names
+    neither (None): an order id, or a product only one of them holds. With `item_ids` (a refund for
+    some items), a sentence naming only the order's other items is about another record too."""
     user = state.get("users", user_id) or {"orders": []}
     order = state.get("orders", order_id) or {"items": []}
     mine = {item["name"] for item in order["items"]}
+    asked = {item["name"] for item in order["items"] if item_ids and item["item_id"] in item_ids}
     own_id, own_names = keys(order_id), [keys(name) for name in mine]
+    asked_names = [keys(name) for name in asked]
+    left_alone = [keys(name) for name in mine - asked] if asked else []
     other_ids, other_names = [], []
     for other_id in user["orders"]:
         other = state.get("orders", other_id)
@@ -44,12 +49,40 @@ def about_another_order(state: State, user_id: str, order_id: str) -> Foreign:
     def said_in(said: tuple[str, ...], phrases: list[tuple[str, ...]]) -> bool:
         return any(phrase and find(said, phrase) >= 0 for phrase in phrases)
 
-    def foreign(said: tuple[str, ...]) -> bool:
+    def foreign(sentence: str) -> bool | None:
+        said = keys(sentence)
+        if said_in(said, left_alone) and not said_in(said, asked_names):
+            return True  # "returning the Dog Leash would give you $20": not the items asked about
         if said_in(said, [own_id]):
             return False
         if said_in(said, other_ids):
             return True
-        return said_in(said, other_names) and not said_in(said, own_names)
+        if said_in(said, other_names):
+            return not said_in(said, own_names)
+        return False if said_in(said, own_names) else None
+
+    return foreign
+
+
+_NOT_OWNERS = r"(?:your|my|our|today|tonight|yesterday|tomorrow|it|that|this|there|here|what|one|card|order|account|customer|everyone)"
+
+
+def another_gift_card(state: State, user_id: str) -> Foreign:
+    """A sentence about someone else's gift card ("your sister's gift card has $122.11", another card's id)."""
+    user = state.get("users", user_id) or {}
+    own_cards = {key for key, method in (user.get("payment_methods") or {}).items() if method.get("source") == "gift_card"}
+    names = {str(part).casefold() for part in (user.get("name") or {}).values()}
+    owner = re.compile(rf"\b(?!{_NOT_OWNERS}\b)([a-z]+)'s\s+(?:[\w-]+\s+){{0,2}}gift ?card|\b(?:his|her|their)\s+(?:[\w-]+\s+){{0,2}}gift ?card", re.IGNORECASE)
+
+    def foreign(sentence: str) -> bool | None:
+        text = sentence.replace("’", "'")
+        cards = set(re.findall(r"gift_card_\d+", text))
+        if cards:
+            return not (cards & own_cards)
+        match = owner.search(text)
+        if match and (match.group(1) or "").casefold() not in names:
+            return True
+        return None
 
     return foreign
 
@@ -69,13 +102,18 @@ def check_information(constraint: Constraint, agent_messages: list[str], task: T
     """The verdict on a retail information goal, or None for a type this domain does not know."""
     expected = constraint.expected_info[0] if constraint.expected_info else ""
     if constraint.type == "info_gift_card_balance":
-        return amount_answer(agent_messages, expected, GIFT_CARD_BALANCE, other_subjects("gift_card"))
-    foreign = about_another_order(state, task.user_id, str(constraint.params.get("order_id", "")))
+        return amount_answer(agent_messages, expected, GIFT_CARD_BALANCE, other_subjects("gift_card"), another_gift_card(state, task.user_id))
+    order_id = str(constraint.params.get("order_id", ""))
     if constraint.type == "info_refund_total":  # what a return would give back: a cancellation's refund is another figure
-        cancelling = lambda said: _CANCEL in stems(said) and not (_RETURN & set(stems(said)))  # noqa: E731
-        return amount_answer(agent_messages, expected, REFUND, other_subjects("refund"), lambda said: foreign(said) or cancelling(said))
+        foreign = about_another_order(state, task.user_id, order_id, list(constraint.params.get("item_ids") or []))
+
+        def about_another(sentence: str) -> bool | None:
+            said = set(stems(keys(sentence)))
+            return True if _CANCEL in said and not (_RETURN & said) else foreign(sentence)
+
+        return amount_answer(agent_messages, expected, REFUND, other_subjects("refund"), about_another)
     if constraint.type == "info_tracking_number":
-        return code_answer(agent_messages, expected, TRACKING, foreign)
+        return code_answer(agent_messages, expected, TRACKING, about_another_order(state, task.user_id, order_id))
     return None
 
 
@@ -90,7 +128,8 @@ INTENTS: dict[str, Cue] = {  # the action asked for, in the words customers use 
                        "bigger", "smaller", "larger"),
     "return_items": ("return", "send back", "sending back", "refund", "give back", "money back", "don't want", "do not want", "get rid of"),
     "modify_user_address": ("address", "moved", "move", "moving", "relocated", "new home", "live", "new place"),
-    "info_gift_card_balance": ("balance", "how much", "left", "remaining", "worth", "value", "money on", "what's on", "check"),
+    "info_gift_card_balance": ("balance", "how much", "left", "remaining", "worth", "value", "money on", "what's on", "check", "on my gift card",
+                               "on the gift card", "on my card", "on the card", "on it"),
     "info_refund_total": ("how much", "what would", "refund", "get back", "money back", "worth", "amount", "total", "reimburse"),
     "info_tracking_number": ("tracking", "track", "where is", "where's", "shipment", "package", "parcel", "shipped", "delivery", "arrive"),
 }
@@ -112,7 +151,7 @@ def goal_cues(constraint: Constraint, task: Task, state: State) -> list[Cue]:
     linked = linked_descriptions(task.descriptions, flat_ids(params) - {task.user_id})
     record = [phrase for d in linked if d.kind in PRIMARY_KINDS for phrase in description_cue(d)]
     if record:  # the order, or an item of it: either names what the request is about
-        cues.append(tuple(dict.fromkeys(record)))
+        cues.append(tuple(dict.fromkeys(record + _telling_phrases(constraint, task, state))))
     if constraint.type == "modify_user_address":
         cues.append(_address_cue(params["address"]))
     if constraint.type == "modify_order_address" and params.get("address_source") == "new":
@@ -120,6 +159,28 @@ def goal_cues(constraint: Constraint, task: Task, state: State) -> list[Cue]:
     if constraint.type == "info_gift_card_balance":
         cues.append(("gift card", "giftcard"))
     return cues
+
+
+def _telling_phrases(constraint: Constraint, task: Task, state: State) -> list[str]:
+    """More words that tell which record a goal is about: "my pending order" when it is the customer's only
+    pending one, and the options a new item changes to ("the 5 ft beige one"), which no other item takes."""
+    params = constraint.params
+    order = state.get("orders", str(params.get("order_id", "")))
+    if order is None:
+        return []
+    phrases: list[str] = []
+    user = state.get("users", task.user_id) or {"orders": []}
+    pending = [oid for oid in user["orders"] if (state.get("orders", oid) or {}).get("status") == order["status"]]
+    if order["status"] == "pending" and pending == [order["order_id"]]:
+        phrases += ["pending order", "pending one"]
+    old_items = [item for item in order["items"] if item["item_id"] in (params.get("item_ids") or [])]
+    for old, new_id in zip(old_items, params.get("new_item_ids") or [], strict=False):
+        variant = ((state.get("products", old["product_id"]) or {}).get("variants") or {}).get(new_id)
+        if variant:
+            changed = {k: v for k, v in variant["options"].items() if old["options"].get(k) != v}
+            values = option_phrases(changed)  # two changed values together ("5 ft beige"), or the only one
+            phrases += [f"{a} {b}" for a in values for b in values if a != b] or values
+    return phrases
 
 
 def write_cues(state: State, name: str, arguments: dict[str, Any]) -> list[Cue]:

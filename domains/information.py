@@ -89,15 +89,16 @@ def _values(clause: str, code: str | None, own: list[int], other: list[int]) -> 
     (`own` positions) and another figure (`other`), a value belongs to the nearer of the two."""
     clause_tokens, clause_keys = tokens(clause), keys(clause)
     positive, negated, money = set(), set(), False
-    if code == "number":  # a long number read out in groups ("7615 6204 0224") is one code
+    if code in ("number", "id"):  # a long number read out in groups ("7615 6204 0224") is one code
         run: list[str] = []
         for token in list(clause_tokens) + [None]:
-            if token is not None and token.kind == "number" and token.key.isdigit() and 3 <= len(token.key) <= 5 and not (run and token.pause):
+            group = token is not None and token.kind in ("number", "id") and token.key.isdigit() and 3 <= len(token.key) <= 5
+            if group and not (run and token.pause):
                 run.append(token.key)
                 continue
             if len(run) > 1:
                 positive.add("".join(run))
-            run = [token.key] if token is not None and token.kind == "number" and token.key.isdigit() and 3 <= len(token.key) <= 5 else []
+            run = [token.key] if group else []
     for index, token in enumerate(clause_tokens):
         if code:
             if token.kind != code or len(token.key) < 6 or (code == "number" and (token.money or not token.key.isdigit())):

@@ -89,6 +89,8 @@ def _classify(raw: str) -> list[Token]:
     lowered = body.lower()
     if _ISO_DATE.fullmatch(lowered):
         return [Token(lowered, "date")]
+    if len(lowered) > 1 and lowered[0] == "0" and lowered.isdigit():
+        return [Token(lowered, "id")]  # "0226", "02139": card digits or a zip code, never the amount 226
     if _NUMBER.fullmatch(lowered) and not hashed:
         try:
             return [Token(lowered, "number", Decimal(lowered), money)]

@@ -364,3 +364,15 @@ def test_a_certificate_named_by_a_value_only_it_has_is_named():
     assert judge_detail(detail, f"Total $212, paid with your ${amount:g} travel certificate.") == OK
     assert judge_detail(detail, f"Total $212, paid with your certificate worth ${amount:g}.") == OK
     assert judge_detail(detail, f"Total $212, paid with your ${other:g} travel certificate.") == DIFFERS
+
+
+def test_an_amount_is_not_the_digits_of_a_card():
+    """'$226.00' does not name the Amex ending in 0226 (a leading zero makes digits an identifier), and 'ending in 0226' does."""
+    from domains.cues import met, payment_cue
+    from domains.text import keys
+
+    user = {"payment_methods": {"credit_card_1": {"source": "credit_card", "brand": "visa", "last_four": "1406"},
+                                "credit_card_2": {"source": "credit_card", "brand": "amex", "last_four": "0226"}}}
+    amex = payment_cue(user, "credit_card_2")
+    assert not met(amex, keys("The total is $226.00: $226.00 with the Visa credit card ending in 1406."))
+    assert met(amex, keys("The total is $226.00, charged to the card ending in 0226."))

@@ -30,7 +30,7 @@ from domains.registry import get_domain
 from domains.state import Database, State, canonical_json
 from domains.text import keys
 
-VERIFIER_VERSION = "2"
+VERIFIER_VERSION = "3"  # 3: the third audit's rules (answers in words, corrections, echoed yes, unrequested_offer...)
 REDUNDANCY_FACTOR = 0.5
 SCORING_TERMINATION = "user_stop"
 UNSCORED_TERMINATIONS = ("infrastructure_failure",)

@@ -121,7 +121,7 @@ def test_a_stored_payload_that_is_not_json_is_a_reported_problem_not_a_crash(gol
 
 
 def test_verdicts_of_an_older_verifier_are_reported_as_changes_not_problems(tmp_path, tau2_dir, tau2_databases):
-    """A store verified by verifier 1 (a write made without confirmation then scored 1.0) says what verifier 2 changes."""
+    """A store verified by verifier 1 (a write made without confirmation then scored 1.0) says what the current verifier changes."""
     base = tau2_databases["retail"]
     tau2_task = json.loads((tau2_dir / "retail" / "tasks.json").read_text())[0]
     task = task_from_tau2("retail", tau2_task, base.content_hash)
@@ -136,7 +136,9 @@ def test_verdicts_of_an_older_verifier_are_reported_as_changes_not_problems(tmp_
         store.append(events)
     result = runner.invoke(app, ["verify", "--store", str(path)])
     assert result.exit_code == 0, result.output
-    assert "CHANGED: the verdict recorded by verifier 1 would change under verifier 2" in result.output and "score 1.0 -> 0.5" in result.output
+    from domains.verification import VERIFIER_VERSION
+
+    assert f"CHANGED: the verdict recorded by verifier 1 would change under verifier {VERIFIER_VERSION}" in result.output and "score 1.0 -> 0.5" in result.output
     assert "1 verdict(s) were recorded by an older verifier; 1 would change" in result.output
     row = json.loads(runner.invoke(app, ["verify", "--store", str(path), "--json"]).output)
     assert row["ok"] and row["would_change"] and row["changes"]["violations"]["now"] == ["confirmation"]

@@ -34,11 +34,7 @@ def check_output_file(path: str | Path) -> None:
     path = Path(path)
     if path.is_dir():
         raise OutputPathError(f"{path} is a folder: give a file name")
-    for parent in path.parents:
-        if parent.exists():
-            if not parent.is_dir():
-                raise OutputPathError(f"{path}: {parent} is a file, not a folder")
-            break
+    _check_parents(path)
 
 
 def check_output_folder(path: str | Path) -> None:
@@ -46,6 +42,11 @@ def check_output_folder(path: str | Path) -> None:
     path = Path(path)
     if path.exists() and not path.is_dir():
         raise OutputPathError(f"{path} is a file: give a folder")
+    _check_parents(path)
+
+
+def _check_parents(path: Path) -> None:
+    """The nearest existing parent of `path` must be a folder."""
     for parent in path.parents:
         if parent.exists():
             if not parent.is_dir():

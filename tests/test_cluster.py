@@ -4,11 +4,9 @@ from __future__ import annotations
 
 import os
 import signal
-import sqlite3
 import subprocess
 import sys
-import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -16,6 +14,7 @@ import pytest
 
 from actors.bus import STREAM_NAME
 from tests.nats_cluster import NatsCluster
+from tests.progress import verified_rows, wait_for
 
 COUNT = "10"
 FLAGS = ["--domain", "retail", "--scale", "0.2", "--db-seed", "1", "--seed", "7", "--scripted-error-rate", "0.3", "--model-timeout", "10", "--no-progress"]
@@ -43,20 +42,6 @@ def _processes() -> Iterator[list[subprocess.Popen]]:
             process.wait(10)
 
 
-def _verified(out: Path) -> int:
-    try:
-        with sqlite3.connect(f"file:{out / 'events.db'}?mode=ro", uri=True, timeout=1) as conn:
-            return conn.execute("SELECT count(*) FROM dialogues WHERE scored IS NOT NULL").fetchone()[0]
-    except sqlite3.Error:  # not created yet, or locked for a moment
-        return 0
-
-
-def _wait_for(condition: Callable[[], bool], timeout: float, what: str) -> None:
-    deadline = time.monotonic() + timeout
-    while not condition():
-        if time.monotonic() > deadline:
-            pytest.fail(f"timed out after {timeout} s waiting for {what}")
-        time.sleep(0.05)
 
 
 def _finished(run: subprocess.Popen, log: Path, timeout: float = 120) -> None:
@@ -69,13 +54,13 @@ def _finished(run: subprocess.Popen, log: Path, timeout: float = 120) -> None:
 
 def _lose_the_stream_leader(cluster: NatsCluster, out: Path, run: subprocess.Popen) -> tuple[str, int, int]:
     """kill -9 the stream's leader after 3 verdicts, restart it after 2 more; (node, verdicts at the kill, at the restart)."""
-    _wait_for(lambda: _verified(out) >= 3 or run.poll() is not None, 120, "3 verified dialogues")
+    wait_for(lambda: verified_rows(out / "events.db") >= 3 or run.poll() is not None, 120, "3 verified dialogues")
     assert run.poll() is None, "the run finished before the node could be lost"
     leader = cluster.stream_leader(STREAM_NAME)
     cluster.kill(leader)
-    at_kill = _verified(out)
-    _wait_for(lambda: _verified(out) >= at_kill + 2 or run.poll() is not None, 120, "dialogues verified without the node")
-    at_restart = _verified(out)
+    at_kill = verified_rows(out / "events.db")
+    wait_for(lambda: verified_rows(out / "events.db") >= at_kill + 2 or run.poll() is not None, 120, "dialogues verified without the node")
+    at_restart = verified_rows(out / "events.db")
     cluster.restart(leader)
     return leader, at_kill, at_restart
 
@@ -105,7 +90,7 @@ def test_stream_leader_killed_mid_run_loses_nothing(nats_cluster: NatsCluster, t
         _finished(run, log)
     assert at_restart >= at_kill + 2, "dialogues were verified while the node was down"
     _same_files(out, reference)
-    _wait_for(lambda: nats_cluster.stream_replicas_current(STREAM_NAME), 30, f"{leader} to catch up with the stream")
+    wait_for(lambda: nats_cluster.stream_replicas_current(STREAM_NAME), 30, f"{leader} to catch up with the stream")
     for consumer in ("recorder-events", *ACTORS):
         assert nats_cluster.consumer_replicas(STREAM_NAME, consumer) == 3, consumer
 
@@ -118,7 +103,7 @@ def test_workers_serve_through_the_loss_of_a_node(nats_cluster: NatsCluster, tmp
         started.append(run := _cove(log, "run", "--count", COUNT, "--concurrency", "3", *FLAGS, *servers, "--actors", "none", "--out", str(out)))
         workers = [_cove(tmp_path / f"{actor}.log", "worker", actor, *servers, *WORKER_FLAGS) for actor in ACTORS]
         started.extend(workers)
-        _wait_for(lambda: _verified(out) >= 2 or run.poll() is not None, 120, "2 verified dialogues")
+        wait_for(lambda: verified_rows(out / "events.db") >= 2 or run.poll() is not None, 120, "2 verified dialogues")
         busiest = max(nats_cluster.running(), key=lambda name: sum(client.startswith("cove-") for client in nats_cluster.client_names(name)))
         nats_cluster.move_stream_leader(STREAM_NAME, busiest)  # the node to lose leads the stream and serves clients
         clients = [client for client in nats_cluster.client_names(busiest) if client.startswith("cove-")]
@@ -136,12 +121,12 @@ def test_a_run_waits_out_a_lost_quorum(nats_cluster: NatsCluster, tmp_path: Path
     out, log = tmp_path / "run", tmp_path / "run.log"
     with _processes() as started:
         started.append(run := _cove(log, "run", "--count", COUNT, "--concurrency", "3", *FLAGS, "--nats-url", nats_cluster.urls, "--stream-replicas", "3", "--out", str(out)))
-        _wait_for(lambda: _verified(out) >= 2 or run.poll() is not None, 120, "2 verified dialogues")
+        wait_for(lambda: verified_rows(out / "events.db") >= 2 or run.poll() is not None, 120, "2 verified dialogues")
         leader = nats_cluster.stream_leader(STREAM_NAME)
         lost = [leader, next(name for name in nats_cluster.running() if name != leader)]
         for name in lost:
             nats_cluster.kill(name)
-        _wait_for(lambda: "nats_unavailable_retrying" in log.read_text() or run.poll() is not None, 60, "the run to report that it waits for NATS")
+        wait_for(lambda: "nats_unavailable_retrying" in log.read_text() or run.poll() is not None, 60, "the run to report that it waits for NATS")
         assert run.poll() is None, "the run waits while the stream has no quorum"
         nats_cluster.restart(lost[1])
         _finished(run, log)

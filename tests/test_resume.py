@@ -5,10 +5,8 @@ from __future__ import annotations
 import asyncio
 import os
 import signal
-import sqlite3
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import pytest
@@ -16,6 +14,7 @@ import pytest
 from actors.natsserver import EmbeddedNats
 from cove.run import run_dialogues
 from cove.settings import RunSettings
+from tests.progress import verified_rows, wait_for
 
 FLAGS = ["--domain", "retail", "--scale", "0.2", "--db-seed", "1", "--seed", "5", "--scripted-error-rate", "0.3", "--model-timeout", "10", "--no-progress"]
 ENV = {**os.environ, "COVE_LOG_LEVEL": "WARNING"}
@@ -25,20 +24,6 @@ def _cove(*args: str, **kwargs) -> subprocess.CompletedProcess:
     return subprocess.run([sys.executable, "-m", "cove.cli", *args], check=False, env=ENV, capture_output=True, text=True, timeout=180, **kwargs)
 
 
-def _verified_rows(db: Path) -> int:
-    try:
-        with sqlite3.connect(f"file:{db}?mode=ro", uri=True, timeout=1) as conn:
-            return conn.execute("SELECT count(*) FROM dialogues WHERE scored IS NOT NULL").fetchone()[0]
-    except sqlite3.Error:  # not created yet, or locked for a moment
-        return 0
-
-
-def _wait_for(condition, timeout: float, what: str) -> None:
-    deadline = time.monotonic() + timeout
-    while not condition():
-        if time.monotonic() > deadline:
-            pytest.fail(f"timed out after {timeout} s waiting for {what}")
-        time.sleep(0.05)
 
 
 @pytest.fixture(scope="module")
@@ -55,12 +40,12 @@ def test_killed_run_resumes_to_the_same_files(tmp_path, reference):
     out = tmp_path / "run"
     process = subprocess.Popen([sys.executable, "-m", "cove.cli", "run", "--count", "12", "--concurrency", "3", *FLAGS, "--out", str(out)], env=ENV, stderr=subprocess.PIPE, start_new_session=True)
     try:
-        _wait_for(lambda: _verified_rows(out / "events.db") >= 3 or process.poll() is not None, 120, "3 verified dialogues")
+        wait_for(lambda: verified_rows(out / "events.db") >= 3 or process.poll() is not None, 120, "3 verified dialogues")
         assert process.poll() is None, "the run finished before it could be interrupted"
     finally:
         os.killpg(process.pid, signal.SIGKILL)  # like a crashed machine: the embedded nats-server dies too
         process.wait()
-    assert not (out / "rewards.jsonl").exists() and _verified_rows(out / "events.db") < 12
+    assert not (out / "rewards.jsonl").exists() and verified_rows(out / "events.db") < 12
     result = _cove("run", "--resume", str(out))
     assert result.returncode == 0, result.stderr
     for name in ("rewards.jsonl", "sft.jsonl"):

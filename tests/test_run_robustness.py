@@ -11,12 +11,9 @@ import asyncio
 import json
 import os
 import signal
-import sqlite3
 import stat
 import subprocess
 import sys
-import time
-from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -32,6 +29,7 @@ from cove.settings import RoleSettings, RunSettings
 from events import DialogueEnded, DialogueRequested, DialogueVerified
 from store.eventlog import EventStore
 from tests.openai_server import Reply, always
+from tests.progress import verified_rows, wait_for
 
 REPO = Path(__file__).resolve().parents[1]
 ENV = {**os.environ, "COVE_LOG_LEVEL": "WARNING"}
@@ -58,20 +56,6 @@ def _cove_lines(stderr: str) -> list[str]:
     return [line for line in stderr.splitlines() if line.startswith("cove:")]
 
 
-def _verified_rows(db: Path) -> int:
-    try:
-        with sqlite3.connect(f"file:{db}?mode=ro", uri=True, timeout=1) as conn:
-            return conn.execute("SELECT count(*) FROM dialogues WHERE scored IS NOT NULL").fetchone()[0]
-    except sqlite3.Error:  # not created yet, or locked for a moment
-        return 0
-
-
-def _wait_for(condition: Callable[[], bool], timeout: float, what: str) -> None:
-    deadline = time.monotonic() + timeout
-    while not condition():
-        if time.monotonic() > deadline:
-            pytest.fail(f"timed out after {timeout} s waiting for {what}")
-        time.sleep(0.05)
 
 
 def _start_run(out: Path, *args: str) -> subprocess.Popen:
@@ -191,7 +175,7 @@ def test_kill_9_of_the_controller_leaves_no_process_and_resume_finishes(tmp_path
     process = _start_run(out, "--count", "6", "--concurrency", "3", "--processes", "2")
     started: list[int] = []
     try:
-        _wait_for(lambda: _verified_rows(out / "events.db") >= 2 or process.poll() is not None, 180, "2 verified dialogues")
+        wait_for(lambda: verified_rows(out / "events.db") >= 2 or process.poll() is not None, 180, "2 verified dialogues")
         assert process.poll() is None, _stderr(out)
         children = _children(process.pid)
         servers = [pid for pid, command in children.items() if "nats-server" in command]
@@ -200,7 +184,7 @@ def test_kill_9_of_the_controller_leaves_no_process_and_resume_finishes(tmp_path
         assert len(servers) == 1 and len(helpers) == 1, children
         process.kill()  # the controller alone, not its process group
         process.wait(30)
-        _wait_for(lambda: not any(process_alive(pid) for pid in started), 30, "the nats-server and the helper to exit")
+        wait_for(lambda: not any(process_alive(pid) for pid in started), 30, "the nats-server and the helper to exit")
     finally:
         for pid in filter(process_alive, started):
             os.kill(pid, signal.SIGKILL)  # left behind (what this test is about): do not leak it
@@ -266,7 +250,7 @@ def test_ctrl_c_exit_code_and_summary_say_whether_the_run_is_complete(tmp_path, 
     out = tmp_path / "run"
     process = _start_run(out, "--concurrency", "2", *args)
     try:
-        _wait_for(lambda: _verified_rows(out / "events.db") >= 2 or process.poll() is not None, 120, "2 verified dialogues")
+        wait_for(lambda: verified_rows(out / "events.db") >= 2 or process.poll() is not None, 120, "2 verified dialogues")
         assert process.poll() is None, _stderr(out)
         process.send_signal(signal.SIGINT)
         assert process.wait(60) == code, _stderr(out)

@@ -297,6 +297,10 @@ def contradiction(need: Need, said: dict[str, str], heard: str) -> dict[str, str
 # --- saying the acts ---------------------------------------------------------------------------
 
 
+_CANNED = {"confirm": "CONFIRMS", "dont_know": "DONT_KNOW", "no_id": "NO_ID", "ack": "ACKS", "thank": "THANKS", "next": "NEXT",
+           "give_up": "GIVE_UPS"}  # acts said in one of the phrase bank's stock sentences
+
+
 def say(acts: list[dict[str, Any]], agenda: Agenda, rng: random.Random) -> str:
     """The acts in words: one or a few sentences, first person, varied by `rng`."""
     parts: list[str] = []
@@ -315,20 +319,8 @@ def say(acts: list[dict[str, Any]], agenda: Agenda, rng: random.Random) -> str:
             if kind == "correct":
                 text = rng.choice(bank.CHANGES if act.get("change") else bank.CORRECTIONS).format(x=text)
             parts.append(text)
-        elif kind == "confirm":
-            parts.append(rng.choice(bank.CONFIRMS))
-        elif kind == "dont_know":
-            parts.append(rng.choice(bank.DONT_KNOW))
-        elif kind == "no_id":
-            parts.append(rng.choice(bank.NO_ID))
-        elif kind == "ack":
-            parts.append(rng.choice(bank.ACKS))
-        elif kind == "thank":
-            parts.append(rng.choice(bank.THANKS))
-        elif kind == "next":
-            parts.append(rng.choice(bank.NEXT))
-        elif kind == "give_up":
-            parts.append(rng.choice(bank.GIVE_UPS))
+        elif kind in _CANNED:
+            parts.append(rng.choice(getattr(bank, _CANNED[kind])))
         elif kind == "stop":
             parts.append((rng.choice(bank.STOPS) + " " if len(acts) > 1 or rng.random() < 0.7 else "") + STOP)
         elif kind == "transfer":

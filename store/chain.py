@@ -35,11 +35,20 @@ def chain_problems(rows: Iterable[StoredEvent]) -> list[str]:
             problems.append(f"gap: expected seq {expected_seq}, found {row.seq} ({row.event_id})")
         if row.prev_hash != previous_hash:
             problems.append(f"broken link at {row.event_id}: prev_hash is not the previous hash")
+        expected_seq, previous_hash = row.seq + 1, row.hash
+        if not isinstance(row.payload, str):
+            problems.append(f"payload at {row.event_id} is stored as {stored_kind(row.payload)}, not as text")
+            continue
         if chain_hash(row.prev_hash, row.payload) != row.hash:
             problems.append(f"edited payload at {row.event_id}: hash does not match payload")
         problems.extend(_column_problems(row))
-        expected_seq, previous_hash = row.seq + 1, row.hash
     return problems
+
+
+def stored_kind(value: object) -> str:
+    """What SQLite holds instead of a text payload: 'a BLOB', 'an integer', ..."""
+    kinds = {bytes: "a BLOB", int: "an integer", float: "a real number", type(None): "NULL"}
+    return kinds.get(type(value), type(value).__name__)
 
 
 def _column_problems(row: StoredEvent) -> list[str]:

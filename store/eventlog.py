@@ -24,7 +24,7 @@ from sqlite_utils import Database
 
 from domains.state import Database as BaseDatabase
 from events import Event, EventError, TaskSampled, event_to_json, parse_event
-from store.chain import GENESIS_HASH, StoredEvent, chain_hash, chain_problems
+from store.chain import GENESIS_HASH, StoredEvent, chain_hash, chain_problems, stored_kind
 from store.errors import EventConflictError, SequenceGapError, StoreError
 from store.projection import constraint_types_of, summary_changes
 from store.schema import open_connection
@@ -258,11 +258,28 @@ class EventStore:
             ).fetchall()
         events, problems = [], []
         for seq, payload in rows:
+            if not isinstance(payload, str):
+                problems.append(f"event {dialogue_id}:{seq:04d}: stored payload is {stored_kind(payload)}, not text")
+                continue
             try:
                 events.append(parse_event(payload))
             except EventError as error:
                 problems.append(f"event {dialogue_id}:{seq:04d}: stored payload is not a valid event ({error})")
         return events, problems
+
+    def events_of_types(self, *types: str) -> Iterator[Event]:
+        """Every readable stored event of these types, dialogue by dialogue in seq order (unreadable rows are skipped:
+        `events_with_problems` reports them)."""
+        marks = ", ".join("?" * len(types))
+        with self._named_errors():
+            rows = self._conn.execute(f"SELECT payload FROM events WHERE type IN ({marks}) ORDER BY dialogue_id, seq", types).fetchall()
+        for (payload,) in rows:
+            try:
+                event = parse_event(payload) if isinstance(payload, str) else None
+            except EventError:
+                event = None
+            if event is not None:
+                yield event
 
     def all_dialogue_ids(self) -> list[str]:
         """Every dialogue the store knows of, from its events first (a summary row can be lost or
@@ -331,6 +348,18 @@ class EventStore:
                 limit=limit,
             )
             return [row["dialogue_id"] for row in rows]
+
+    def summary_row(self, dialogue_id: str) -> tuple[dict[str, Any], list[str]] | None:
+        """The dialogue's `dialogues` row as stored (no conversion) and its `constraint_types` rows; None without a row."""
+        with self._named_errors():
+            cursor = self._conn.execute("SELECT * FROM dialogues WHERE dialogue_id = ?", (dialogue_id,))
+            row = cursor.fetchone()
+            if row is None:
+                return None
+            kinds = self._conn.execute(
+                "SELECT constraint_type FROM constraint_types WHERE dialogue_id = ? ORDER BY constraint_type", (dialogue_id,)
+            ).fetchall()
+        return dict(zip((column[0] for column in cursor.description), row)), [kind for (kind,) in kinds]
 
     def dialogue_summary(self, dialogue_id: str) -> DialogueSummary | None:
         """The dialogue's summary row, None if no event of it is stored."""

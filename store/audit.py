@@ -100,15 +100,15 @@ class StoreAuditor:
         says what the new rules change (`changes`). A verdict of this verifier that differs is, and so
         is one labelled with a version this code does not know or with fields its version never wrote.
         """
-        store, result = self.store, AuditResult(dialogue_id)
+        result = AuditResult(dialogue_id)
         try:
-            result.problems.extend(store.verify_chain(dialogue_id))
-            events, unreadable = store.events_with_problems(dialogue_id)
-            summary = store.summary_row(dialogue_id)
+            stored = self.store.read_dialogue(dialogue_id)
         except Exception as exc:  # a store that cannot be read is this dialogue's problem
             result.problems.append(f"cannot read the dialogue: {exc}")
             return result
-        if events and summary is None:
+        events, unreadable = stored.events, stored.unreadable
+        result.problems += stored.chain_problems
+        if events and stored.summary is None:
             result.problems.append("the dialogue has events but no summary row (the dialogues table lost it)")
         result.problems.extend(unreadable)
         verdicts = [e for e in events if isinstance(e, DialogueVerified)]
@@ -120,8 +120,8 @@ class StoreAuditor:
         if not events:
             result.problems.append(f"no event of dialogue {dialogue_id} is stored")
             return result
-        if summary is not None:
-            result.problems += summary_problems(*summary, events)
+        if stored.summary is not None:
+            result.problems += summary_problems(stored.summary, stored.constraint_types, events)
         if len(verdicts) > 1:
             result.problems.append(f"{len(verdicts)} verdicts are recorded; the verifier records one")
         if verdicts:

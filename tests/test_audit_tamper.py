@@ -256,18 +256,20 @@ def test_a_task_that_is_not_the_one_the_seed_gives(store, dialogue_id, problem):
 
 
 def test_show_on_a_corrupt_page_is_one_line(store):
-    """`cove show` on a dialogue whose pages are corrupt prints one line, no traceback, and exits 1, as verify reports it."""
-    size = store.stat().st_size
+    """`cove show` on a dialogue whose page is corrupt prints one line, no traceback, and exits 1, as verify reports it."""
+    with sqlite3.connect(store) as conn:
+        (page_size,) = conn.execute("PRAGMA page_size").fetchone()
+        (payload,) = conn.execute("SELECT payload FROM events WHERE dialogue_id = ? AND type = 'tool_called' ORDER BY seq LIMIT 1", (PASSED,)).fetchone()
+    content = store.read_bytes()
+    page = content.index(payload.encode()) // page_size  # the table page that holds one of the dialogue's rows
     with open(store, "r+b") as handle:
-        handle.seek(size // 2)
-        handle.write(bytes((i * 37 + 11) % 256 for i in range(4096)))
-    _, _, rows = verify(store)
-    unreadable = [d for d, row in rows.items() if any("cannot read the dialogue" in p for p in row["problems"])]
-    assert unreadable
-    for dialogue_id in unreadable:
-        result = runner.invoke(app, ["show", dialogue_id, "--store", str(store)])
-        assert result.exit_code == 1 and "Traceback" not in result.output
-        assert result.output.count("\n") == 1 and result.output.startswith(f"cove: error: cannot read dialogue '{dialogue_id}'")
+        handle.seek(page * page_size)
+        handle.write(bytes((i * 37 + 11) % 256 for i in range(page_size)))
+    code, _, rows = verify(store)
+    assert code == 1 and any("cannot read the dialogue" in p and "malformed" in p for p in rows[PASSED]["problems"])
+    result = runner.invoke(app, ["show", PASSED, "--store", str(store)])
+    assert result.exit_code == 1 and "Traceback" not in result.output
+    assert result.output.count("\n") == 1 and result.output.startswith(f"cove: error: cannot read dialogue '{PASSED}'")
 
 
 @pytest.mark.parametrize("damage", ["empty", "text", "directory", "half"])

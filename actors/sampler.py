@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 from actors.drafts import Draft, draft
 from domains.constraints import Task
-from domains.sampling import TaskStream
+from domains.sampling import SAMPLER_VERSION, TaskStream
 from domains.state import Database
 from events import DialogueRequested, TaskSampled
 
@@ -68,4 +68,5 @@ def sample_requested_task(request: DialogueRequested, sequence: TaskSequence) ->
         from events import DialogueEnded
 
         return [draft(DialogueEnded, reason="infrastructure_failure", detail=f"no task {request.task_index}: the database has no more distinct goals")]
-    return [draft(TaskSampled, domain=request.domain, task=task.model_dump(mode="json"), seed=request.seed, base_db_hash=sequence.base.content_hash, config=request.config)]
+    return [draft(TaskSampled, domain=request.domain, task=task.model_dump(mode="json"), seed=request.seed, base_db_hash=sequence.base.content_hash, config=request.config,
+                  sampler_version=SAMPLER_VERSION)]

@@ -215,39 +215,51 @@ def verify(
     dialogue: Annotated[str | None, typer.Option("--dialogue", help="Only this dialogue id.")] = None,
     as_json: Annotated[bool, typer.Option("--json", help="One JSON object per dialogue.")] = False,
 ) -> None:
-    """Re-verify dialogues from the event log alone; exit 1 if any stored event, chain, replay or verdict is wrong.
+    """Re-verify dialogues from the event log alone; exit 1 if any stored event, chain, task, summary row, replay or verdict is wrong.
 
     Every dialogue with a stored event is checked (not only those with a summary row). A verdict
-    recorded by an older verifier is compared with this one's: what the new rules would change is
-    reported, and is not a problem.
+    recorded by verifier 1 is compared with this one's: what the new rules would change is reported,
+    and is not a problem. Exit 2: the store cannot be read at all.
     """
     from domains.verification import VERIFIER_VERSION
-    from store.audit import audit_dialogue
+    from store.audit import StoreAuditor
+    from store.errors import StoreError
+    from store.verdicts import differences_text
 
     event_store = open_store(store)
-    ids = [dialogue] if dialogue else event_store.all_dialogue_ids()
-    if dialogue and dialogue not in event_store.all_dialogue_ids():
+    try:
+        known = event_store.all_dialogue_ids()
+    except StoreError as exc:
+        fail(f"cannot list the dialogues: {exc}")
+    if dialogue and dialogue not in known:
         fail(f"{store}: no dialogue {dialogue!r}")
-    failures, changed, outdated = 0, 0, 0
+    ids = [dialogue] if dialogue else known
+    auditor = StoreAuditor(event_store)
+    failures, changed, outdated, higher, unchecked = 0, 0, 0, 0, 0
     for dialogue_id in ids:
-        result = audit_dialogue(event_store, dialogue_id)
+        result = auditor.audit(dialogue_id)
         failures += not result.ok
+        unchecked += result.task_note is not None
         outdated += result.outdated
         changes = result.changes() if result.outdated else {}
         changed += bool(changes)
+        higher += bool(changes) and result.recorded_higher
         if as_json:
             sys.stdout.write(json.dumps(result.to_json()) + "\n")
             continue
         echo_verdict(dialogue_id, result.verdict, "not finished")
         if changes:
-            said = "; ".join(f"{key} {value['recorded']} -> {value['now']}" for key, value in changes.items())
-            typer.echo(f"  CHANGED: the verdict recorded by verifier {result.recorded_version} would change under verifier {VERIFIER_VERSION}: {said}")
+            claim = " (the recorded verdict claims a higher score than a fresh verification gives)" if result.recorded_higher else ""
+            typer.echo(f"  CHANGED: the verdict recorded by verifier {result.recorded_version} would change under verifier {VERIFIER_VERSION}: {differences_text(changes)}{claim}")
         for problem in result.problems:
             typer.echo(f"  PROBLEM: {problem}", err=True)
     if not as_json:
         typer.echo(f"{len(ids)} dialogue(s) re-verified, {failures} with problems")
         if outdated:
-            typer.echo(f"{outdated} verdict(s) were recorded by an older verifier; {changed} would change under verifier {VERIFIER_VERSION} (see CHANGED)")
+            claims = f", {higher} of them recorded a higher score than a fresh verification gives" if higher else ""
+            typer.echo(f"{outdated} verdict(s) were recorded by an older verifier; {changed} would change under verifier {VERIFIER_VERSION} (see CHANGED){claims}")
+        if unchecked:
+            typer.echo(f"{unchecked} task(s) could not be drawn again: this cove's sampler draws them otherwise (the run was made by another version of cove; see --json task_note)")
     if failures:
         raise typer.Exit(1)
 
@@ -318,13 +330,23 @@ def show(
     dialogue_id: Annotated[str, typer.Argument(help="The dialogue id.")],
     store: Annotated[Path, typer.Option("--store", help="The run's events.db.")],
 ) -> None:
-    """Print one dialogue readably: turns, tool calls and results, state changes, verdict."""
+    """Print one dialogue readably: turns, tool calls and results, state changes, verdict, problems.
+
+    Exit 1 if the dialogue cannot be read (a corrupt page); exit 2 if the store cannot be opened.
+    """
+    import sqlite3
+
     from store.audit import render_dialogue
+    from store.errors import StoreError
 
     event_store = open_store(store)
-    if event_store.last_seq(dialogue_id) is None:
-        fail(f"{store}: no dialogue {dialogue_id!r}")
-    typer.echo(render_dialogue(event_store, dialogue_id))
+    try:
+        if event_store.last_seq(dialogue_id) is None:
+            fail(f"{store}: no dialogue {dialogue_id!r}")
+        text = render_dialogue(event_store, dialogue_id)
+    except (StoreError, sqlite3.Error) as exc:
+        fail(f"cannot read dialogue {dialogue_id!r}: {exc}", code=1)
+    typer.echo(text)
 
 
 def open_store(path: Path):

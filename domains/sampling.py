@@ -26,6 +26,11 @@ from domains.registry import get_domain
 from domains.state import Database, State
 
 
+# Bumped whenever the same seed and base would draw other tasks or word them otherwise: `cove verify`
+# holds a run's tasks to what this sampler draws only when the run's version is this one.
+SAMPLER_VERSION = "2"
+
+
 class SamplingError(ValueError):
     """Sampling cannot start: bad goal-count range, unknown fuzz level, or a world with no goals at all."""
 

@@ -31,6 +31,7 @@ class TaskSampled(Envelope):
     seed: int
     base_db_hash: str
     config: dict[str, Any] = {}
+    sampler_version: str | None = None  # domains.sampling.SAMPLER_VERSION of the sampler that drew it (None: before it was recorded)
 
 
 class InstructionFuzzified(Envelope):

@@ -1,8 +1,9 @@
 """Re-verify and show dialogues from the event store alone: no model, no NATS, no network.
 
-For each dialogue: the hash chain must be intact, every tool result must replay identically on the
-base database kept in the store, and the verdict is computed afresh and compared with the recorded
-one (if the dialogue was verified when it ran).
+For each dialogue: the hash chain must be intact; the events must agree among themselves (causes,
+model replies, the summary row: store/consistency.py); the task must be the one the run's seed gives
+(store/task_origin.py); every tool result must replay identically on the base database kept in the
+store; and the verdict is computed afresh and compared with the recorded one (store/verdicts.py).
 """
 
 from __future__ import annotations
@@ -11,10 +12,21 @@ import json
 from dataclasses import dataclass, field
 from typing import Any
 
-from domains.verification import VERIFIER_VERSION, Verdict, changed_paths, path_text, verify_dialogue
+from domains.verification import Verdict, changed_paths, path_text, verify_dialogue
 from events import AgentSpoke, DialogueEnded, DialogueVerified, Event, TaskSampled, ToolCalled, ToolFailed, ToolReturned, UserSpoke
+from store.consistency import causation_problems, model_reply_problems, summary_problems
 from store.eventlog import EventStore
 from store.replay import replay_dialogue
+from store.task_origin import TaskOrigin
+from store.verdicts import (
+    OLDER_VERSIONS,
+    differences_text,
+    label_problems,
+    older_problems,
+    older_verdict_changes,
+    recorded_score_higher,
+    verdict_differences,
+)
 
 
 @dataclass
@@ -22,6 +34,9 @@ class AuditResult:
     dialogue_id: str
     verdict: Verdict | None = None
     recorded: dict[str, Any] | None = None
+    recorded_version: str | None = None
+    task_rederived: bool = False
+    task_note: str | None = None
     problems: list[str] = field(default_factory=list)
 
     @property
@@ -29,15 +44,9 @@ class AuditResult:
         return not self.problems
 
     @property
-    def recorded_version(self) -> str | None:
-        if self.recorded is None:
-            return None
-        return str(self.recorded.get("verifier_version", "1"))
-
-    @property
     def outdated(self) -> bool:
-        """The recorded verdict comes from another version of the verifier."""
-        return self.recorded_version is not None and self.recorded_version != VERIFIER_VERSION
+        """The recorded verdict comes from an older verifier this code knows (verifier 1 or 2)."""
+        return self.recorded_version in OLDER_VERSIONS
 
     @property
     def agrees(self) -> bool | None:
@@ -47,23 +56,21 @@ class AuditResult:
         return self.recorded == self.verdict.to_json()
 
     def changes(self) -> dict[str, Any]:
-        """What a fresh verdict changes in the recorded one: score, attribution, vector, violations, redundant writes."""
-        if self.recorded is None or self.verdict is None:
+        """How the recorded verdict differs from a fresh one: for an older verifier's, what the new rules
+        change (score, attribution, vector, violations, ...); otherwise every differing path."""
+        if self.recorded is None or self.verdict is None or self.agrees:
             return {}
-        fresh, old = self.verdict.to_json(), self.recorded
-        out: dict[str, Any] = {}
-        for key in ("score", "scored", "attribution", "vector", "termination"):
-            if old.get(key) != fresh.get(key):
-                out[key] = {"recorded": old.get(key), "now": fresh.get(key)}
-        for key in ("violations", "redundant_writes"):
-            before = sorted(str(v.get("rule", v.get("name"))) for v in old.get(key, []))
-            after = sorted(str(v.get("rule", v.get("name"))) for v in fresh.get(key, []))
-            if before != after:
-                out[key] = {"recorded": before, "now": after}
-        return out
+        if self.outdated:
+            return older_verdict_changes(self.recorded, self.verdict.to_json())
+        return verdict_differences(self.recorded, self.verdict.to_json())
+
+    @property
+    def recorded_higher(self) -> bool:
+        """The recorded verdict claims a better score than a fresh verification gives."""
+        return self.verdict is not None and self.recorded is not None and recorded_score_higher(self.recorded, self.verdict.to_json())
 
     def to_json(self) -> dict[str, Any]:
-        changes = self.changes() if self.outdated else {}
+        changes = self.changes()
         return {
             "dialogue_id": self.dialogue_id,
             "ok": self.ok,
@@ -71,41 +78,96 @@ class AuditResult:
             "verdict": self.verdict.to_json() if self.verdict else None,
             "agrees_with_recorded": self.agrees,
             "recorded_verifier_version": self.recorded_version,
-            "would_change": bool(changes),
+            "would_change": self.outdated and bool(changes),
             "changes": changes,
+            "recorded_score_higher": self.recorded_higher,
+            "task_rederived": self.task_rederived,
+            "task_note": self.task_note,
         }
 
 
-def audit_dialogue(store: EventStore, dialogue_id: str) -> AuditResult:
-    """Chain check, byte-exact replay and a fresh verdict for one dialogue; every defect is a problem, never a crash.
+class StoreAuditor:
+    """Audits the dialogues of one store; the task sequences it draws again are shared by a run's dialogues."""
 
-    A recorded verdict from an older verifier that differs from the fresh one is not a problem: the
-    result says what the new rules change (`changes`). A verdict of this verifier that differs is.
-    """
-    result = AuditResult(dialogue_id)
-    try:
-        result.problems.extend(store.verify_chain(dialogue_id))
-        events, unreadable = store.events_with_problems(dialogue_id)
-        if events and not store.has_summary(dialogue_id):
+    def __init__(self, store: EventStore) -> None:
+        self.store = store
+        self.tasks = TaskOrigin(store.base, lambda: store.events_of_types("dialogue_requested", "task_sampled"))
+
+    def audit(self, dialogue_id: str) -> AuditResult:
+        """Every check of one dialogue; every defect is a problem, never a crash.
+
+        A recorded verdict of verifier 1 that differs from the fresh one is not a problem: the result
+        says what the new rules change (`changes`). A verdict of this verifier that differs is, and so
+        is one labelled with a version this code does not know or with fields its version never wrote.
+        """
+        result = AuditResult(dialogue_id)
+        try:
+            stored = self.store.read_dialogue(dialogue_id)
+        except Exception as exc:  # a store that cannot be read is this dialogue's problem
+            result.problems.append(f"cannot read the dialogue: {exc}")
+            return result
+        events, unreadable = stored.events, stored.unreadable
+        result.problems += stored.chain_problems
+        if events and stored.summary is None:
             result.problems.append("the dialogue has events but no summary row (the dialogues table lost it)")
-    except Exception as exc:  # a store that cannot be read is this dialogue's problem
-        result.problems.append(f"cannot read the dialogue: {exc}")
+        result.problems.extend(unreadable)
+        verdicts = [e for e in events if isinstance(e, DialogueVerified)]
+        if verdicts:
+            result.recorded, result.recorded_version = verdicts[-1].verdict, verdicts[-1].verifier_version
+        if unreadable:
+            return result  # a dialogue with unreadable events cannot be replayed faithfully
+        result.problems += causation_problems(events) + model_reply_problems(events)
+        if not events:
+            result.problems.append(f"no event of dialogue {dialogue_id} is stored")
+            return result
+        if stored.summary is not None:
+            result.problems += summary_problems(stored.summary, stored.constraint_types, events)
+        if len(verdicts) > 1:
+            result.problems.append(f"{len(verdicts)} verdicts are recorded; the verifier records one")
+        if verdicts:
+            result.problems += label_problems(verdicts[-1])
+        try:
+            self._judge(result, events, verdicts[-1] if verdicts else None)
+        except Exception as exc:  # a broken log (ReplayError, StoreError, bad payload) is reported, never a crash
+            result.problems.append(str(exc) or type(exc).__name__)
         return result
-    result.problems.extend(unreadable)
-    recorded = [e for e in events if isinstance(e, DialogueVerified)]
-    result.recorded = recorded[-1].verdict if recorded else None
-    if unreadable:
-        return result  # a dialogue with unreadable events cannot be replayed faithfully
-    try:
-        replayed = replay_dialogue(events, lambda domain, content_hash: store.base(content_hash))
+
+    def _judge(self, result: AuditResult, events: list[Event], recorded: DialogueVerified | None) -> None:
+        """Re-derive the task, replay, verify afresh, and hold the recorded verdict against it."""
+        task_event = next((e for e in events if isinstance(e, TaskSampled)), None)
+        ended = next((e for e in events if isinstance(e, DialogueEnded)), None)
+        if task_event is None:
+            if not _judged_without_task(events, ended, recorded):
+                result.problems.append(f"dialogue {result.dialogue_id} has no task_sampled event")
+            return
+        task = self.tasks.check(events)
+        result.task_rederived, result.task_note = task.checked, task.note
+        result.problems += task.problems
+        replayed = replay_dialogue(events, lambda domain, content_hash: self.store.base(content_hash))
         if replayed.ended is not None:
-            result.verdict = verify_dialogue(replayed.record, store.base(replayed.task_event.base_db_hash))
-    except Exception as exc:  # a broken log (ReplayError, StoreError, bad payload) is reported, never a crash
-        result.problems.append(str(exc) or type(exc).__name__)
-        return result
-    if result.agrees is False and not result.outdated:
-        result.problems.append("the recorded verdict differs from a fresh verification")
-    return result
+            result.verdict = verify_dialogue(replayed.record, self.store.base(replayed.task_event.base_db_hash))
+        if recorded is None:
+            return
+        if ended is None:
+            result.problems.append("a verdict is recorded but the dialogue has no dialogue_ended event")
+        elif recorded.verifier_version in OLDER_VERSIONS:
+            result.problems += older_problems(recorded.verifier_version, recorded.verdict, [c.get("type") for c in task_event.task.get("constraints") or []], str(ended.reason))
+        elif result.agrees is False:
+            result.problems.append(f"the recorded verdict differs from a fresh verification: {differences_text(result.changes())}")
+
+
+def _judged_without_task(events: list[Event], ended: DialogueEnded | None, recorded: DialogueVerified | None) -> bool:
+    """A dialogue that ended before any task was drawn (the sampler gave up, or the world ran out of goals)
+    holds no turn, and its only verdict can be the verifier's unscored one."""
+    if ended is None or any(isinstance(e, (UserSpoke, AgentSpoke, ToolCalled, ToolReturned, ToolFailed)) for e in events):
+        return False
+    verdict = recorded.verdict if recorded is not None else {}
+    return recorded is None or (verdict.get("score") is None and verdict.get("scored") is False and not verdict.get("constraints"))
+
+
+def audit_dialogue(store: EventStore, dialogue_id: str) -> AuditResult:
+    """One dialogue's audit (see StoreAuditor.audit); auditing many, keep one StoreAuditor."""
+    return StoreAuditor(store).audit(dialogue_id)
 
 
 def render_dialogue(store: EventStore, dialogue_id: str) -> str:

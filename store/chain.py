@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from typing import NamedTuple
 
-from events import EventError, parse_event
+from events import Event, EventError, parse_event
 
 GENESIS_HASH = "0" * 64
 
@@ -26,27 +26,48 @@ class StoredEvent(NamedTuple):
     hash: str
 
 
-def chain_problems(rows: Iterable[StoredEvent]) -> list[str]:
-    """Everything wrong with one dialogue's stored events (in seq order); empty if intact."""
+def chain_problems(rows: Iterable[StoredEvent], parsed: Sequence[Event | EventError] | None = None) -> list[str]:
+    """Everything wrong with one dialogue's stored events (in seq order); empty if intact.
+
+    `parsed`: each row's payload already parsed (`parse_payload`), so a caller that needs the events
+    parses them once.
+    """
     problems: list[str] = []
     expected_seq, previous_hash = 0, GENESIS_HASH
-    for row in rows:
+    for index, row in enumerate(rows):
         if row.seq != expected_seq:
             problems.append(f"gap: expected seq {expected_seq}, found {row.seq} ({row.event_id})")
         if row.prev_hash != previous_hash:
             problems.append(f"broken link at {row.event_id}: prev_hash is not the previous hash")
+        expected_seq, previous_hash = row.seq + 1, row.hash
+        if not isinstance(row.payload, str):
+            problems.append(f"payload at {row.event_id} is stored as {stored_kind(row.payload)}, not as text")
+            continue
         if chain_hash(row.prev_hash, row.payload) != row.hash:
             problems.append(f"edited payload at {row.event_id}: hash does not match payload")
-        problems.extend(_column_problems(row))
-        expected_seq, previous_hash = row.seq + 1, row.hash
+        problems.extend(_column_problems(row, parsed[index] if parsed is not None else parse_payload(row.payload)))
     return problems
 
 
-def _column_problems(row: StoredEvent) -> list[str]:
+def parse_payload(payload: object) -> Event | EventError:
+    """The event a stored payload holds, or the error that says why it holds none."""
+    if not isinstance(payload, str):
+        return EventError(f"stored payload is {stored_kind(payload)}, not text")
     try:
-        event = parse_event(row.payload)
+        return parse_event(payload)
     except EventError as error:
-        return [f"unparseable payload at {row.event_id}: {error}"]
+        return error
+
+
+def stored_kind(value: object) -> str:
+    """What SQLite holds instead of a text payload: 'a BLOB', 'an integer', ..."""
+    kinds = {bytes: "a BLOB", int: "an integer", float: "a real number", type(None): "NULL"}
+    return kinds.get(type(value), type(value).__name__)
+
+
+def _column_problems(row: StoredEvent, event: Event | EventError) -> list[str]:
+    if isinstance(event, EventError):
+        return [f"unparseable payload at {row.event_id}: {event}"]
     stored = (row.dialogue_id, row.seq, row.event_id, row.type)
     if (event.dialogue_id, event.seq, event.event_id, event.type) != stored:
         return [f"columns of {row.event_id} disagree with its payload"]

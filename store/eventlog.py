@@ -24,7 +24,7 @@ from sqlite_utils import Database
 
 from domains.state import Database as BaseDatabase
 from events import Event, EventError, TaskSampled, event_to_json, parse_event
-from store.chain import GENESIS_HASH, StoredEvent, chain_hash, chain_problems
+from store.chain import GENESIS_HASH, StoredEvent, chain_hash, chain_problems, parse_payload
 from store.errors import EventConflictError, SequenceGapError, StoreError
 from store.projection import constraint_types_of, summary_changes
 from store.schema import open_connection
@@ -60,6 +60,18 @@ class DialogueSummary:
     attribution: str | None
     verifier_version: str | None
     n_events: int
+
+
+@dataclass(frozen=True)
+class StoredDialogue:
+    """One dialogue as an audit reads it, each payload parsed once: its readable events, one problem per
+    unreadable row, its chain's problems, and its summary rows as stored (None, [] without a row)."""
+
+    events: list[Event]
+    unreadable: list[str]
+    chain_problems: list[str]
+    summary: dict[str, Any] | None
+    constraint_types: list[str]
 
 
 @dataclass
@@ -256,13 +268,34 @@ class EventStore:
             rows = self._conn.execute(
                 "SELECT seq, payload FROM events WHERE dialogue_id = ? ORDER BY seq", (dialogue_id,)
             ).fetchall()
-        events, problems = [], []
-        for seq, payload in rows:
-            try:
-                events.append(parse_event(payload))
-            except EventError as error:
-                problems.append(f"event {dialogue_id}:{seq:04d}: stored payload is not a valid event ({error})")
-        return events, problems
+        return _readable(dialogue_id, [(seq, payload, parse_payload(payload)) for seq, payload in rows])
+
+    def read_dialogue(self, dialogue_id: str) -> StoredDialogue:
+        """Everything `cove verify` reads of one dialogue, in one pass over its rows."""
+        with self._named_errors():
+            rows = [StoredEvent._make(row) for row in self._conn.execute(
+                f"SELECT {_CHAIN_COLUMNS} FROM events WHERE dialogue_id = ? ORDER BY seq", (dialogue_id,))]
+            stored = self.summary_row(dialogue_id)
+        parsed = [parse_payload(row.payload) for row in rows]
+        summary, kinds = stored if stored is not None else (None, [])
+        counted = summary.get("n_events") if summary is not None else None
+        if not rows and summary is None:
+            chain = [f"unknown dialogue {dialogue_id}"]
+        else:
+            chain = chain_problems(rows, parsed) + _count_problems(len(rows), counted)
+        events, unreadable = _readable(dialogue_id, [(row.seq, row.payload, event) for row, event in zip(rows, parsed)])
+        return StoredDialogue(events, unreadable, chain, summary, kinds)
+
+    def events_of_types(self, *types: str) -> Iterator[Event]:
+        """Every readable stored event of these types, dialogue by dialogue in seq order (unreadable rows are skipped:
+        `events_with_problems` reports them)."""
+        marks = ", ".join("?" * len(types))
+        with self._named_errors():
+            rows = self._conn.execute(f"SELECT payload FROM events WHERE type IN ({marks}) ORDER BY dialogue_id, seq", types).fetchall()
+        for (payload,) in rows:
+            event = parse_payload(payload)
+            if not isinstance(event, EventError):
+                yield event
 
     def all_dialogue_ids(self) -> list[str]:
         """Every dialogue the store knows of, from its events first (a summary row can be lost or
@@ -332,6 +365,18 @@ class EventStore:
             )
             return [row["dialogue_id"] for row in rows]
 
+    def summary_row(self, dialogue_id: str) -> tuple[dict[str, Any], list[str]] | None:
+        """The dialogue's `dialogues` row as stored (no conversion) and its `constraint_types` rows; None without a row."""
+        with self._named_errors():
+            cursor = self._conn.execute("SELECT * FROM dialogues WHERE dialogue_id = ?", (dialogue_id,))
+            row = cursor.fetchone()
+            if row is None:
+                return None
+            kinds = self._conn.execute(
+                "SELECT constraint_type FROM constraint_types WHERE dialogue_id = ? ORDER BY constraint_type", (dialogue_id,)
+            ).fetchall()
+        return dict(zip((column[0] for column in cursor.description), row)), [kind for (kind,) in kinds]
+
     def dialogue_summary(self, dialogue_id: str) -> DialogueSummary | None:
         """The dialogue's summary row, None if no event of it is stored."""
         with self._named_errors():
@@ -357,7 +402,8 @@ class EventStore:
                 f"SELECT {_CHAIN_COLUMNS} FROM events WHERE dialogue_id = ? ORDER BY seq",
                 (dialogue_id,),
             ).fetchall()
-            counted = self._counted_events().get(dialogue_id)
+            row = self._conn.execute("SELECT n_events FROM dialogues WHERE dialogue_id = ?", (dialogue_id,)).fetchone()
+        counted = row[0] if row is not None else None
         if not rows and counted is None:
             return [f"unknown dialogue {dialogue_id}"]
         return chain_problems(map(StoredEvent._make, rows)) + _count_problems(len(rows), counted)
@@ -408,6 +454,18 @@ class EventStore:
             "unscored": scores["unscored"] or 0,
             "mean_score": scores["mean_score"],
         }
+
+
+def _readable(dialogue_id: str, rows: list[tuple[int, Any, Event | EventError]]) -> tuple[list[Event], list[str]]:
+    events, problems = [], []
+    for seq, payload, event in rows:
+        if not isinstance(event, EventError):
+            events.append(event)
+        elif isinstance(payload, str):
+            problems.append(f"event {dialogue_id}:{seq:04d}: stored payload is not a valid event ({event})")
+        else:
+            problems.append(f"event {dialogue_id}:{seq:04d}: {event}")
+    return events, problems
 
 
 def _count_problems(stored: int, counted: int | None) -> list[str]:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Iterable
 from typing import Any
 
 from events import (
@@ -60,6 +61,17 @@ def summary_changes(event: Event) -> dict[str, Any]:
         case DialogueVerified(verdict=verdict):
             return _verdict_columns(verdict) | {"verifier_version": event.verifier_version}
     return {}
+
+
+def projected_summary(events: Iterable[Event]) -> dict[str, Any]:
+    """The summary row a dialogue's events give: every column of SUMMARY_COLUMNS (None where no event
+    sets it) and `n_events`, folded as the store folds them when it appends."""
+    row: dict[str, Any] = dict.fromkeys(SUMMARY_COLUMNS)
+    n_events = 0
+    for event in events:
+        row.update(summary_changes(event))
+        n_events += 1
+    return row | {"n_events": n_events}
 
 
 def _verdict_columns(verdict: dict[str, Any]) -> dict[str, Any]:

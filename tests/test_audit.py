@@ -138,7 +138,9 @@ def test_verdicts_of_an_older_verifier_are_reported_as_changes_not_problems(tmp_
     assert result.exit_code == 0, result.output
     from domains.verification import VERIFIER_VERSION
 
-    assert f"CHANGED: the verdict recorded by verifier 1 would change under verifier {VERIFIER_VERSION}" in result.output and "score 1.0 -> 0.5" in result.output
+    assert f"CHANGED: the verdict recorded by verifier 1 would change under verifier {VERIFIER_VERSION}" in result.output and "score recorded 1.0, now 0.5" in result.output
+    assert "claims a higher score than a fresh verification gives" in result.output
     assert "1 verdict(s) were recorded by an older verifier; 1 would change" in result.output
     row = json.loads(runner.invoke(app, ["verify", "--store", str(path), "--json"]).output)
     assert row["ok"] and row["would_change"] and row["changes"]["violations"]["now"] == ["confirmation"]
+    assert row["changes"]["score"] == {"recorded": 1.0, "now": 0.5} and row["recorded_score_higher"]

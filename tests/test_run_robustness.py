@@ -99,7 +99,7 @@ def _resume(out: Path, *args: str) -> subprocess.CompletedProcess:
 
 @pytest.mark.timeout(120)
 def test_a_dialogue_whose_sampler_gives_up_is_ended_as_failed(tmp_path, nats_server):
-    """A sampler that fails on every trigger dead-letters it; the run ends those dialogues as unscored infrastructure failures instead of waiting for ever."""
+    """A sampler that fails on every trigger dead-letters it; the run ends those dialogues as unscored infrastructure failures instead of waiting for ever, and the store verifies clean."""
     out = tmp_path / "run"
     settings = _settings(out, nats_url=nats_server.url, actors=("fuzzifier", "user", "agent", "executor", "verifier"))
 
@@ -122,6 +122,8 @@ def test_a_dialogue_whose_sampler_gives_up_is_ended_as_failed(tmp_path, nats_ser
             assert [type(e) for e in events] == [DialogueRequested, DialogueEnded, DialogueVerified]
             assert events[1].reason == "infrastructure_failure" and "the sampler gave up" in events[1].detail and "unknown fuzz level" in events[1].detail
             assert events[2].verdict["scored"] is False
+    verified = CliRunner().invoke(app, ["verify", "--store", str(out / "events.db")])
+    assert verified.exit_code == 0, verified.output  # no task, no turn, an unscored verdict: nothing wrong in the store
 
 
 # row 2: a permanent model error, or infrastructure failures in a row, stop the run

@@ -11,10 +11,10 @@ import time
 from pathlib import Path
 
 from bench.common import TAU2_DIR, median, row
+from cove.audit import audit_dialogue
 from domains.registry import get_domain
 from domains.tau2 import gold_calls, task_from_tau2
 from domains.verification import DialogueRecord, RecordedCall, verify_dialogue
-from store.audit import audit_dialogue
 from store.eventlog import EventStore
 
 TAU2_SECONDS = 0.4

@@ -221,8 +221,8 @@ def verify(
     recorded by verifier 1 is compared with this one's: what the new rules would change is reported,
     and is not a problem. Exit 2: the store cannot be read at all.
     """
+    from cove.audit import StoreAuditor
     from domains.verification import VERIFIER_VERSION
-    from store.audit import StoreAuditor
     from store.errors import StoreError
     from store.verdicts import differences_text
 
@@ -266,7 +266,7 @@ def verify(
 
 def echo_verdict(name: str, verdict, missing: str) -> None:
     """A verdict, readably: score and blame, each constraint, redundant writes, violations."""
-    from store.audit import violation_line
+    from cove.audit import violation_line
 
     if verdict is None:
         typer.echo(f"{name}: {missing}")
@@ -336,7 +336,7 @@ def show(
     """
     import sqlite3
 
-    from store.audit import render_dialogue
+    from cove.audit import render_dialogue
     from store.errors import StoreError
 
     event_store = open_store(store)

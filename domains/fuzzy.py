@@ -194,11 +194,9 @@ def resolve_in_scope(state: State, scope: str, attributes: dict[str, Any], recor
 
 def resolve_description(state: State, kind: str, attributes: dict[str, Any], scope: str | None) -> list[str]:
     """Every id in `scope` that a description of this kind and these attributes fits, on `state`."""
-    if state.base.domain == "retail":
-        from domains.retail.fuzzifier import RESOLVERS
-    else:
-        from domains.airline.fuzzifier import RESOLVERS
-    records, matches = RESOLVERS[kind]
+    from domains.registry import get_domain  # a domain's fuzzifier builds on this module: found by name, not imported
+
+    records, matches = get_domain(state.base.domain).module("fuzzifier").RESOLVERS[kind]
     return resolve_in_scope(state, scope or "", attributes, records, matches)
 
 

@@ -1,8 +1,8 @@
 """Re-verify and show dialogues from the event store alone: no model, no NATS, no network.
 
 For each dialogue: the hash chain must be intact; the events must agree among themselves (causes,
-model replies, the summary row: store/consistency.py); the task must be the one the run's seed gives
-(store/task_origin.py); every tool result must replay identically on the base database kept in the
+model replies, the summary row: store/consistency.py, cove/replies.py); the task must be the one the run's seed gives
+(cove/task_origin.py); every tool result must replay identically on the base database kept in the
 store; and the verdict is computed afresh and compared with the recorded one (store/verdicts.py).
 """
 
@@ -12,12 +12,23 @@ import json
 from dataclasses import dataclass, field
 from typing import Any
 
+from cove.replies import model_reply_problems
+from cove.task_origin import TaskOrigin
 from domains.verification import Verdict, changed_paths, path_text, verify_dialogue
-from events import AgentSpoke, DialogueEnded, DialogueVerified, Event, TaskSampled, ToolCalled, ToolFailed, ToolReturned, UserSpoke
-from store.consistency import causation_problems, model_reply_problems, summary_problems
+from events import (
+    AgentSpoke,
+    DialogueEnded,
+    DialogueVerified,
+    Event,
+    TaskSampled,
+    ToolCalled,
+    ToolFailed,
+    ToolReturned,
+    UserSpoke,
+)
+from store.consistency import causation_problems, summary_problems
 from store.eventlog import EventStore
 from store.replay import replay_dialogue
-from store.task_origin import TaskOrigin
 from store.verdicts import (
     OLDER_VERSIONS,
     differences_text,

@@ -379,30 +379,17 @@ def _fields_words(need: Need | None, act: dict[str, Any], rng: random.Random) ->
     return " ".join(sentences)
 
 
+_ONE_FIELD = {  # groups said from their one field of the same name
+    "order": wording.order_words, "items": wording.items_words, "swaps": wording.swaps_words, "method": wording.method_words,
+    "reason": wording.reason_words, "where": wording.address_words, "address": wording.address_words, "res": wording.reservation_words,
+    "flight": wording.flight_words, "flights": wording.flights_words, "cabin": wording.cabin_words, "travellers": wording.travellers_words,
+}  # fmt: skip
+
+
 def group_words(goal_type: str, group: str, fields: dict[str, str], rng: random.Random) -> str:
     """The words for one group's fields."""
-    if group == "order":
-        return wording.order_words(fields["order"], rng)
-    if group == "items":
-        return wording.items_words(fields["items"], rng)
-    if group == "swaps":
-        return wording.swaps_words(fields["swaps"], rng)
-    if group == "method":
-        return wording.method_words(fields["method"], rng)
-    if group == "reason":
-        return wording.reason_words(fields["reason"], rng)
-    if group in ("where", "address"):
-        return wording.address_words(fields[group], rng)
-    if group == "res":
-        return wording.reservation_words(fields["res"], rng)
-    if group == "flight":
-        return wording.flight_words(fields["flight"], rng)
-    if group == "flights":
-        return wording.flights_words(fields["flights"], rng)
-    if group == "cabin":
-        return wording.cabin_words(fields["cabin"], rng)
-    if group == "travellers":
-        return wording.travellers_words(fields["travellers"], rng)
+    if group in _ONE_FIELD:
+        return _ONE_FIELD[group](fields[group], rng)
     if group == "route":
         origin, destination = wording.place(fields["origin"], rng), wording.place(fields["destination"], rng)
         if fields.get("kind") == "round trip":

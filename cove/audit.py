@@ -107,7 +107,7 @@ class StoreAuditor:
     def audit(self, dialogue_id: str) -> AuditResult:
         """Every check of one dialogue; every defect is a problem, never a crash.
 
-        A recorded verdict of verifier 1 that differs from the fresh one is not a problem: the result
+        A recorded verdict of an older verifier (1 or 2) that differs from the fresh one is not a problem: the result
         says what the new rules change (`changes`). A verdict of this verifier that differs is, and so
         is one labelled with a version this code does not know or with fields its version never wrote.
         """

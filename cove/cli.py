@@ -218,7 +218,7 @@ def verify(
     """Re-verify dialogues from the event log alone; exit 1 if any stored event, chain, task, summary row, replay or verdict is wrong.
 
     Every dialogue with a stored event is checked (not only those with a summary row). A verdict
-    recorded by verifier 1 is compared with this one's: what the new rules would change is reported,
+    recorded by an older verifier (1 or 2) is compared with this one's: what the new rules would change is reported,
     and is not a problem. Exit 2: the store cannot be read at all.
     """
     from cove.audit import StoreAuditor

@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import re
 
+from domains.text import keys, sentences
+
 _AFFIRM = re.compile(
     r"(?:^|\s)(?:👍|✅|👌|🙏)|"
     r"\b(?:yes+|yeah|yea|yep|yup|ya|yah|yas|aye|sure|ok|okay|k|kk|alright|all right|absolutely|definitely|certainly|of course|affirmative|"
@@ -57,8 +59,6 @@ def is_confirmation(text: str, question: str | None = None) -> bool:
 
 
 def _echoes(text: str, question: str) -> bool:
-    from domains.text import keys, sentences
-
     asked = [part for part in sentences(question) if part.strip()]
     if not asked or not asked[-1].rstrip().endswith("?") or re.search(r"\bor\b", asked[-1], re.IGNORECASE) or text.rstrip().endswith("?"):
         return False

@@ -101,7 +101,7 @@ def _figures_problems(verdict: dict[str, Any], task_types: list[str], terminatio
         if score is not None:
             wrong.append(f"score {score!r} on an unscored verdict")
     elif constraints:
-        expected = _v1_score(verdict)
+        expected = _older_score(verdict)
         if not isinstance(score, (int, float)) or not math.isclose(score, expected, abs_tol=1e-9):
             wrong.append(f"score {score!r}, its own goals, redundant writes and violations give {expected}")
     return wrong
@@ -136,7 +136,7 @@ def _v1_shape_problems(verdict: dict[str, Any]) -> list[str]:
     return problems
 
 
-def _v1_score(verdict: dict[str, Any]) -> float:
+def _older_score(verdict: dict[str, Any]) -> float:
     """An older verifier's score from its own parts (verifiers 1 and 2 score alike): 0 unless the user stopped, else met goals x 0.5 per redundant write or violation."""
     if verdict["termination"] != _V1_SCORING_TERMINATION:
         return 0.0

@@ -16,6 +16,12 @@ from tests.dialogues import confirmed_turns, dialogue_events
 runner = CliRunner()
 
 
+def verify_rows(path) -> tuple[int, dict[str, dict]]:
+    """`cove verify --json` on a store: its exit code and its row per dialogue."""
+    result = runner.invoke(app, ["verify", "--store", str(path), "--json"])
+    return result.exit_code, {row["dialogue_id"]: row for row in map(json.loads, result.output.splitlines())}
+
+
 @pytest.fixture
 def gold_store(tmp_path, tau2_dir, tau2_databases):
     """An event store holding τ²-bench retail tasks 0-5 played with their gold calls."""
@@ -34,11 +40,10 @@ def gold_store(tmp_path, tau2_dir, tau2_databases):
 
 def test_verify_agrees_with_recorded_verdicts(gold_store):
     """`cove verify --json` replays every dialogue, scores gold ones 1.0 and agrees with the recorded verdicts."""
-    result = runner.invoke(app, ["verify", "--store", str(gold_store), "--json"])
-    assert result.exit_code == 0, result.output
-    rows = [json.loads(line) for line in result.output.splitlines()]
+    code, rows = verify_rows(gold_store)
+    assert code == 0, rows
     assert len(rows) == 6
-    assert all(row["ok"] and row["agrees_with_recorded"] and row["verdict"]["score"] == 1.0 for row in rows)
+    assert all(row["ok"] and row["agrees_with_recorded"] and row["verdict"]["score"] == 1.0 for row in rows.values())
 
 
 def test_edited_tool_result_is_caught_naming_the_event(gold_store):
@@ -97,9 +102,8 @@ def test_an_edited_dialogue_whose_summary_row_was_deleted_is_still_checked(gold_
     conn.execute("DELETE FROM dialogues WHERE dialogue_id = 'd1'")
     conn.commit()
     conn.close()
-    result = runner.invoke(app, ["verify", "--store", str(gold_store), "--json"])
-    assert result.exit_code == 1
-    rows = {row["dialogue_id"]: row for row in map(json.loads, result.output.splitlines())}
+    code, rows = verify_rows(gold_store)
+    assert code == 1
     assert len(rows) == 6 and not rows["d1"]["ok"]
     assert any("summary row" in p for p in rows["d1"]["problems"]) and any("d1:" in p or "edited" in p or "hash" in p for p in rows["d1"]["problems"])
 
@@ -110,9 +114,8 @@ def test_a_stored_payload_that_is_not_json_is_a_reported_problem_not_a_crash(gol
     conn.execute("UPDATE events SET payload = '{not json' WHERE dialogue_id = 'd2' AND seq = 3")
     conn.commit()
     conn.close()
-    result = runner.invoke(app, ["verify", "--store", str(gold_store), "--json"])
-    assert result.exit_code == 1
-    rows = {row["dialogue_id"]: row for row in map(json.loads, result.output.splitlines())}
+    code, rows = verify_rows(gold_store)
+    assert code == 1
     assert len(rows) == 6 and rows["d0"]["ok"]
     assert not rows["d2"]["ok"] and any("d2:0003" in p and "not a valid event" in p for p in rows["d2"]["problems"])
     plain = runner.invoke(app, ["verify", "--store", str(gold_store)])

@@ -15,11 +15,20 @@ import re
 from collections.abc import Callable
 from typing import Any, NamedTuple
 
-from domains.cues import DIFFERS, MISSING, OK, Cue, Detail, met, payment_cue, rival_payments
+from domains.cues import (
+    DIFFERS,
+    MISSING,
+    OK,
+    Cue,
+    Detail,
+    met,
+    payment_cue,
+    rival_payments,
+)
 from domains.fuzzy import CABIN_NAMES, format_amount
 from domains.information import amount_judge
 from domains.state import Record, State
-from domains.text import keys, positions, sentences, stem, stems
+from domains.text import keys, positions, sentences, stem, stems, tokens
 
 AUTHENTICATION_MODE = "user_id"
 AUTHENTICATION_HOW = "the user must first give their user id"
@@ -74,9 +83,6 @@ def date_cue(iso: str) -> Cue:
     return (iso,)
 
 
-_ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
-
-
 def _birth_date_judge(person: dict[str, Any]) -> Any:
     """A passenger's date of birth: another date said about them (in a sentence naming them, if any does) differs."""
     dob, name = str(person.get("dob")), keys(str(person.get("first_name", "")))
@@ -85,7 +91,7 @@ def _birth_date_judge(person: dict[str, Any]) -> Any:
         if dob in keys(text):
             return OK
         about = [sentence for sentence in sentences(text) if positions(keys(sentence), name)] or [text]
-        return DIFFERS if any(_ISO_DATE.match(key) for sentence in about for key in keys(sentence)) else MISSING
+        return DIFFERS if any(token.kind == "date" for sentence in about for token in tokens(sentence)) else MISSING
 
     return judge
 

@@ -218,8 +218,9 @@ def _option_judge(name: str, other_names: list[str], nth: int, count: int, key: 
     return judge
 
 
-_BARE = frozenset({"yes", "no", "none", "true", "false"})
-_GENERIC_OPTION_WORDS = frozenset(stems(("color", "colour", "size", "type", "material", "style", "finish", "capacity", "length", "weight")))  # values that mean something only after their option's name
+_BARE = frozenset({"yes", "no", "none", "true", "false"})  # values that mean something only after their option's name
+# words of an option's name too common to say, after a value, which option it is ("black frame" is the frame's; "black color" tells nothing)
+_GENERIC_OPTION_WORDS = frozenset(stems(("color", "colour", "size", "type", "material", "style", "finish", "capacity", "length", "weight")))
 _OLD_MARKERS = (("instead", "of"), ("rather", "than"), ("from",), ("replac",), ("currently",), ("current",), ("old",))
 
 

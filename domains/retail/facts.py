@@ -170,8 +170,8 @@ def _telling_phrases(constraint: Constraint, task: Task, state: State) -> list[s
         return []
     phrases: list[str] = []
     user = state.get("users", task.user_id) or {"orders": []}
-    pending = [oid for oid in user["orders"] if (state.get("orders", oid) or {}).get("status") == order["status"]]
-    if order["status"] == "pending" and pending == [order["order_id"]]:
+    pending = [oid for oid in user["orders"] if (state.get("orders", oid) or {}).get("status") == "pending"]
+    if pending == [order["order_id"]]:
         phrases += ["pending order", "pending one"]
     old_items = [item for item in order["items"] if item["item_id"] in (params.get("item_ids") or [])]
     for old, new_id in zip(old_items, params.get("new_item_ids") or [], strict=False):

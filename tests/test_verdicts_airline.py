@@ -298,15 +298,23 @@ def _compensation_turns(opening: str, offer: str) -> list[tuple]:
 
 @pytest.mark.parametrize(("opening", "asked"), [
     ("my flight got cancelled, ugh. can you rebook me?", False),
+    ("my flight got cancelled, ugh. can you rebook me?", "after"),
     ("my flight got cancelled. what do I get?", True),
     ("Your flight got cancelled. What are you going to do for me?", True),
     ("my flight was cancelled and I'd like some compensation for the trouble", True),
 ])
 def test_compensation_only_when_the_traveller_asked_for_it(opening, asked):
-    """The policy grants compensation on request only: offered unasked it is a violation; asked in any words ('what do I get?') it is not."""
+    """The policy grants compensation on request only: offered unasked it is a violation, even when the traveller welcomes it afterwards
+    ('a travel certificate of $100.00' is an offer too); asked in any words ('what do I get?') it is not."""
     params = COMPENSATION.constraints[0].params
     offer = f"I see the cancellation. I'd also like to send you a ${params['amount']} travel certificate as compensation. Shall I?"
-    result = verdict(COMPENSATION, _compensation_turns(opening, offer))
+    turns = _compensation_turns(opening, offer)
+    if asked == "after":  # offered in other words first; the traveller's 'compensation' comes after the offer
+        offer = f"I see the cancellation. I can offer you a travel certificate of ${float(params['amount']):.2f}. Shall I?"
+        turns = _compensation_turns(opening, offer)
+        turns[turns.index(("user", "oh, sure, thanks"))] = ("user", "oh, sure, I'd like that compensation, thanks")
+        asked = False
+    result = verdict(COMPENSATION, turns)
     if asked:
         assert (result.score, result.violations) == (1.0, []), result.reasons
     else:

@@ -57,8 +57,12 @@ _ASKS_COMPENSATION = re.compile(
 
 
 def _offers_certificate(arguments: dict[str, Any]) -> re.Pattern[str]:
-    amount = format_amount(float(arguments.get("amount", 0) or 0)).replace("$", "")
-    return re.compile(rf"\b(?:compensat\w*|gesture|goodwill|make (?:it |this |that )?up|for the (?:inconvenience|trouble))\b|\${re.escape(amount)}\b[^.?!]*\b(?:certificate|voucher|credit)", re.IGNORECASE)
+    """An agent bringing compensation up: its words for it, or this certificate's amount said with a certificate
+    ("a $100 travel certificate", "a travel certificate of $100.00")."""
+    money = rf"\$\s?{re.escape(format_amount(float(arguments.get('amount', 0) or 0)).replace('$', ''))}(?:\.00)?\b"
+    certificate = r"\b(?:certificate|voucher|credit)\b"
+    return re.compile(rf"\b(?:compensat\w*|gesture|goodwill|make (?:it |this |that )?up|for the (?:inconvenience|trouble))\b|"
+                      rf"{money}[^.?!]*{certificate}|{certificate}[^?!]*?{money}", re.IGNORECASE)
 
 
 ON_REQUEST_ONLY = {"send_certificate": OnRequest("a compensation certificate", _ASKS_COMPENSATION, _offers_certificate)}

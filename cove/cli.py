@@ -138,6 +138,18 @@ def tools_list(domain: DomainOption) -> None:
     typer.echo(json.dumps(get_domain(domain).toolkit.openai_schemas, indent=2))
 
 
+@app.command("asyncapi")
+def asyncapi(out: Annotated[Path | None, typer.Option("--out", "-o", help="Write the document here (default: print it).")] = None) -> None:
+    """Print the AsyncAPI 3.0 document of the actors' events: subjects, consumers, payload schemas."""
+    from actors.asyncapi import asyncapi_json
+
+    text = asyncapi_json()
+    if out is None:
+        sys.stdout.write(text)
+    else:
+        write_output(out, text)
+
+
 def _read_calls(path: Path) -> list[Any]:
     try:
         calls = json.loads(path.read_text(encoding="utf-8"))

@@ -65,6 +65,29 @@ def test_committed_mistakes_are_ground_truth_in_the_log_and_summary(finished_run
     assert "scripted_acts" not in exported and '"mistakes"' not in exported and '"script"' not in exported
 
 
+def test_the_asyncapi_tables_match_what_actors_really_publish(finished_run):
+    """Every event of a real run was sent by an actor the AsyncAPI document says sends it, in answer to one of its triggers."""
+    from actors.asyncapi import EMITS
+    from actors.runtime import TRIGGERS
+    from store.eventlog import EventStore
+
+    _, out, _ = finished_run
+    seen = set()
+    with EventStore(out / "events.db", readonly=True) as store:
+        for dialogue_id in store.dialogue_ids():
+            events = store.events(dialogue_id)
+            by_id = {event.event_id: event for event in events}
+            for event in events:
+                assert type(event) in EMITS[event.actor], (event.actor, event.type)
+                cause = by_id.get(event.causation_id)
+                while cause is not None and cause.actor == event.actor:  # one answer's events chain to each other
+                    cause = by_id.get(cause.causation_id)
+                if event.actor in TRIGGERS:
+                    assert type(cause) in TRIGGERS[event.actor], (event.actor, event.type)
+                seen.add((event.actor, event.type))
+    assert {actor for actor, _ in seen} >= set(TRIGGERS)
+
+
 def test_sft_rows_have_the_cove12k_shape(finished_run):
     """Each SFT row is OpenAI chat with tool_calls (arguments as JSON strings), tools, data_source and meta."""
     domain, out, _ = finished_run

@@ -27,7 +27,7 @@ class Domain:
     name: str
     tables: tuple[str, ...]
     toolkit: Toolkit
-    meta_model: type[BaseModel]  # the sidecar `<name>.meta.json`, kept as `meta` in memory
+    meta_model: type[BaseModel]  # the sidecar beside a db file (`retail.json` -> `retail.meta.json`), `meta` in memory
 
     def load(self, path: str | Path) -> Database:
         """Read a db.json file of this domain and its sidecar, if any; a clear DatabaseError names the file and the problem."""

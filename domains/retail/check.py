@@ -62,9 +62,7 @@ def check(data: Any) -> list[Problem]:
         db = RetailDB.model_validate(tables)
     except ValidationError as exc:
         return problems + [_schema_problem(error) for error in exc.errors(include_url=False)]
-    if problems:
-        return problems
-    return [*_key_problems(db), *_user_problems(db), *_order_problems(db)]
+    return [*problems, *_key_problems(db), *_user_problems(db), *_order_problems(db)]
 
 
 def check_file(path: str | Path) -> list[Problem]:

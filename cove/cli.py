@@ -92,38 +92,80 @@ def load_database(domain: str, path: Path):
         fail(str(exc))
 
 
+def writable_database(out: Path) -> None:
+    """A clear error unless a database file and its sidecar can both be written at `out`."""
+    from domains.sidecar import sidecar_path
+
+    writable_file(out)
+    writable_file(sidecar_path(out))
+
+
+def write_database(out: Path, data: dict[str, Any], dumps: Any) -> Path | None:
+    """Write a database as τ²-bench's file at `out` and its `meta` as the sidecar beside it; the sidecar's path, or None.
+
+    With no `meta` (τ²-bench's own tables) a sidecar left at that place by an earlier file is removed:
+    it belongs to the content being replaced and would give this one a clock that is not its own.
+    """
+    from domains.sidecar import file_texts, sidecar_path
+
+    side = sidecar_path(out)
+    text, meta_text = file_texts(data, dumps)
+    write_output(out, text)
+    if meta_text is None:
+        try:
+            side.unlink(missing_ok=True)
+        except OSError as exc:
+            fail(f"cannot remove the stale sidecar {side}: {exc.strerror or exc}")
+        return None
+    write_output(side, meta_text)
+    return side
+
+
 @db_app.command("generate")
 def db_generate(
     domain: DomainOption,
     seed: Annotated[int, typer.Option(help="Random seed: the same seed gives the same bytes.")] = 0,
     scale: Annotated[float, typer.Option(min=0.01, max=100.0, help="Size relative to τ²-bench's database (1.0 ≈ same size).")] = 1.0,
-    out: Annotated[Path, typer.Option(help="Where to write the db.json file.")] = Path("db.json"),
+    out: Annotated[Path, typer.Option(help="Where to write the db.json file; its sidecar NAME.meta.json (generator, seed, scale, airline's now) goes beside it. '-': the database to stdout, no sidecar.")] = Path("db.json"),
 ) -> None:
-    """Generate a seeded sandbox database in τ²-bench's db.json format."""
+    """Generate a seeded sandbox database in τ²-bench's db.json format, with its clock and provenance in a sidecar."""
     from domains.generators import generate_database
+    from domains.sidecar import split_meta
 
-    writable_file(out)
+    to_stdout = str(out) == "-"
+    if not to_stdout:
+        writable_database(out)
     data = generate_database(domain, seed=seed, scale=scale)
-    write_output(out, json.dumps(data, indent=4))
-    counts = ", ".join(f"{len(value)} {key}" for key, value in data.items() if key != "meta")
-    typer.echo(f"wrote {out} ({domain}, seed {seed}, scale {scale}: {counts})")
+    tables, meta = split_meta(data)
+    counts = ", ".join(f"{len(value)} {key}" for key, value in tables.items())
+    if to_stdout:
+        sys.stdout.write(json.dumps(tables, indent=4))
+        sidecar = json.dumps(meta, separators=(", ", ": "))
+        typer.echo(f"wrote the database to stdout ({domain}, seed {seed}, scale {scale}: {counts}); its sidecar is not written: "
+                   f"save {sidecar} as NAME.meta.json beside the file, or use --out FILE", err=True)
+        return
+    side = write_database(out, data, lambda value: json.dumps(value, indent=4))
+    typer.echo(f"wrote {out} and its sidecar {side} ({domain}, seed {seed}, scale {scale}: {counts})")
 
 
 @db_app.command("check")
 def db_check(
     domain: DomainOption,
-    db: Annotated[Path, typer.Option("--db", help="The db.json file to check.")],
+    db: Annotated[Path, typer.Option("--db", help="The db.json file to check (with its sidecar NAME.meta.json, if there is one).")],
     limit: Annotated[int, typer.Option(help="Show at most this many problems.")] = 50,
 ) -> None:
-    """Validate a database: shape, types and references. Exit 1 if anything is wrong."""
+    """Validate a database and its sidecar: shape, types and references. Exit 1 if anything is wrong."""
     from domains.generators import check_database_file
+    from domains.sidecar import sidecar_path
 
     problems = check_database_file(domain, db)
+    side = sidecar_path(db)
     if not problems:
-        typer.echo(f"{db}: ok ({domain})")
+        typer.echo(f"{db}: ok ({domain}{', with its sidecar ' + str(side) if side.exists() else ', no sidecar'})")
         return
     for problem in problems[:limit]:
-        typer.echo(str(problem) if problem.where.startswith(str(db)) else f"{db}: {problem}", err=True)
+        named = problem.where.startswith((str(db), str(side)))
+        typer.echo(str(problem) if named else f"{db}: {problem}", err=True)
     if len(problems) > limit:
         typer.echo(f"... and {len(problems) - limit} more", err=True)
     typer.echo(f"{db}: {len(problems)} problem(s)", err=True)
@@ -167,21 +209,21 @@ def tools_replay(
     domain: DomainOption,
     db: Annotated[Path, typer.Option("--db", help="The base db.json.")],
     calls: Annotated[Path, typer.Option(help='JSON list of {"name": ..., "arguments": {...}} to apply in order.')],
-    out: Annotated[Path | None, typer.Option(help="Where to write the final database (same layout as --db).")] = None,
+    out: Annotated[Path | None, typer.Option(help="Where to write the final database (same layout as --db; the sidecar, if --db has one, beside it).")] = None,
 ) -> None:
     """Apply tool calls in order on a copy of a database; print one JSON line per call."""
     from domains.registry import get_domain
     from domains.replay import replay_calls
 
     if out is not None:
-        writable_file(out)
+        writable_database(out)
     call_list = _read_calls(calls)
     base = load_database(domain, db)
     state, outcomes = replay_calls(get_domain(domain).toolkit, base.new_state(), call_list)
     for line in outcomes:
         sys.stdout.write(json.dumps(line) + "\n")
     if out is not None:
-        write_output(out, state.dumps())
+        write_database(out, state.to_json(), base.layout.dumps)
 
 
 @app.command("sample")

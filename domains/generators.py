@@ -10,18 +10,15 @@ from domains.registry import describe_domain, get_domain
 
 
 def generate_database(domain: str, seed: int, scale: float = 1.0) -> dict[str, Any]:
-    """A seeded sandbox database of `domain` in db.json form; same arguments, same content."""
-    get_domain(domain)
-    if domain == "retail":
-        from domains.retail.generate import generate
-    else:
-        from domains.airline.generate import generate
-    return generate(seed, scale)
+    """A seeded sandbox database of `domain` as cove holds it: τ²-bench's tables, and under `meta` what
+    goes to the sidecar (generator, seed, scale; airline's `now`). Same arguments, same content."""
+    return get_domain(domain).module("generate").generate(seed, scale)
 
 
 def check_database_file(domain: str, path: str | Path) -> list[Problem]:
-    """Every problem found in a database file (empty list: a valid database that tasks can be sampled from)."""
+    """Every problem found in a database file and its sidecar (empty list: a valid database that tasks can be sampled from)."""
     from domains.sampling import SamplingError, check_sampling
+    from domains.sidecar import checked_with_sidecar
     from domains.state import UnreadableJsonError, read_json_file
 
     checked = get_domain(domain)
@@ -32,11 +29,10 @@ def check_database_file(domain: str, path: str | Path) -> list[Problem]:
     other = checked.other_domain(data)
     if other is not None:
         return [Problem(str(path), f"{describe_domain(other)}, not {domain}: check it with --domain {other}")]
-    if domain == "retail":
-        from domains.retail.check import check
-    else:
-        from domains.airline.check import check
-    problems = check(data)
+    data, problems = checked_with_sidecar(path, data, checked.meta_model)
+    if data is None:
+        return problems
+    problems += checked.module("check").check(data)
     if problems:
         return problems
     try:

@@ -7,32 +7,43 @@ from dataclasses import dataclass
 from pathlib import Path
 from types import ModuleType
 
-from domains.airline.tools import TOOLKIT as AIRLINE_TOOLKIT
-from domains.retail.tools import TOOLKIT as RETAIL_TOOLKIT
 from typing import Any
 
+from pydantic import BaseModel
+
+from domains.airline.models import Meta as AirlineMeta
+from domains.airline.tools import TOOLKIT as AIRLINE_TOOLKIT
+from domains.retail.models import GeneratorMeta as RetailMeta
+from domains.retail.tools import TOOLKIT as RETAIL_TOOLKIT
+from domains.sidecar import with_sidecar
 from domains.state import Database, DatabaseError, JsonLayout, read_json_file
 from domains.tooling import Toolkit
 
 
 @dataclass(frozen=True)
 class Domain:
-    """A world: its tables, its tools, and how to load a database of it."""
+    """A world: its tables, its tools, the shape of its sidecar, and how to load a database of it."""
 
     name: str
     tables: tuple[str, ...]
     toolkit: Toolkit
+    meta_model: type[BaseModel]  # the sidecar beside a db file (`retail.json` -> `retail.meta.json`), `meta` in memory
 
     def load(self, path: str | Path) -> Database:
-        """Read a db.json file of this domain; a clear DatabaseError names the file and the problem."""
+        """Read a db.json file of this domain and its sidecar, if any; a clear DatabaseError names the file and the problem."""
         text, data = read_json_file(path)
-        return self.from_json(data, source=str(path), layout=JsonLayout.sniff(text))
+        self.refuse_other_domain(data, str(path))
+        return self.from_json(with_sidecar(path, data, self.meta_model), source=str(path), layout=JsonLayout.sniff(text))
 
     def from_json(self, data: Any, source: str = "<memory>", **kwargs: Any) -> Database:
+        self.refuse_other_domain(data, source)
+        return Database.from_json(self.name, data, self.tables, source=source, **kwargs)
+
+    def refuse_other_domain(self, data: Any, source: str) -> None:
+        """A DatabaseError naming the right --domain when `data` is a database of another domain."""
         other = self.other_domain(data)
         if other is not None:
             raise DatabaseError(f"{source}: {describe_domain(other)}, not {self.name}: use --domain {other}")
-        return Database.from_json(self.name, data, self.tables, source=source, **kwargs)
 
     def other_domain(self, data: Any) -> str | None:
         """The name of another domain whose tables a parsed db.json holds while it lacks some of ours."""
@@ -50,8 +61,8 @@ class Domain:
 
 
 DOMAINS: dict[str, Domain] = {
-    "retail": Domain("retail", ("products", "users", "orders"), RETAIL_TOOLKIT),
-    "airline": Domain("airline", ("flights", "users", "reservations"), AIRLINE_TOOLKIT),
+    "retail": Domain("retail", ("products", "users", "orders"), RETAIL_TOOLKIT, RetailMeta),
+    "airline": Domain("airline", ("flights", "users", "reservations"), AIRLINE_TOOLKIT, AirlineMeta),
 }
 
 

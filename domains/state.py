@@ -1,7 +1,8 @@
 """One immutable base database per process, and cheap copy-on-write states over it.
 
 A `Database` holds the parsed JSON of a `db.json` file (τ²-bench's format: top-level tables, each a
-dict keyed by record id). It is never mutated. A `State` is one dialogue's world: a small overlay of
+dict keyed by record id), and in `extra` any other top-level key: cove's `meta`, a generated database's
+clock and provenance, read from its sidecar (`domains.sidecar`). It is never mutated. A `State` is one dialogue's world: a small overlay of
 the records it changed or created; everything else is read from the base. The change set of a state
 is the overlay minus the records that ended equal to the base, so two worlds are compared by their
 change sets, never by hashing a whole database.
@@ -122,7 +123,7 @@ class Database:
 
     @classmethod
     def load(cls, domain: str, path: str | Path, table_names: tuple[str, ...]) -> Database:
-        """Read a db.json file; a clear DatabaseError names the file and the problem."""
+        """Read a db.json file alone (`Domain.load` also reads its sidecar); a clear DatabaseError names the file and the problem."""
         text, data = read_json_file(path)
         return cls.from_json(domain, data, table_names, layout=JsonLayout.sniff(text), source=str(path))
 

@@ -17,7 +17,8 @@ import pytest
 
 from domains.airline.check import check
 from domains.airline.generate import AIRPORTS, DEFAULT_NOW, FREE_BAGS, generate
-from domains.airline.models import AirlineDB
+from domains.airline.models import AirlineDB, Meta
+from domains.sidecar import split_meta
 
 SEEDS = (0, 1, 2)
 SCALES = (0.1, 1.0)
@@ -111,9 +112,10 @@ def test_bad_arguments_are_refused(scale: float, now: str | None) -> None:
 
 
 def test_generated_world_loads_through_the_models() -> None:
-    """The models load a generated world and dump it back unchanged."""
-    db = _world(1, 0.1)
-    assert AirlineDB.model_validate(db).model_dump(mode="json", exclude_unset=True) == db
+    """The models load a generated world's tables and dump them back unchanged, and its meta as a sidecar's."""
+    tables, meta = split_meta(_world(1, 0.1))
+    assert AirlineDB.model_validate(tables, strict=True).model_dump(mode="json", exclude_unset=True) == tables
+    assert Meta.model_validate(meta, strict=True).model_dump() == meta
 
 
 @pytest.mark.tau2

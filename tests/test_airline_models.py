@@ -8,10 +8,12 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from pydantic import ValidationError
 
 from domains.airline.check import check, check_file, format_location
 from domains.airline.generate import generate
-from domains.airline.models import AirlineDB, Reservation
+from domains.airline.models import AirlineDB, Meta, Reservation
+from domains.sidecar import sidecar_path, split_meta
 
 TAU2_AIRLINE_HASH = "7d1714e959830778e6b38d63428b660ef6c9009261f0adaa178adb97bfb469d6"
 TAU2_NOW = "2024-05-15T15:00:00"
@@ -71,15 +73,17 @@ def test_tau2_db_passes_every_check_rule(tau2_airline: dict[str, Any]) -> None:
     assert check(tau2_airline, now=TAU2_NOW) == []
 
 
-def test_generated_db_round_trips_with_its_meta(small_db: dict[str, Any]) -> None:
-    """Our generated database, meta included, dumps back to exactly what was loaded."""
-    assert AirlineDB.model_validate(small_db).model_dump(mode="json", exclude_unset=True) == small_db
+def test_generated_db_round_trips(small_db: dict[str, Any]) -> None:
+    """Our generated tables dump back to exactly what was loaded, and the meta is a valid sidecar."""
+    tables, meta = split_meta(small_db)
+    assert AirlineDB.model_validate(tables, strict=True).model_dump(mode="json", exclude_unset=True) == tables
+    assert Meta.model_validate(meta, strict=True).model_dump() == meta
 
 
-def test_hash_ignores_meta(small_db: dict[str, Any]) -> None:
-    """The τ²-bench hash is the same with and without our meta object."""
-    without_meta = {key: value for key, value in small_db.items() if key != "meta"}
-    assert AirlineDB.model_validate(small_db).tau2_hash() == AirlineDB.model_validate(without_meta).tau2_hash()
+def test_the_model_refuses_a_top_level_meta(small_db: dict[str, Any]) -> None:
+    """Like τ²-bench's, the model has the three tables and nothing else: a `meta` key is refused."""
+    with pytest.raises(ValidationError, match="meta"):
+        AirlineDB.model_validate(small_db)
 
 
 def test_status_defaults_to_none_and_is_not_dumped_when_unset(small_db: dict[str, Any]) -> None:
@@ -319,7 +323,23 @@ def test_check_file_reports_a_missing_file(tmp_path: Path) -> None:
 
 
 def test_check_file_accepts_a_generated_file(tmp_path: Path, small_db: dict[str, Any]) -> None:
-    """A generated database written with indent=4 checks clean from disk."""
+    """A generated database written with indent=4, its meta in the sidecar, checks clean from disk."""
     path = tmp_path / "db.json"
-    path.write_text(json.dumps(small_db, indent=4), encoding="utf-8")
+    tables, meta = split_meta(small_db)
+    path.write_text(json.dumps(tables, indent=4), encoding="utf-8")
+    sidecar_path(path).write_text(json.dumps(meta), encoding="utf-8")
     assert check_file(path) == []
+
+
+def test_check_file_without_its_sidecar_checks_at_tau2s_clock(tmp_path: Path, small_db: dict[str, Any]) -> None:
+    """A generated file whose sidecar is gone is checked at τ²-bench's clock, which its dates do not fit; each problem says so."""
+    path = tmp_path / "db.json"
+    path.write_text(json.dumps(split_meta(small_db)[0], indent=4), encoding="utf-8")
+    problems = check_file(path)
+    assert problems and all(p.message.endswith(f"(now is τ²-bench's {TAU2_NOW}: no sidecar gives this database its own)") for p in problems)
+
+
+@pytest.mark.tau2
+def test_tau2_db_passes_at_the_default_clock(tau2_airline: dict[str, Any]) -> None:
+    """τ²-bench's own file, which has no sidecar, passes every rule at the default clock, its own fixed now."""
+    assert check(tau2_airline) == []

@@ -29,12 +29,14 @@ def retail_db(tmp_path_factory) -> Path:
 
 @pytest.mark.parametrize("domain", ["retail", "airline"])
 def test_generate_is_deterministic_and_passes_check(domain, tmp_path):
-    """Two generations with one seed give identical bytes, a different seed differs, and the result checks clean."""
+    """Two generations with one seed give identical bytes (file and sidecar), a different seed differs, and the result checks clean."""
     paths = [tmp_path / f"{name}.json" for name in ("a", "b", "c")]
     for path, seed in zip(paths, (3, 3, 4)):
         result = cove("db", "generate", "--domain", domain, "--seed", seed, "--scale", 0.2, "--out", path)
         assert result.exit_code == 0, result.output
     assert paths[0].read_bytes() == paths[1].read_bytes() != paths[2].read_bytes()
+    sidecars = [tmp_path / f"{name}.meta.json" for name in ("a", "b", "c")]
+    assert sidecars[0].read_bytes() == sidecars[1].read_bytes() != sidecars[2].read_bytes()
     checked = cove("db", "check", "--domain", domain, "--db", paths[0])
     assert checked.exit_code == 0 and "ok" in checked.output
 

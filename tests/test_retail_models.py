@@ -9,11 +9,13 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from pydantic import ValidationError
 
 from domains.problems import Problem
 from domains.retail.check import check, check_file, format_location
 from domains.retail.generate import generate
-from domains.retail.models import CreditCard, GiftCard, Order, Paypal, RetailDB, User
+from domains.retail.models import CreditCard, GeneratorMeta, GiftCard, Order, Paypal, RetailDB, User
+from domains.sidecar import sidecar_path, split_meta
 
 TAU2_RETAIL_HASH = "b25c9cb211f5efcaee5dd646054a73c4a9f43f4f5acc32c10713cd9f9ac20e9c"
 
@@ -66,16 +68,18 @@ def test_check_accepts_tau2_db(tau2_dir: Path) -> None:
 
 @pytest.mark.parametrize("seed", [0, 5])
 def test_generated_db_round_trips(seed: int) -> None:
-    """A generated database, meta included, survives load and dump unchanged."""
-    data = generate(seed, scale=0.1)
-    assert RetailDB.model_validate(data).model_dump(mode="json", exclude_unset=True) == data
+    """A generated database's tables survive load and dump unchanged; its meta is a valid sidecar."""
+    tables, meta = split_meta(generate(seed, scale=0.1))
+    assert RetailDB.model_validate(tables).model_dump(mode="json", exclude_unset=True) == tables
+    assert GeneratorMeta.model_validate(meta).model_dump() == meta
 
 
-def test_meta_is_dumped_only_when_present(small_db: dict[str, Any]) -> None:
-    """A full dump omits `meta` when the file had none, and keeps it when it had one."""
-    without = {key: value for key, value in small_db.items() if key != "meta"}
-    assert "meta" not in RetailDB.model_validate(without).model_dump()
-    assert RetailDB.model_validate(small_db).model_dump()["meta"] == small_db["meta"]
+def test_the_model_has_exactly_tau2s_tables(small_db: dict[str, Any]) -> None:
+    """Like τ²-bench's, the model refuses a top-level `meta`: a full dump has the three tables and nothing else."""
+    tables, meta = split_meta(small_db)
+    assert set(RetailDB.model_validate(tables).model_dump()) == {"products", "users", "orders"}
+    with pytest.raises(ValidationError, match="meta"):
+        RetailDB.model_validate({**tables, "meta": meta})
 
 
 def test_unset_order_fields_are_none_and_left_out_of_json(small_db: dict[str, Any]) -> None:
@@ -203,10 +207,20 @@ def test_non_object_top_level_is_one_problem(data: Any) -> None:
 
 
 def test_check_file_accepts_a_written_database(tmp_path: Path, small_db: dict[str, Any]) -> None:
-    """A generated database written with indent=4 checks clean from its file."""
+    """A generated database written with indent=4, its meta in the sidecar, checks clean from its files."""
+    path = tmp_path / "db.json"
+    tables, meta = split_meta(small_db)
+    path.write_text(json.dumps(tables, indent=4), encoding="utf-8")
+    sidecar_path(path).write_text(json.dumps(meta), encoding="utf-8")
+    assert check_file(path) == []
+
+
+def test_check_file_names_a_meta_inside_the_file(tmp_path: Path, small_db: dict[str, Any]) -> None:
+    """A file with its meta inside (as an older cove wrote it) is one problem: τ²-bench would refuse the key."""
     path = tmp_path / "db.json"
     path.write_text(json.dumps(small_db, indent=4), encoding="utf-8")
-    assert check_file(path) == []
+    [problem] = check_file(path)
+    assert problem.where == str(path) and "top-level 'meta'" in problem.message and str(sidecar_path(path)) in problem.message
 
 
 @pytest.mark.parametrize(

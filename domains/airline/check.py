@@ -1,6 +1,7 @@
 """`cove db check` for airline: is a parsed `db.json` well-formed and internally consistent?
 
-Two passes. First each record is validated against `models` on its own, strictly (`"120"` is not a
+`check` takes the database as cove holds it: τ²-bench's tables plus, for a generated one, its sidecar
+under `meta`. Two passes. First each record is validated against `models` on its own, strictly (`"120"` is not a
 price), so one bad reservation does not hide the others; every pydantic error becomes a `Problem`
 whose `where` reads like `reservations/4WQ150/flights[1].date` (a `/` before a record key or a
 record's top-level field, a `.` into a nested field, `[i]` for a list position). Then the rules
@@ -16,9 +17,10 @@ below run over the records that passed. Each holds on τ²-bench's own airline `
   tool deletes a certificate once it pays, so a later state may name one that is gone;
 - gift-card and certificate balances and seat counts are not negative, prices are positive, every
   cabin has seats and a price, and a flight's origin differs from its destination;
-- when "now" is known (the `now` argument, else `meta.now`): past dates are landed or cancelled,
-  future dates available or cancelled, and today's flights landed, flying, on time or delayed as the
-  clock allows (τ²-bench's file passes with its fixed now, 2024-05-15T15:00:00).
+- at the clock the tools will use (the `now` argument, else `meta.now`, else τ²-bench's fixed
+  2024-05-15T15:00:00): past dates are landed or cancelled, future dates available or cancelled, and
+  today's flights landed, flying, on time or delayed as the clock allows (τ²-bench's file passes at
+  its fixed now; a generated file passes at its sidecar's `now`, and not without its sidecar).
 
 Rules left out because τ²-bench's file breaks them: a leg costs the flight's current price (3,353
 legs do not), and a connection leaves after the previous leg lands (24 connections do not).
@@ -49,11 +51,13 @@ from domains.airline.models import (
     FlightOnTime,
     GiftCard,
     Meta,
+    TAU2_NOW,
     Reservation,
     User,
 )
 from domains.problems import Problem
 from domains.problems import format_location as _format
+from domains.sidecar import META_KEY, checked_with_sidecar
 from domains.state import UnreadableJsonError, read_json_file
 
 TOP_LEVEL = "(top level)"
@@ -67,16 +71,17 @@ _UNION_TAGS = frozenset(FLIGHT_STATUSES) | frozenset(PAYMENT_SOURCES)
 
 
 def check_file(path: str | Path) -> list[Problem]:
-    """`check` of a db.json file; an unreadable file or invalid JSON is a Problem, never an exception."""
+    """`check` of a db.json file and its sidecar; an unreadable file or invalid JSON is a Problem, never an exception."""
     try:
         _, data = read_json_file(path)
     except UnreadableJsonError as exc:
         return [Problem(exc.where, exc.reason)]
-    return check(data)
+    data, problems = checked_with_sidecar(path, data, Meta)
+    return problems if data is None else problems + check(data)
 
 
 def check(data: Any, *, now: str | None = None) -> list[Problem]:
-    """Every defect of a parsed airline database; empty means sound. `now` overrides `meta.now`."""
+    """Every defect of a parsed airline database; empty means sound. `now` overrides `meta.now` and the default clock."""
     if not isinstance(data, dict):
         return [Problem(TOP_LEVEL, f"an airline database is a JSON object with flights, users and "
                                    f"reservations, got {_kind(data)}")]
@@ -89,16 +94,20 @@ def check(data: Any, *, now: str | None = None) -> list[Problem]:
                 valid[table][key] = _MODELS[table].model_validate(record, strict=True)
             except ValidationError as exc:
                 problems.extend(_schema_problems(exc, (table, key)))
-    if data.get("meta") is not None:
+    clock: tuple[str, str] | None = (now, f"now is {now}") if now else None
+    if data.get(META_KEY) is None:
+        clock = clock or (TAU2_NOW, f"now is τ²-bench's {TAU2_NOW}: no sidecar gives this database its own")
+    else:
         try:
-            now = now or Meta.model_validate(data["meta"], strict=True).now
+            meta_now = Meta.model_validate(data[META_KEY], strict=True).now
+            clock = clock or (meta_now, f"now is {meta_now}")
         except ValidationError as exc:
-            problems.extend(_schema_problems(exc, ("meta",)))
+            problems.extend(_schema_problems(exc, (META_KEY,)))
     world = _World(tables, valid["flights"], valid["users"], valid["reservations"])
     for rule in _RULES:
         problems.extend(rule(world))
-    if now is not None:
-        problems.extend(_dates_fit_clock(world, now))
+    if clock is not None:
+        problems.extend(_dates_fit_clock(world, *clock))
     return problems
 
 
@@ -112,7 +121,7 @@ def _shape_problems(data: dict[str, Any]) -> Iterator[Problem]:
         elif not isinstance(data[table], dict):
             yield Problem(table, f"must be an object keyed by id, got {_kind(data[table])}")
     for key in data:
-        if key not in TABLES and key != "meta":
+        if key not in TABLES and key != META_KEY:
             yield Problem(str(key), "unknown top-level key is not part of the airline format")
 
 
@@ -305,17 +314,18 @@ _RULES = (
 )
 
 
-def _dates_fit_clock(world: _World, now: str) -> Iterator[Problem]:
+def _dates_fit_clock(world: _World, now: str, clock: str) -> Iterator[Problem]:
+    """Flight-date statuses that cannot be true at `now`; `clock` says which clock that is, for the messages."""
     today = now[:10]
     for number, flight in world.flights.items():
         for day, status in flight.dates.items():
             where, state = f"flights/{number}/dates/{day}/status", status.status
             if day < today and state not in ("landed", "cancelled"):
-                yield Problem(where, f"{state!r} on a past date (now is {now})")
+                yield Problem(where, f"{state!r} on a past date ({clock})")
             elif day > today and state not in ("available", "cancelled"):
-                yield Problem(where, f"{state!r} on a future date (now is {now})")
+                yield Problem(where, f"{state!r} on a future date ({clock})")
             elif day == today and (reason := _off_the_clock(status, now)):
-                yield Problem(where, f"{state!r} today, {reason} (now is {now})")
+                yield Problem(where, f"{state!r} today, {reason} ({clock})")
 
 
 def _off_the_clock(status: FlightDate, now: str) -> str | None:

@@ -1,12 +1,13 @@
 """The airline world as pydantic v2 models: the exact shape of τ²-bench's airline `db.json`.
 
-Top level: `flights`, `users`, `reservations`, each an object keyed by id, plus an optional `meta`
-object that only our own generator writes. Every model forbids unknown fields, and a dump with
-`exclude_unset=True` gives back the JSON it was loaded from. Dates, times and timestamps stay strings
-so that nothing is reformatted on the way through.
+Top level: exactly `flights`, `users`, `reservations`, each an object keyed by id, as in τ²-bench.
+Every model forbids unknown fields, and a dump with `exclude_unset=True` gives back the JSON it was
+loaded from. Dates, times and timestamps stay strings so that nothing is reformatted on the way through.
+`Meta` is the shape of what cove keeps beside the tables (the sidecar `<name>.meta.json`, and `meta`
+in memory): the generator, seed, scale and the domain's current time `now`.
 
 `AirlineDB.tau2_hash()` computes τ²-bench's database hash (sha256 of the full `model_dump()`,
-`None` defaults included, sorted keys), which the reward compares; it leaves our `meta` out.
+`None` defaults included, sorted keys), which the reward compares.
 """
 
 from __future__ import annotations
@@ -28,6 +29,7 @@ CABINS: tuple[str, ...] = get_args(CabinClass)
 MEMBERSHIPS: tuple[str, ...] = get_args(Membership)
 FLIGHT_STATUSES: tuple[str, ...] = get_args(FlightStatus)
 PAYMENT_SOURCES: tuple[str, ...] = get_args(PaymentSource)
+TAU2_NOW = "2024-05-15T15:00:00"  # τ²-bench's fixed current time: the clock of a database without its own `now`
 
 # The text formats of the file, and how a message names each one.
 DATE_PATTERN = r"^\d{4}-\d{2}-\d{2}$"
@@ -226,7 +228,7 @@ class Reservation(_Record):
 
 
 class Meta(_Record):
-    """Provenance written by our generator; τ²-bench's own file has none (its "now" is fixed)."""
+    """What our generator knows beyond the tables (the sidecar); τ²-bench's file has none: its "now" is fixed."""
 
     generator: str
     seed: int
@@ -238,14 +240,13 @@ TABLES: tuple[str, ...] = ("flights", "users", "reservations")
 
 
 class AirlineDB(_Record):
-    """A whole airline database file."""
+    """A whole airline database file: τ²-bench's three tables and nothing else."""
 
     flights: dict[str, Flight]
     users: dict[str, User]
     reservations: dict[str, Reservation]
-    meta: Meta | None = None
 
     def tau2_hash(self) -> str:
-        """τ²-bench's hash of this database: every field, defaults included, our `meta` left out."""
-        dumped = self.model_dump(exclude={"meta"})
+        """τ²-bench's hash of this database: every field, defaults included."""
+        dumped = self.model_dump()
         return hashlib.sha256(json.dumps(dumped, sort_keys=True, default=str).encode()).hexdigest()

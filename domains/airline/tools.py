@@ -13,11 +13,11 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from domains.airline.models import TAU2_NOW
 from domains.calculator import calculate_expression
 from domains.state import Database, Record, State
 from domains.tooling import Tool, ToolError, ToolKind, Toolkit, tool
 
-TAU2_NOW = "2024-05-15T15:00:00"
 NEW_RESERVATION_IDS = ("HATHAT", "HATHAU", "HATHAV")
 NEW_CERTIFICATE_IDS = ("certificate_3221322", "certificate_3221323", "certificate_3221324")
 AIRPORTS = (
@@ -72,7 +72,7 @@ class Payment(BaseModel):
 
 
 def domain_now(db: Database) -> str:
-    """The domain's current time: the database's own `meta.now`, else τ²-bench's fixed clock."""
+    """The domain's current time: the database's own `meta.now` (its sidecar's), else τ²-bench's fixed clock."""
     meta = db.extra.get("meta")
     return meta.get("now", TAU2_NOW) if isinstance(meta, dict) else TAU2_NOW
 

@@ -1,6 +1,7 @@
 """`cove db check` for retail: is a parsed `db.json` well-formed and internally consistent?
 
-First the schema (`models.RetailDB`): every pydantic error becomes a `Problem` whose `where` reads
+`check` takes the database as cove holds it: τ²-bench's tables plus, for a generated one, its sidecar
+under `meta`. First the schema (`models.RetailDB` for the tables, `models.GeneratorMeta` for `meta`): every pydantic error becomes a `Problem` whose `where` reads
 like `orders/#W0001234/items[2].price` (a `/` before a record key or a record's top-level field,
 a `.` into a nested field, `[i]` for a list position). Only a database that passes the schema is
 checked for consistency, by the rules below. Each rule holds on τ²-bench's own retail `db.json`
@@ -33,7 +34,8 @@ from pydantic import ValidationError
 from domains.problems import Problem
 from domains.problems import format_location as _format
 from domains.state import UnreadableJsonError, read_json_file
-from domains.retail.models import Order, OrderStatus, RetailDB, TransactionType, User
+from domains.retail.models import GeneratorMeta, Order, OrderStatus, RetailDB, TransactionType, User
+from domains.sidecar import META_KEY, checked_with_sidecar, split_meta
 
 TOP_LEVEL = "(top level)"
 _MAPPING_FIELDS = frozenset({"products", "users", "orders", "variants", "payment_methods", "options"})
@@ -49,20 +51,28 @@ def check(data: Any) -> list[Problem]:
     if not isinstance(data, dict):
         return [Problem(TOP_LEVEL, f"a retail database is a JSON object with products, users and orders, "
                                    f"got {_kind(data)}")]
+    tables, meta = split_meta(data)
+    problems = []
+    if meta is not None:
+        try:
+            GeneratorMeta.model_validate(meta)
+        except ValidationError as exc:
+            problems = [_schema_problem({**error, "loc": (META_KEY, *error["loc"])}) for error in exc.errors(include_url=False)]
     try:
-        db = RetailDB.model_validate(data)
+        db = RetailDB.model_validate(tables)
     except ValidationError as exc:
-        return [_schema_problem(error) for error in exc.errors(include_url=False)]
-    return [*_key_problems(db), *_user_problems(db), *_order_problems(db)]
+        return problems + [_schema_problem(error) for error in exc.errors(include_url=False)]
+    return [*problems, *_key_problems(db), *_user_problems(db), *_order_problems(db)]
 
 
 def check_file(path: str | Path) -> list[Problem]:
-    """`check` of a db.json file; an unreadable file or invalid JSON is a Problem, never an exception."""
+    """`check` of a db.json file and its sidecar; an unreadable file or invalid JSON is a Problem, never an exception."""
     try:
         _, data = read_json_file(path)
     except UnreadableJsonError as exc:
         return [Problem(exc.where, exc.reason)]
-    return check(data)
+    data, problems = checked_with_sidecar(path, data, GeneratorMeta)
+    return problems if data is None else problems + check(data)
 
 
 # schema errors

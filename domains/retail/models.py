@@ -1,7 +1,9 @@
 """The retail database as pydantic models, in τ²-bench's `db.json` format.
 
 `RetailDB.model_validate(data)` accepts a parsed `db.json` (τ²-bench's file or one written by
-`domains.retail.generate`); `model_dump(mode="json", exclude_unset=True)` gives the same JSON back.
+`cove db generate`): exactly the tables `products`, `users`, `orders`, no other key;
+`model_dump(mode="json", exclude_unset=True)` gives the same JSON back. `GeneratorMeta` is the shape of
+what cove keeps beside the tables (the sidecar `<name>.meta.json`, and `meta` in memory).
 A plain `model_dump()` lists every field with its default, as τ²-bench's own model does, so the
 sha256 of its sorted-key JSON equals τ²-bench's hash of the same database (see the tests).
 
@@ -14,7 +16,7 @@ from __future__ import annotations
 from enum import StrEnum
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, SerializerFunctionWrapHandler, model_serializer
+from pydantic import BaseModel, ConfigDict, Field
 
 
 class OrderStatus(StrEnum):
@@ -164,7 +166,7 @@ class Order(_Record):
 
 
 class GeneratorMeta(_Record):
-    """Provenance of a generated database; τ²-bench's own file has none."""
+    """Provenance of a generated database (the sidecar); τ²-bench's own file has none."""
 
     generator: str
     seed: int
@@ -172,17 +174,8 @@ class GeneratorMeta(_Record):
 
 
 class RetailDB(_Record):
-    """The whole retail world: three tables keyed by id, plus our optional provenance."""
+    """The whole retail world: τ²-bench's three tables keyed by id, and nothing else."""
 
     products: dict[str, Product]
     users: dict[str, User]
     orders: dict[str, Order]
-    meta: GeneratorMeta | None = None
-
-    @model_serializer(mode="wrap")
-    def _omit_absent_meta(self, handler: SerializerFunctionWrapHandler) -> dict[str, Any]:
-        """Leave `meta` out when there is none, so a dump has exactly τ²-bench's fields."""
-        dumped = handler(self)
-        if self.meta is None:
-            dumped.pop("meta", None)
-        return dumped

@@ -563,7 +563,7 @@ def worker(
 
 @app.command("export")
 def export(
-    run_dirs: Annotated[list[Path], typer.Argument(help="Run folders, each with its sft.jsonl; give several (a retail and an airline run) for one dataset.", show_default=False)],
+    run_dirs: Annotated[list[Path], typer.Argument(help="Run folders, each with its sft.jsonl; give several (a retail and an airline run) for one dataset.", metavar="RUN_DIR", show_default=False)],
     out: Annotated[Path, typer.Option("--out", help="A new or empty folder for the export.")],
     fmt: Annotated[str, typer.Option("--format", help="hf (parquet + dataset card), openai (chat fine-tuning JSONL) or sharegpt (LLaMA-Factory).")] = "hf",
     drop_greeting: Annotated[bool, typer.Option("--drop-greeting", help="Leave out the agent's opening words before the first user turn (for chat templates that need user first).")] = False,

@@ -11,6 +11,7 @@ The same inputs give byte-identical files: rows are sorted by dialogue id within
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import re
@@ -38,6 +39,7 @@ class SourceRow:
 
     row: dict[str, Any]
     origin: str  # "runs/x/sft.jsonl line 3"
+    digest: str  # of the line: orders rows that share a dialogue id whatever the order the runs were given in
 
     @property
     def dialogue_id(self) -> str:
@@ -68,11 +70,12 @@ def read_runs(run_dirs: Iterable[Path]) -> dict[str, list[SourceRow]]:
         for number, line in enumerate(text.splitlines(), 1):
             if not line.strip():
                 continue
-            source = SourceRow(_parsed(line, f"{path} line {number}"), f"{path} line {number}")
+            origin = f"{path} line {number}"
+            source = SourceRow(_parsed(line, origin), origin, hashlib.sha256(line.encode("utf-8")).hexdigest())
             splits.setdefault(source.row["data_source"], []).append(source)
-    if not any(splits.values()):
+    if not splits:
         raise ExportError(f"no dialogues to export: the sft.jsonl of {', '.join(str(d) for d in run_dirs)} {'is' if len(seen) == 1 else 'are'} empty")
-    return {split: sorted(rows, key=lambda s: s.dialogue_id) for split, rows in sorted(splits.items())}
+    return {split: sorted(rows, key=lambda s: (s.dialogue_id, s.digest)) for split, rows in sorted(splits.items())}
 
 
 def _parsed(line: str, origin: str) -> dict[str, Any]:
@@ -96,8 +99,8 @@ def row_problem(row: Any) -> str | None:
     source = row.get("data_source")
     if not isinstance(source, str) or not SPLIT_NAME.fullmatch(source):
         return f"data_source {source!r} is not a domain name (lowercase letters, digits, _)"
-    if not isinstance(row.get("meta", {}), dict):
-        return "meta is not a JSON object"
+    if not isinstance(row.get("meta"), dict):
+        return "meta is missing or not a JSON object"
     messages = row.get("messages")
     if not isinstance(messages, list) or not messages:
         return "messages is not a non-empty list"

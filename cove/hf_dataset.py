@@ -47,7 +47,7 @@ def hf_record(row: dict[str, Any], drop_greeting: bool = False) -> dict[str, Any
         "messages": [{"role": m["role"], "content": m["content"], "tool_calls": m.get("tool_calls"), "tool_call_id": m.get("tool_call_id")} for m in messages],
         "tools": [{"type": t["type"], "function": {**t["function"], "parameters": json.dumps(t["function"]["parameters"], ensure_ascii=False)}} for t in row["tools"]],
         "data_source": row["data_source"],
-        "meta": json.dumps(row["meta"], ensure_ascii=False) if "meta" in row else None,
+        "meta": json.dumps(row["meta"], ensure_ascii=False),
     }
 
 

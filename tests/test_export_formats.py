@@ -112,8 +112,9 @@ def test_both_parquet_files_load_in_one_call_with_the_cards_features(runs, datas
 
 @pytest.mark.parametrize("fmt", ["hf", "openai", "sharegpt"])
 def test_an_export_is_byte_identical_whatever_the_order_of_the_run_folders(runs, tmp_path, fmt):
-    """Exporting the same runs twice, in either order, writes the same files byte for byte."""
+    """Exporting the same runs twice, in either order (into a new folder, then an empty one), writes the same files byte for byte."""
     outs = [tmp_path / "a", tmp_path / "b"]
+    outs[1].mkdir()
     assert cove("export", runs["retail"], runs["airline"], "--format", fmt, "--out", outs[0]).exit_code == 0
     assert cove("export", runs["airline"], runs["retail"], "--format", fmt, "--out", outs[1]).exit_code == 0
     files = [{str(p.relative_to(out)): p.read_bytes() for p in sorted(out.rglob("*")) if p.is_file()} for out in outs]

@@ -212,11 +212,7 @@ def sharegpt_row(row: dict[str, Any], drop_greeting: bool = False) -> dict[str, 
     while turns and turns[-1]["from"] in ("human", "observation"):
         turns.pop()
     _check_alternation(turns)
-    result: dict[str, Any] = {"conversations": turns}
-    if system is not None:
-        result["system"] = system
-    result["tools"] = json.dumps(row["tools"], ensure_ascii=False)
-    return result
+    return {"conversations": turns, "system": system or "", "tools": json.dumps(row["tools"], ensure_ascii=False)}
 
 
 def _function_call_value(calls: list[dict[str, Any]], index: int) -> str:

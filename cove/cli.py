@@ -615,6 +615,25 @@ def worker(
     raise typer.Exit(worker_command(settings))
 
 
+@app.command("export")
+def export(
+    run_dirs: Annotated[list[Path], typer.Argument(help="Run folders, each with its sft.jsonl; give several (a retail and an airline run) for one dataset.", metavar="RUN_DIR", show_default=False)],
+    out: Annotated[Path, typer.Option("--out", help="A new or empty folder for the export.")],
+    fmt: Annotated[str, typer.Option("--format", help="hf (parquet + dataset card), openai (chat fine-tuning JSONL) or sharegpt (LLaMA-Factory).")] = "hf",
+    drop_greeting: Annotated[bool, typer.Option("--drop-greeting", help="Leave out the agent's opening words before the first user turn (for chat templates that need user first).")] = False,
+) -> None:
+    """Export verified dialogues in a layout trainers load as it is, one split (or file) per domain."""
+    from cove.formats import ExportError, export_runs
+
+    try:
+        counts = export_runs(run_dirs, fmt, out, drop_greeting)
+    except ExportError as exc:
+        fail(str(exc))
+    except OSError as exc:
+        fail(f"cannot write {out}: {exc.strerror or exc}")
+    typer.echo(f"wrote {out} ({fmt}): " + ", ".join(f"{split} {count} dialogue{'s' if count != 1 else ''}" for split, count in counts.items()))
+
+
 def main() -> None:
     app()
 

@@ -77,9 +77,9 @@ class Manifest:
             return []
         said = f"the manifest lists {listed.events} events with chain head {listed.chain_head[:12]}; the store holds {stored.events} with chain head {stored.chain_head[:12]}"
         if stored.events < listed.events:
-            return [f"{said}: truncated"]
+            return [f"{said}: truncated, or replaced"]
         if stored.events > listed.events:
-            return [f"{said}: events added after the export"]
+            return [f"{said}: extended after the export, or replaced"]
         return [f"{said}: its events were replaced or edited"]
 
 

@@ -70,7 +70,7 @@ def record_of_row(row: dict[str, Any], base: Database) -> GradedRow:
     for message in messages:
         if isinstance(message, dict) and message.get("role") == "tool":
             results[str(message.get("tool_call_id"))] = str(message.get("content") or "")
-    problems: list[str] = []
+    problems = _unpaired(messages)
     for index, message in enumerate(messages):
         if not isinstance(message, dict):
             raise RowError(f"message {index} is not an object")
@@ -95,6 +95,25 @@ def record_of_row(row: dict[str, Any], base: Database) -> GradedRow:
     if transfer >= 0 and not any(t.role == "user" for t in turns[transfer + 1 :]):
         termination = "transfer"  # the dialogue ends with the agent handing over
     return GradedRow(DialogueRecord.from_turns(task, turns, termination), problems)
+
+
+def _unpaired(messages: list[Any]) -> list[str]:
+    """A tool call with no result in the row, and a tool result that answers no call made before it."""
+    problems, made, answered = [], {}, set()
+    for index, message in enumerate(messages):
+        if not isinstance(message, dict):
+            continue
+        if message.get("role") == "assistant":
+            for request in message.get("tool_calls") or []:
+                if isinstance(request, dict):
+                    made[str(request.get("id"))] = (index, str((request.get("function") or {}).get("name") or ""))
+        elif message.get("role") == "tool":
+            call_id = str(message.get("tool_call_id"))
+            if call_id not in made:
+                problems.append(f"message {index}: a tool result for call {call_id!r}, which no earlier assistant message made")
+            answered.add(call_id)
+    problems += [f"message {index}: the call of {name} ({call_id!r}) has no tool result in the row" for call_id, (index, name) in made.items() if call_id not in answered]
+    return problems
 
 
 def read_rows(text: str) -> list[tuple[int, dict[str, Any] | None, str | None]]:

@@ -126,11 +126,12 @@ class StoreAuditor:
         if self.manifest is not None:
             try:
                 stored = self.store.content_heads(dialogue_id).get(dialogue_id)
+                deleted = stored is None and dialogue_id in self.manifest.heads and not self.store.has_summary(dialogue_id)
             except Exception as exc:  # a store that cannot be read is this dialogue's problem
                 result.problems.append(f"cannot read the dialogue: {exc}")
                 return result
             result.problems += self.manifest.problems(dialogue_id, stored)
-            if stored is None and dialogue_id in self.manifest.heads and not self.store.has_summary(dialogue_id):
+            if deleted:
                 return result  # deleted whole: the store has nothing more to say about it
         try:
             stored = self.store.read_dialogue(dialogue_id)

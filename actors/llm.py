@@ -416,7 +416,10 @@ def _scripted_response(
     calls = message.get("tool_calls")
     prompt_tokens = _word_tokens(prompt)
     completion_tokens = _word_tokens(json.dumps(message))
-    digest = hashlib.sha256(f"{name}\n{prompt}\n{json.dumps(params, default=str)}".encode()).hexdigest()[:16]
+    # the id depends on content, not on key order: a message that came through the stream (JSON, sorted keys)
+    # and the same message built in this process give one id, whichever process answers
+    content = json.dumps([json.loads(prompt), params], default=str, sort_keys=True)
+    digest = hashlib.sha256(f"{name}\n{content}".encode()).hexdigest()[:16]
     finish_reason = reply.get("finish_reason") or ("tool_calls" if calls else "stop")
     if reply.get("script"):
         message["provider_specific_fields"] = {SCRIPTED_PROVIDER: json.loads(json.dumps(reply["script"]))}

@@ -3,7 +3,8 @@
 For each dialogue: the hash chain must be intact; the events must agree among themselves (causes,
 model replies, the summary row: store/consistency.py, cove/replies.py); the task must be the one the run's seed gives
 (cove/task_origin.py); every tool result must replay identically on the base database kept in the
-store; and the verdict is computed afresh and compared with the recorded one (store/verdicts.py).
+store; and the verdict is computed afresh and compared with the recorded one (store/verdicts.py). With the run's
+manifest, the store's dialogues must be the ones it lists, each with its event count and content-chain head.
 """
 
 from __future__ import annotations
@@ -28,6 +29,7 @@ from events import (
 )
 from store.consistency import causation_problems, summary_problems
 from store.eventlog import EventStore
+from store.manifest import Manifest
 from store.replay import replay_dialogue
 from store.verdicts import (
     OLDER_VERSIONS,
@@ -98,11 +100,20 @@ class AuditResult:
 
 
 class StoreAuditor:
-    """Audits the dialogues of one store; the task sequences it draws again are shared by a run's dialogues."""
+    """Audits the dialogues of one store; the task sequences it draws again are shared by a run's dialogues.
 
-    def __init__(self, store: EventStore) -> None:
+    With the run's manifest (store/manifest.py), each dialogue's event count and content-chain head are also held
+    against it, and a dialogue it lists that the store lost whole is audited (and reported) too.
+    """
+
+    def __init__(self, store: EventStore, manifest: Manifest | None = None) -> None:
         self.store = store
+        self.manifest = manifest
         self.tasks = TaskOrigin(store.base, lambda: store.events_of_types("dialogue_requested", "task_sampled"))
+
+    def dialogue_ids(self) -> list[str]:
+        """Every dialogue to audit: each the store knows of, and each the manifest lists."""
+        return sorted(set(self.store.all_dialogue_ids()) | set(self.manifest.heads if self.manifest else ()))
 
     def audit(self, dialogue_id: str) -> AuditResult:
         """Every check of one dialogue; every defect is a problem, never a crash.
@@ -112,6 +123,16 @@ class StoreAuditor:
         is one labelled with a version this code does not know or with fields its version never wrote.
         """
         result = AuditResult(dialogue_id)
+        if self.manifest is not None:
+            try:
+                stored = self.store.content_heads(dialogue_id).get(dialogue_id)
+                deleted = stored is None and dialogue_id in self.manifest.heads and not self.store.has_summary(dialogue_id)
+            except Exception as exc:  # a store that cannot be read is this dialogue's problem
+                result.problems.append(f"cannot read the dialogue: {exc}")
+                return result
+            result.problems += self.manifest.problems(dialogue_id, stored)
+            if deleted:
+                return result  # deleted whole: the store has nothing more to say about it
         try:
             stored = self.store.read_dialogue(dialogue_id)
         except Exception as exc:  # a store that cannot be read is this dialogue's problem

@@ -265,30 +265,70 @@ def sample(
 
 @app.command("verify")
 def verify(
-    store: Annotated[Path, typer.Option("--store", help="The run's events.db.")],
+    path: Annotated[Path | None, typer.Argument(help="A run folder, or its events.db (the same as --store).", show_default=False)] = None,
+    store: Annotated[Path | None, typer.Option("--store", help="The run's events.db.")] = None,
     dialogue: Annotated[str | None, typer.Option("--dialogue", help="Only this dialogue id.")] = None,
-    as_json: Annotated[bool, typer.Option("--json", help="One JSON object per dialogue.")] = False,
+    as_json: Annotated[bool, typer.Option("--json", help="One JSON object per dialogue (per row with --rows).")] = False,
+    manifest: Annotated[Path | None, typer.Option("--manifest", help="The run's manifest.json; default: the one beside events.db (beside the rows with --rows and no store), if any.")] = None,
+    rows: Annotated[Path | None, typer.Option("--rows", help="Re-verify exported rows (sft.jsonl) from the rows alone, each on the base its certificate names.")] = None,
+    db: Annotated[list[Path] | None, typer.Option("--db", help="With --rows: a base database the rows name by content hash (repeatable); default: the embedded sandboxes.")] = None,
 ) -> None:
     """Re-verify dialogues from the event log alone; exit 1 if any stored event, chain, task, summary row, replay or verdict is wrong.
 
     Every dialogue with a stored event is checked (not only those with a summary row). A verdict
     recorded by an older verifier (1 or 2) is compared with this one's: what the new rules would change is reported,
-    and is not a problem. Exit 2: the store cannot be read at all.
+    and is not a problem. With the run's manifest, a dialogue deleted, truncated, replaced or added is a problem.
+    With --rows, each row is re-verified from itself (and from the store or manifest when given). Exit 2: the
+    store, the manifest or the rows cannot be read at all.
     """
+    if path is not None and store is not None:
+        fail("give the store once: as an argument or with --store")
+    store = store if store is not None else path
+    if store is not None and store.is_dir():
+        store = store / "events.db"
+    if rows is None and store is None:
+        fail("give a run folder or its events.db, or --rows FILE.jsonl")
+    if rows is None and db:
+        fail("--db goes with --rows (a store keeps its own base databases)")
+    if rows is not None and dialogue:
+        fail("--dialogue goes with a store, not with --rows")
+    beside = store.parent if store is not None else rows.parent
+    manifest_file = _run_manifest(manifest, beside)
+    if rows is not None:
+        from cove.verify_rows import verify_rows_command
+
+        raise typer.Exit(verify_rows_command(rows, db or [], open_store(store) if store is not None else None, manifest_file, as_json))
+    _verify_store(store, dialogue, as_json, manifest_file)
+
+
+def _run_manifest(given: Path | None, folder: Path):
+    """The manifest named with --manifest, else the run folder's manifest.json if there is one; None without."""
+    from store.manifest import MANIFEST_NAME, ManifestError, read_manifest
+
+    path = given if given is not None else folder / MANIFEST_NAME
+    if given is None and not path.is_file():
+        return None
+    try:
+        return read_manifest(path)
+    except ManifestError as exc:
+        fail(str(exc))
+
+
+def _verify_store(store: Path, dialogue: str | None, as_json: bool, manifest) -> None:
     from cove.audit import StoreAuditor
     from domains.verification import VERIFIER_VERSION
     from store.errors import StoreError
     from store.verdicts import differences_text
 
     event_store = open_store(store)
+    auditor = StoreAuditor(event_store, manifest)
     try:
-        known = event_store.all_dialogue_ids()
+        known = auditor.dialogue_ids()
     except StoreError as exc:
         fail(f"cannot list the dialogues: {exc}")
     if dialogue and dialogue not in known:
         fail(f"{store}: no dialogue {dialogue!r}")
     ids = [dialogue] if dialogue else known
-    auditor = StoreAuditor(event_store)
     failures, changed, outdated, higher, unchecked = 0, 0, 0, 0, 0
     for dialogue_id in ids:
         result = auditor.audit(dialogue_id)
@@ -301,14 +341,24 @@ def verify(
         if as_json:
             sys.stdout.write(json.dumps(result.to_json()) + "\n")
             continue
-        echo_verdict(dialogue_id, result.verdict, "not finished")
+        echo_verdict(dialogue_id, result.verdict, "not finished" if result.verdict is None and not result.problems else "not verified")
         if changes:
             claim = " (the recorded verdict claims a higher score than a fresh verification gives)" if result.recorded_higher else ""
             typer.echo(f"  CHANGED: the verdict recorded by verifier {result.recorded_version} would change under verifier {VERIFIER_VERSION}: {differences_text(changes)}{claim}")
         for problem in result.problems:
             typer.echo(f"  PROBLEM: {problem}", err=True)
+    manifest_problems = manifest.self_problems() if manifest is not None else []
+    failures += bool(manifest_problems)
+    if as_json and manifest_problems:
+        sys.stdout.write(json.dumps({"dialogue_id": None, "manifest": str(manifest.path), "ok": False, "problems": manifest_problems}) + "\n")
     if not as_json:
+        for problem in manifest_problems:
+            typer.echo(f"PROBLEM: {problem}", err=True)
         typer.echo(f"{len(ids)} dialogue(s) re-verified, {failures} with problems")
+        if manifest is not None:
+            typer.echo(f"held against the manifest {manifest.path} ({len(manifest.heads)} dialogue(s), root {manifest.root[:12]})")
+        else:
+            typer.echo("no manifest (manifest.json beside events.db, or --manifest FILE): a dialogue deleted whole cannot be detected")
         if outdated:
             claims = f", {higher} of them recorded a higher score than a fresh verification gives" if higher else ""
             typer.echo(f"{outdated} verdict(s) were recorded by an older verifier; {changed} would change under verifier {VERIFIER_VERSION} (see CHANGED){claims}")

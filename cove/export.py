@@ -1,4 +1,4 @@
-"""Training files from the event store: sft.jsonl (verified dialogues), rewards.jsonl, summary.json.
+"""Training files from the event store: sft.jsonl (verified dialogues), rewards.jsonl, manifest.json, summary.json.
 
 Rows are ordered by dialogue id and hold no timestamps or timings, so one seed with the same models
 and database gives byte-identical sft.jsonl and rewards.jsonl. Timings live only in summary.json.
@@ -17,8 +17,10 @@ from actors.view import DialogueView
 from cove.confusion import ConfusionMatrix, committed_mistakes
 from cove.files import atomic_write_text
 from domains.registry import get_domain
+from domains.state import content_hash
 from events import AgentSpoke, UserSpoke
 from store.eventlog import EventStore
+from store.manifest import MANIFEST_NAME, manifest_text
 
 
 @dataclass
@@ -112,10 +114,25 @@ def reward_row(view: DialogueView) -> dict[str, Any]:
     }
 
 
-def sft_row(view: DialogueView, store: EventStore) -> dict[str, Any]:
+def certificate(view: DialogueView, constraints: list[dict[str, Any]], chain_head: str) -> dict[str, str]:
+    """What a row's verdict rests on, for anyone to check (`cove verify --rows`): the base database's content hash,
+    the sha256 of meta.constraints in canonical JSON, the dialogue's content-chain head, the verifier's version."""
+    return {
+        "base_db_hash": view.task_event.base_db_hash,
+        "constraints_hash": content_hash(constraints),
+        "chain_head": chain_head,
+        "verifier_version": view.verified.verifier_version,
+    }
+
+
+def sft_row(view: DialogueView, store: EventStore, chain_head: str | None = None) -> dict[str, Any]:
+    """A CoVe-12k row with our `meta`; `chain_head`: the dialogue's content-chain head (read from the store if not given)."""
     task = view.task
     base = store.base(view.task_event.base_db_hash)
     usage = _model_usage(view)
+    constraints = [c.model_dump(mode="json") for c in task.constraints]
+    if chain_head is None:
+        chain_head = store.content_heads(view.dialogue_id)[view.dialogue_id].chain_head
     return {
         "messages": sft_messages(view, agent_system_prompt(view.domain, base)),
         "tools": get_domain(view.domain).toolkit.openai_schemas,
@@ -124,7 +141,7 @@ def sft_row(view: DialogueView, store: EventStore) -> dict[str, Any]:
             "dialogue_id": view.dialogue_id,
             "task_id": task.task_id,
             "user_id": task.user_id,
-            "constraints": [c.model_dump(mode="json") for c in task.constraints],
+            "constraints": constraints,
             "instruction": task.instruction,
             "descriptions": {text: d.model_dump(mode="json") for text, d in task.descriptions.items()},
             "fuzz": task.fuzz,
@@ -134,18 +151,21 @@ def sft_row(view: DialogueView, store: EventStore) -> dict[str, Any]:
             "cost_usd": round(sum(r["cost_usd"] for r in usage.values()), 6),
             "base_db_hash": view.task_event.base_db_hash,
             "seed": view.task_event.seed,
+            "certificate": certificate(view, constraints, chain_head),
         },
     }
 
 
 def export_run(store: EventStore, out: Path, dialogue_ids: list[str] | None = None, *, max_sft_rows: int | None = None) -> ExportTotals:
-    """Write sft.jsonl and rewards.jsonl for the dialogues (all in the store by default); return totals.
+    """Write sft.jsonl and rewards.jsonl for the dialogues (all in the store by default), and manifest.json for
+    every dialogue of the store; return totals.
 
     `max_sft_rows` (a run's --target-passing): sft.jsonl holds the first that many passing dialogues in
     dialogue-id order, the same whichever dialogues were still in flight when the target was reached.
     """
     totals = ExportTotals()
     sft_lines, reward_lines = [], []
+    heads = store.content_heads()
     for dialogue_id in sorted(dialogue_ids if dialogue_ids is not None else store.dialogue_ids()):
         events = store.events(dialogue_id)
         if not events:
@@ -173,9 +193,10 @@ def export_run(store: EventStore, out: Path, dialogue_ids: list[str] | None = No
             totals.passing_constraint_types.update(row["constraint_types"])
             full = max_sft_rows is not None and len(sft_lines) >= max_sft_rows
             if _all_arguments_parse(view) and not full:  # never teach a model to send broken tool-call JSON
-                sft_lines.append(json.dumps(sft_row(view, store), ensure_ascii=False))
+                sft_lines.append(json.dumps(sft_row(view, store, heads[dialogue_id].chain_head), ensure_ascii=False))
             else:
                 totals.sft_skipped += 1
     atomic_write_text(out / "sft.jsonl", "".join(line + "\n" for line in sft_lines))
     atomic_write_text(out / "rewards.jsonl", "".join(line + "\n" for line in reward_lines))
+    atomic_write_text(out / MANIFEST_NAME, manifest_text(heads))
     return totals

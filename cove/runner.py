@@ -97,7 +97,7 @@ def _report(settings: RunSettings, summary: dict) -> int:
     brief = {k: summary[k] for k in ("run_id", "requested", "finished", "complete", "scored", "passing", "yield", "tokens", "cost_usd", "timings")}
     print(json.dumps(brief, indent=2))
     if summary["complete"]:
-        print(f"wrote {settings.out}/sft.jsonl, rewards.jsonl, summary.json, events.db", file=sys.stderr)
+        print(f"wrote {settings.out}/sft.jsonl, rewards.jsonl, manifest.json, summary.json, events.db", file=sys.stderr)
         return 0
     if summary["stopped_by"] == "interrupted":
         print(f"cove: interrupted: {summary['finished']} of {summary['requested']} dialogue(s) finished, files written; {resume} finishes the run", file=sys.stderr)

@@ -1,11 +1,14 @@
-"""The per-dialogue hash chain: each event's hash covers its payload and the previous hash."""
+"""The per-dialogue hash chain: each event's hash covers its payload and the previous hash; and the content chain,
+the same chain without wall-clock values, that certificates and manifests name."""
 
 from __future__ import annotations
 
 import hashlib
+import json
 from collections.abc import Iterable, Sequence
 from typing import NamedTuple
 
+from domains.state import canonical_json
 from events import Event, EventError, parse_event
 
 GENESIS_HASH = "0" * 64
@@ -72,3 +75,43 @@ def _column_problems(row: StoredEvent, event: Event | EventError) -> list[str]:
     if (event.dialogue_id, event.seq, event.event_id, event.type) != stored:
         return [f"columns of {row.event_id} disagree with its payload"]
     return []
+
+
+# -- the content chain: what certificates and manifests name ------------------------------------
+
+WALL_CLOCK_FIELDS = ("time",)  # the envelope's wall-clock time
+WALL_CLOCK_CALL_FIELDS = ("latency_s",)  # a model call's measured latency
+
+
+def content_payload(payload: object) -> str:
+    """A stored payload with its wall-clock values left out (`time`, and a model call's `latency_s`), in canonical JSON.
+
+    Everything else an event says stays. A payload that is not a JSON object is taken as it is stored
+    (its text, or its kind), so a damaged row still changes the head.
+    """
+    if not isinstance(payload, str):
+        return f"<{stored_kind(payload)}>"
+    try:
+        data = json.loads(payload)
+    except ValueError:
+        return payload
+    if not isinstance(data, dict):
+        return payload
+    for name in WALL_CLOCK_FIELDS:
+        data.pop(name, None)
+    call = data.get("call")
+    if isinstance(call, dict):
+        for name in WALL_CLOCK_CALL_FIELDS:
+            call.pop(name, None)
+    return canonical_json(data)
+
+
+def content_head(payloads: Iterable[object]) -> str:
+    """The head of a dialogue's content chain: the store's chain (`chain_hash` from GENESIS_HASH, event by event
+    in seq order) over `content_payload`s. One seed with the same models and base gives the same head, wherever
+    and whenever the dialogue ran; any other change to any event (its content, its place, an event more or
+    fewer) gives another."""
+    head = GENESIS_HASH
+    for payload in payloads:
+        head = chain_hash(head, content_payload(payload))
+    return head

@@ -18,13 +18,13 @@ from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 from sqlite_utils import Database
 
 from domains.state import Database as BaseDatabase
 from events import Event, EventError, TaskSampled, event_to_json, parse_event
-from store.chain import GENESIS_HASH, StoredEvent, chain_hash, chain_problems, parse_payload
+from store.chain import GENESIS_HASH, StoredEvent, chain_hash, chain_problems, content_head, parse_payload
 from store.errors import EventConflictError, SequenceGapError, StoreError
 from store.projection import constraint_types_of, summary_changes
 from store.schema import open_connection
@@ -60,6 +60,13 @@ class DialogueSummary:
     attribution: str | None
     verifier_version: str | None
     n_events: int
+
+
+class ContentHead(NamedTuple):
+    """How many events of a dialogue are stored, and the head of their content chain."""
+
+    events: int
+    chain_head: str
 
 
 @dataclass(frozen=True)
@@ -428,6 +435,18 @@ class EventStore:
         for dialogue_id, expected in counted.items():
             problems[dialogue_id] = _count_problems(0, expected)
         return problems
+
+    def content_heads(self, dialogue_id: str | None = None) -> dict[str, ContentHead]:
+        """Each dialogue's stored event count and content-chain head (store/chain.py `content_head`), by dialogue id
+        in sorted order: of every dialogue with a stored event, or of `dialogue_id` alone ({} if it has none)."""
+        where, params = ("WHERE dialogue_id = ?", (dialogue_id,)) if dialogue_id is not None else ("", ())
+        heads: dict[str, ContentHead] = {}
+        with self._named_errors():
+            cursor = self._conn.execute(f"SELECT dialogue_id, payload FROM events {where} ORDER BY dialogue_id, seq", params)
+            for key, rows in itertools.groupby(cursor, key=lambda row: row[0]):
+                payloads = [payload for _, payload in rows]
+                heads[key] = ContentHead(len(payloads), content_head(payloads))
+        return heads
 
     def _counted_events(self) -> dict[str, int]:
         return dict(self._conn.execute("SELECT dialogue_id, n_events FROM dialogues"))

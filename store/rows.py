@@ -66,11 +66,7 @@ def record_of_row(row: dict[str, Any], base: Database) -> GradedRow:
     toolkit = get_domain(task.domain).toolkit
     state = base.new_state()
     turns: list[Turn] = []
-    results: dict[str, str] = {}
-    for message in messages:
-        if isinstance(message, dict) and message.get("role") == "tool":
-            results[str(message.get("tool_call_id"))] = str(message.get("content") or "")
-    problems: list[str] = []
+    results, problems = _paired_results(messages)
     for index, message in enumerate(messages):
         if not isinstance(message, dict):
             raise RowError(f"message {index} is not an object")
@@ -80,11 +76,11 @@ def record_of_row(row: dict[str, Any], base: Database) -> GradedRow:
             turns.append(Turn("user", text, (), index))
         elif role == "assistant":
             calls = []
-            for request in message.get("tool_calls") or []:
+            for position, request in enumerate(message.get("tool_calls") or []):
                 function = request.get("function") or {} if isinstance(request, dict) else {}
                 name, arguments = str(function.get("name") or ""), function.get("arguments")
                 outcome = toolkit.execute(state, name, arguments)
-                said = results.get(str(request.get("id")) if isinstance(request, dict) else "")
+                said = results.get((index, position))
                 if said is not None and said != outcome.content:
                     problems.append(f"message {index}: the row's result of {name} differs from re-executing it ({said[:80]!r} vs {outcome.content[:80]!r})")
                 calls.append(RecordedCall(name, arguments, outcome.ok, outcome.content, None if outcome.ok else str(outcome.error_kind), index))
@@ -95,6 +91,31 @@ def record_of_row(row: dict[str, Any], base: Database) -> GradedRow:
     if transfer >= 0 and not any(t.role == "user" for t in turns[transfer + 1 :]):
         termination = "transfer"  # the dialogue ends with the agent handing over
     return GradedRow(DialogueRecord.from_turns(task, turns, termination), problems)
+
+
+def _paired_results(messages: list[Any]) -> tuple[dict[tuple[int, int], str], list[str]]:
+    """Each tool result paired with the earliest unanswered call of its id made before it, by (message index, position
+    in its tool_calls); and a problem for a result that answers no such call and for a call left with no result."""
+    results: dict[tuple[int, int], str] = {}
+    pending: dict[str, list[tuple[int, int, str]]] = {}
+    problems: list[str] = []
+    for index, message in enumerate(messages):
+        if not isinstance(message, dict):
+            continue
+        if message.get("role") == "assistant":
+            for position, request in enumerate(message.get("tool_calls") or []):
+                if isinstance(request, dict):
+                    name = str((request.get("function") or {}).get("name") or "")
+                    pending.setdefault(str(request.get("id")), []).append((index, position, name))
+        elif message.get("role") == "tool":
+            call_id = str(message.get("tool_call_id"))
+            if pending.get(call_id):
+                made, position, _ = pending[call_id].pop(0)
+                results[(made, position)] = str(message.get("content") or "")
+            else:
+                problems.append(f"message {index}: a tool result for call {call_id!r}, which no earlier assistant message made")
+    problems += [f"message {index}: the call of {name} ({call_id!r}) has no tool result in the row" for call_id, calls in pending.items() for index, _, name in calls]
+    return results, problems
 
 
 def read_rows(text: str) -> list[tuple[int, dict[str, Any] | None, str | None]]:

@@ -63,3 +63,25 @@ def test_a_forged_tool_result_and_a_bad_line_are_problems_and_the_rest_is_graded
     assert not bad["ok"] and "not JSON" in bad["problems"][0]
     assert not graded["ok"] and "differs from re-executing it" in graded["problems"][0] and graded["verdict"]["score"] == 1.0
     assert not empty["ok"] and empty["verdict"] is None
+
+
+def test_tool_results_pair_with_their_calls_in_order_even_when_ids_repeat(tmp_path):
+    """A model that names every call 'call_0' still has each result held against its own call; a result with no call, or a call with no result, is a problem."""
+    db, task, dialogue = _setup(tmp_path)
+    reused = _row(task, dialogue)
+    for message in reused["messages"]:
+        for call in message.get("tool_calls") or []:
+            call["id"] = "call_0"
+        if message["role"] == "tool":
+            message["tool_call_id"] = "call_0"
+    unpaired = json.loads(json.dumps(reused))
+    last_tool = max(i for i, m in enumerate(unpaired["messages"]) if m["role"] == "tool")
+    unpaired["messages"].insert(1, {"role": "tool", "tool_call_id": "call_9", "content": "{}"})
+    del unpaired["messages"][last_tool + 1]
+    rows = tmp_path / "rows.jsonl"
+    rows.write_text(json.dumps(reused) + "\n" + json.dumps(unpaired) + "\n")
+    result = runner.invoke(app, ["grade", "--rows", str(rows), "--db", str(db), "--json"])
+    first, second = (json.loads(line) for line in result.stdout.splitlines())
+    assert first["ok"] and first["verdict"]["score"] == 1.0
+    last_call = [c["function"]["name"] for m in reused["messages"] for c in m.get("tool_calls") or []][-1]
+    assert sorted(p.split(": ", 1)[1].split(" (")[0] for p in second["problems"]) == ["a tool result for call 'call_9', which no earlier assistant message made", f"the call of {last_call}"]

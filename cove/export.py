@@ -58,7 +58,7 @@ class ExportTotals:
         }
 
 
-def _model_usage(view: DialogueView) -> dict[str, Any]:
+def model_usage(view: DialogueView) -> dict[str, Any]:
     """Models, parameters, tokens and cost per role, from the recorded model calls."""
     roles: dict[str, dict[str, Any]] = {}
     for event in view.events:
@@ -115,7 +115,7 @@ def reward_row(view: DialogueView) -> dict[str, Any]:
 def sft_row(view: DialogueView, store: EventStore) -> dict[str, Any]:
     task = view.task
     base = store.base(view.task_event.base_db_hash)
-    usage = _model_usage(view)
+    usage = model_usage(view)
     return {
         "messages": sft_messages(view, agent_system_prompt(view.domain, base)),
         "tools": get_domain(view.domain).toolkit.openai_schemas,
@@ -152,7 +152,7 @@ def export_run(store: EventStore, out: Path, dialogue_ids: list[str] | None = No
             continue
         view = DialogueView.of(events)
         totals.dialogues += 1
-        for role in _model_usage(view).values():
+        for role in model_usage(view).values():
             totals.prompt_tokens += role["prompt_tokens"]
             totals.completion_tokens += role["completion_tokens"]
             totals.cost_usd += role["cost_usd"]

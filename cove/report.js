@@ -8,7 +8,7 @@
   const VERDICTS = ["passed", "failed", "unscored", "unfinished", "unreadable"];
   const PAGE = 200;
   const NONE = "\u0000none";
-  let facets = [], lines = [], shown = PAGE, selected = null;
+  let facets = [], details = null, shown = PAGE, selected = null;
 
   function el(tag, props, ...children) {
     const node = document.createElement(tag);
@@ -125,7 +125,7 @@
       else if (name === "n_constraints") values.sort((a, b) => Number(a) - Number(b));
       else values.sort();
       select.replaceChildren(el("option", { value: "" }, name === "violations" ? `any (${fmt.int(facets.filter((f) => f.violations.length).length)} with one)` : "any"),
-        values.map((v) => el("option", { value: v }, `${label(name, v)} (${fmt.int(counts.get(v))})`)));
+        ...values.map((v) => el("option", { value: v }, `${label(name, v)} (${fmt.int(counts.get(v))})`)));
       select.addEventListener("change", () => { shown = PAGE; renderList(); });
       if (name === "user_model" && values.length < 2) select.parentElement.classList.add("hidden");
     }
@@ -175,12 +175,13 @@
     document.getElementById("show-more").hidden = found.length <= shown;
   }
 
-  function select(index) {
+  async function select(index) {
     const f = facets[index];
     selected = f.id;
     for (const row of document.querySelectorAll("#dialogue-list tbody tr")) row.classList.toggle("selected", row.dataset.id === f.id);
     history.replaceState(null, "", "#dialogue=" + encodeURIComponent(f.id));
-    renderDialogue(f, JSON.parse(lines[index + 1]));
+    const lines = await details;
+    if (selected === f.id) renderDialogue(f, JSON.parse(lines[index]));
   }
 
   // --- one dialogue ------------------------------------------------------------------------------------
@@ -293,25 +294,31 @@
   }
 
   async function main() {
+    performance.mark("cove:start");  // the bench reads these marks
     renderRun();
-    const loading = inflate(document.getElementById("dialogue-data").textContent.trim());
+    const loading = inflate(document.getElementById("facet-data").textContent.trim());
     try {
       renderCharts();
     } catch (error) {
       document.getElementById("chart-grid").append(el("p", { class: "why" }, "The charts could not be drawn: " + error));
     }
+    performance.mark("cove:charts");
     try {
-      lines = (await loading).split("\n");
-      facets = JSON.parse(lines[0]);
+      facets = JSON.parse(await loading);
     } catch (error) {
       document.getElementById("match-count").textContent = "The dialogues could not be read in this browser: " + error;
       return;
     }
+    performance.mark("cove:dialogues");
     buildFilters();
     renderList();
-    openFromHash();
+    performance.mark("cove:ready");
     window.coveReadyAt = performance.now();
     document.body.dataset.ready = "true";
+    details = inflate(document.getElementById("detail-data").textContent.trim()).then((text) => text.split("\n"));
+    details.then(() => { performance.mark("cove:details"); document.body.dataset.details = "true"; },
+      (error) => { document.getElementById("dialogue").replaceChildren(el("p", { class: "why" }, "The dialogues' details could not be read in this browser: " + error)); });
+    openFromHash();
   }
 
   main();

@@ -2,10 +2,11 @@
 
     html = render_report(gather_report(Path("runs/demo")))
 
-Charts are plotly figures built here and drawn by the page. The dialogues travel as one zlib stream in
-base64 (one JSON line of facets, then one line per dialogue's details), which the page inflates with
-the browser's DecompressionStream; only the selected dialogue's line is parsed and rendered, so a
-report of thousands of dialogues stays small and opens fast. Dialogue text reaches the page only as
+Charts are plotly figures built here and drawn by the page. The dialogues travel as two zlib streams in
+base64, which the page inflates with the browser's DecompressionStream: the facets the list and its
+filters need (small, read first), and one JSON line per dialogue's details (inflated in the background
+once the list is up; only the selected dialogue's line is parsed and rendered), so a report of
+thousands of dialogues stays small and opens fast. Dialogue text reaches the page only as
 data and is put into the document as text, never as markup. The same report gives the same bytes.
 """
 
@@ -45,7 +46,8 @@ def render_report(report: RunReport) -> str:
         "STYLE": _asset("report.css"),
         "PLOTLY": plotly_js,
         "REPORT_JSON": script_json(page),
-        "DIALOGUES": dialogue_blob(report),
+        "FACETS": compressed_lines([_compact([d.facets for d in report.dialogues])]),
+        "DETAILS": compressed_lines([_compact(d.detail) for d in report.dialogues]),
         "SCRIPT": _asset("report.js"),
     }
     return _PLACEHOLDER.sub(lambda match: parts[match.group(1)], _asset("report.html"))
@@ -64,9 +66,8 @@ def script_json(value: Any) -> str:
     return _compact(value).replace("&", "\\u0026").replace("<", "\\u003c").replace(">", "\\u003e").replace("\u2028", "\\u2028").replace("\u2029", "\\u2029")
 
 
-def dialogue_blob(report: RunReport) -> str:
-    """Facets (first line) and each dialogue's details (one line each), zlib-compressed, in base64."""
-    lines = [_compact([d.facets for d in report.dialogues])] + [_compact(d.detail) for d in report.dialogues]
+def compressed_lines(lines: list[str]) -> str:
+    """JSON lines (JSON text holds no raw newline), zlib-compressed, in base64: what the page inflates."""
     return base64.b64encode(zlib.compress("\n".join(lines).encode("utf-8"), 6)).decode("ascii")
 
 
@@ -107,7 +108,7 @@ def _yield_bars(groups: dict[str, list[bool]], horizontal: bool) -> list:
     text = [f"{sum(groups[name])}/{len(groups[name])}" for name in names]
     labels = [_label(name) for name in names]
     axes = {"x": yields, "y": labels, "orientation": "h"} if horizontal else {"x": labels, "y": yields}
-    return [go.Bar(**axes, text=text, textposition="auto", customdata=names, marker_color=PASS_COLOR,
+    return [go.Bar(**axes, text=text, textposition="outside", cliponaxis=False, customdata=names, marker_color=PASS_COLOR,
                    hovertemplate="%{" + ("y" if horizontal else "x") + "}: yield %{" + ("x" if horizontal else "y") + ":.0%} (%{text})<extra></extra>")]
 
 
@@ -133,6 +134,9 @@ def _histogram(values: list[float], color: str, bin_size: float | None = None, s
 
 def _bar_height(n: int) -> int:
     return max(220, 60 + 24 * n)
+
+
+YIELD_AXIS = {"range": [0, 1.18], "tickvals": [0, 0.25, 0.5, 0.75, 1], "tickformat": ".0%"}  # room for the counts beside a full bar
 
 
 def _count_axis(counts: Counter) -> dict[str, Any]:
@@ -161,9 +165,9 @@ def chart_specs(report: RunReport) -> list[dict[str, Any]]:
         {"id": "scores", "title": "Score", "note": f"{len(scored)} scored" + (f", {unscored} not scored" if unscored else ""), "filter": None,
          "figure": _figure(_histogram([f["score"] for f in scored], ACCENT_COLOR, 0.1, -0.05, 1.05), xaxis={"title": {"text": "score"}, "range": [-0.05, 1.05], "dtick": 0.1}, yaxis={"title": {"text": "dialogues"}})},
         {"id": "yield-type", "title": "Yield by constraint type", "note": "passing / scored dialogues with a goal of that type", "filter": "types",
-         "figure": _figure(_yield_bars(by_type, horizontal=True), height=_bar_height(len(by_type)), margin={"l": 170, "r": 20, "t": 10, "b": 40}, xaxis={"range": [0, 1.05], "tickformat": ".0%"})},
+         "figure": _figure(_yield_bars(by_type, horizontal=True), height=_bar_height(len(by_type)), margin={"l": 170, "r": 20, "t": 10, "b": 40}, xaxis=YIELD_AXIS)},
         {"id": "yield-count", "title": "Yield by number of constraints", "note": "passing / scored", "filter": "n_constraints",
-         "figure": _figure(_yield_bars(by_count, horizontal=False), xaxis={"title": {"text": "constraints"}, "type": "category"}, yaxis={"range": [0, 1.05], "tickformat": ".0%"})},
+         "figure": _figure(_yield_bars(by_count, horizontal=False), xaxis={"title": {"text": "constraints"}, "type": "category"}, yaxis=YIELD_AXIS)},
         {"id": "attribution", "title": "Attribution", "note": "who is to blame for a score below 1 (none: nobody)", "filter": "attribution",
          "figure": _figure(_count_bars(attributions, horizontal=False), xaxis={"type": "category"}, yaxis=_count_axis(attributions))},
         {"id": "termination", "title": "Termination", "note": "how each dialogue ended", "filter": "termination",
@@ -177,5 +181,5 @@ def chart_specs(report: RunReport) -> list[dict[str, Any]]:
     ]
     if len(by_user_model) > 1:
         charts.append({"id": "yield-user-model", "title": "Yield by user simulator model", "note": "passing / scored", "filter": "user_model",
-                       "figure": _figure(_yield_bars(by_user_model, horizontal=True), height=_bar_height(len(by_user_model)), margin={"l": 220, "r": 20, "t": 10, "b": 40}, xaxis={"range": [0, 1.05], "tickformat": ".0%"})})
+                       "figure": _figure(_yield_bars(by_user_model, horizontal=True), height=_bar_height(len(by_user_model)), margin={"l": 220, "r": 20, "t": 10, "b": 40}, xaxis=YIELD_AXIS)})
     return charts

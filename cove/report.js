@@ -293,6 +293,9 @@
     if (index >= 0) select(index);
   }
 
+  // The details' script element comes after this script: the parser reads it while the page draws.
+  const parsed = document.readyState === "loading" ? new Promise((resolve) => document.addEventListener("DOMContentLoaded", resolve)) : Promise.resolve();
+
   async function main() {
     performance.mark("cove:start");  // the bench reads these marks
     renderRun();
@@ -315,7 +318,7 @@
     performance.mark("cove:ready");
     window.coveReadyAt = performance.now();
     document.body.dataset.ready = "true";
-    details = inflate(document.getElementById("detail-data").textContent.trim()).then((text) => text.split("\n"));
+    details = parsed.then(() => inflate(document.getElementById("detail-data").textContent.trim())).then((text) => text.split("\n"));
     details.then(() => { performance.mark("cove:details"); document.body.dataset.details = "true"; },
       (error) => { document.getElementById("dialogue").replaceChildren(el("p", { class: "why" }, "The dialogues' details could not be read in this browser: " + error)); });
     openFromHash();

@@ -80,41 +80,66 @@ def _optional_json(path: Path) -> dict[str, Any]:
 def dialogue_report(store: EventStore, dialogue_id: str) -> DialogueReport:
     """Facets and details of one stored dialogue; one whose events cannot be read is shown as unreadable."""
     events, problems = store.events_with_problems(dialogue_id)
-    try:
-        view = DialogueView.of(events) if not problems else None
-    except DialogueGapError as exc:
-        problems = [f"{dialogue_id}: events missing or out of order ({exc})"]
-        view = None
+    view = None
+    if events and not problems:
+        try:
+            view = DialogueView.of(events)
+        except DialogueGapError as exc:
+            problems = [f"{dialogue_id}: events missing or out of order ({exc})"]
     if view is None:
-        facets = _facets_of(dialogue_id, "unreadable", None, {}, [], [], {})
-        return DialogueReport(facets, {"id": dialogue_id, "problems": problems or ["no events"], "transcript": [], "goals": [], "descriptions": [], "diff": []})
+        detail = {"id": dialogue_id, "problems": problems or ["no events"], "task": {}, "goals": [], "descriptions": [], "transcript": [], "verdict": None, "diff": [], "models": {}, "mistakes": []}
+        return DialogueReport(UNREADABLE_FACETS | {"id": dialogue_id}, detail)
+    return DialogueReport(dialogue_facets(view), dialogue_detail(store, view))
+
+
+UNREADABLE_FACETS: dict[str, Any] = {
+    "verdict": "unreadable", "score": None, "types": [], "n_constraints": 0, "violations": [], "failed_checks": [], "attribution": None,
+    "termination": None, "user_model": None, "agent_model": None, "turns": 0, "tool_calls": 0, "tokens": 0, "cost_usd": 0.0,
+}
+
+
+def dialogue_facets(view: DialogueView) -> dict[str, Any]:
+    """What the dialogue list shows and filters on: verdict, score, goal types, violations, blame, ending, models, sizes."""
     row = reward_row(view) if view.verified is not None else {}
     usage = model_usage(view)
+    constraint_types = [c.get("type") for c in (view.task_event.task if view.task_event else {}).get("constraints", [])]
+    violations = {v.get("rule", "?") for v in row.get("violations", [])} | ({"redundant_write"} if row.get("redundant_writes") else set())
+    return {
+        "id": view.dialogue_id,
+        "verdict": verdict_class(view),
+        "score": row.get("score"),
+        "types": sorted(set(constraint_types)),
+        "n_constraints": len(constraint_types),
+        "violations": sorted(violations),
+        "failed_checks": sorted(check for check, outcome in row.get("checks", {}).items() if outcome == "failed"),
+        "attribution": row.get("attribution"),
+        "termination": view.ended.reason.value if view.ended is not None else "unfinished",
+        "user_model": usage.get("user", {}).get("model"),
+        "agent_model": usage.get("agent", {}).get("model"),
+        "turns": view.turns,
+        "tool_calls": sum(len(e.tool_calls) for e in view.events if isinstance(e, AgentSpoke)),
+        "tokens": sum(role["prompt_tokens"] + role["completion_tokens"] for role in usage.values()),
+        "cost_usd": round(sum(role["cost_usd"] for role in usage.values()), 6),
+    }
+
+
+def dialogue_detail(store: EventStore, view: DialogueView) -> dict[str, Any]:
+    """What the dialogue's page shows: task, goals with their results, descriptions, transcript, verdict, state diff."""
     task = view.task_event.task if view.task_event is not None else {}
     verdict = view.verified.verdict if view.verified is not None else {}
-    facets = _facets_of(dialogue_id, verdict_class(view), row.get("score"), task, row.get("violations", []), row.get("redundant_writes", []), usage)
-    facets.update(
-        turns=view.turns,
-        tool_calls=sum(len(e.tool_calls) for e in view.events if isinstance(e, AgentSpoke)),
-        attribution=row.get("attribution") or verdict.get("attribution"),
-        termination=view.ended.reason.value if view.ended is not None else "unfinished",
-        failed_checks=sorted(check for check, outcome in row.get("checks", {}).items() if outcome == "failed"),
-        tokens=sum(role["prompt_tokens"] + role["completion_tokens"] for role in usage.values()),
-        cost_usd=round(sum(role["cost_usd"] for role in usage.values()), 6),
-    )
-    detail = {
-        "id": dialogue_id,
+    kept = ("score", "scored", "attribution", "termination", "reasons", "violations", "redundant_writes", "unexpected_changes", "checks", "verifier_version")
+    return {
+        "id": view.dialogue_id,
         "task": {key: task.get(key) for key in ("task_id", "user_id", "fuzz")} | {"instruction": view.instruction.instruction if view.instruction else task.get("instruction", "")},
         "goals": _goals(task, verdict),
         "descriptions": _descriptions(task),
         "transcript": transcript(view),
-        "verdict": {key: verdict.get(key) for key in ("score", "scored", "attribution", "termination", "reasons", "violations", "redundant_writes", "unexpected_changes", "checks", "verifier_version")} if verdict else None,
+        "verdict": {key: verdict.get(key) for key in kept} if verdict else None,
         "diff": state_diff(store, view),
-        "models": dict(sorted(usage.items())),
-        "mistakes": committed_mistakes(view.events),
+        "models": dict(sorted(model_usage(view).items())),
+        "mistakes": committed_mistakes(view.events),  # the scripted models' ground truth, which no verifier reads
         "problems": [],
     }
-    return DialogueReport(facets, detail)
 
 
 def verdict_class(view: DialogueView) -> str:
@@ -125,28 +150,6 @@ def verdict_class(view: DialogueView) -> str:
     if not verdict.get("scored"):
         return "unscored"
     return "passed" if verdict.get("score") == 1.0 else "failed"
-
-
-def _facets_of(dialogue_id: str, verdict: str, score: float | None, task: dict[str, Any], violations: list, redundant: list, usage: dict) -> dict[str, Any]:
-    constraint_types = [c.get("type") for c in task.get("constraints", [])]
-    found = sorted({v.get("rule", "?") for v in violations} | ({"redundant_write"} if redundant else set()))
-    return {
-        "id": dialogue_id,
-        "verdict": verdict,
-        "score": score,
-        "types": sorted(set(constraint_types)),
-        "n_constraints": len(constraint_types),
-        "violations": found,
-        "user_model": usage.get("user", {}).get("model"),
-        "agent_model": usage.get("agent", {}).get("model"),
-        "attribution": None,
-        "termination": None,
-        "failed_checks": [],
-        "turns": 0,
-        "tool_calls": 0,
-        "tokens": 0,
-        "cost_usd": 0.0,
-    }
 
 
 def _goals(task: dict[str, Any], verdict: dict[str, Any]) -> list[dict[str, Any]]:

@@ -125,11 +125,13 @@ def _count_bars(counts: Counter, horizontal: bool, color: str = ACCENT_COLOR) ->
                    hovertemplate="%{" + ("y" if horizontal else "x") + "}: %{text} dialogue(s)<extra></extra>")]
 
 
-def _histogram(values: list[float], color: str, bin_size: float | None = None, start: float | None = None, end: float | None = None) -> list:
+def _histogram(values: list[float], color: str, bin_size: float | None = None, start: float | None = None, end: float | None = None, counts: bool = False) -> list:
+    """A histogram; `counts` writes each bar's count above it (for few bars of very different heights)."""
     import plotly.graph_objects as go
 
     bins = {"size": bin_size, "start": start, "end": end} if bin_size else None
-    return [go.Histogram(x=values, xbins=bins, marker_color=color, hovertemplate="%{x}: %{y} dialogue(s)<extra></extra>")]
+    text = {"texttemplate": "%{y}", "textposition": "outside", "cliponaxis": False} if counts else {}
+    return [go.Histogram(x=values, xbins=bins, marker_color=color, hovertemplate="%{x}: %{y} dialogue(s)<extra></extra>", **text)]
 
 
 def _bar_height(n: int) -> int:
@@ -163,9 +165,9 @@ def chart_specs(report: RunReport) -> list[dict[str, Any]]:
     unscored = len(facets) - len(scored)
     charts = [
         {"id": "scores", "title": "Score", "note": f"{len(scored)} scored" + (f", {unscored} not scored" if unscored else ""), "filter": None,
-         "figure": _figure(_histogram([f["score"] for f in scored], ACCENT_COLOR, 0.1, -0.05, 1.05), xaxis={"title": {"text": "score"}, "range": [-0.05, 1.05], "dtick": 0.1}, yaxis={"title": {"text": "dialogues"}})},
+         "figure": _figure(_histogram([f["score"] for f in scored], ACCENT_COLOR, 0.1, -0.05, 1.05, counts=True), xaxis={"title": {"text": "score"}, "range": [-0.05, 1.05], "dtick": 0.1}, yaxis={"title": {"text": "dialogues"}}, margin={"l": 50, "r": 20, "t": 20, "b": 40})},
         {"id": "yield-type", "title": "Yield by constraint type", "note": "passing / scored dialogues with a goal of that type", "filter": "types",
-         "figure": _figure(_yield_bars(by_type, horizontal=True), height=_bar_height(len(by_type)), margin={"l": 170, "r": 20, "t": 10, "b": 40}, xaxis=YIELD_AXIS)},
+         "figure": _figure(_yield_bars(by_type, horizontal=True), height=_bar_height(len(by_type)), margin={"l": 170, "r": 70, "t": 10, "b": 40}, xaxis=YIELD_AXIS)},
         {"id": "yield-count", "title": "Yield by number of constraints", "note": "passing / scored", "filter": "n_constraints",
          "figure": _figure(_yield_bars(by_count, horizontal=False), xaxis={"title": {"text": "constraints"}, "type": "category"}, yaxis=YIELD_AXIS)},
         {"id": "attribution", "title": "Attribution", "note": "who is to blame for a score below 1 (none: nobody)", "filter": "attribution",
@@ -181,5 +183,5 @@ def chart_specs(report: RunReport) -> list[dict[str, Any]]:
     ]
     if len(by_user_model) > 1:
         charts.append({"id": "yield-user-model", "title": "Yield by user simulator model", "note": "passing / scored", "filter": "user_model",
-                       "figure": _figure(_yield_bars(by_user_model, horizontal=True), height=_bar_height(len(by_user_model)), margin={"l": 220, "r": 20, "t": 10, "b": 40}, xaxis=YIELD_AXIS)})
+                       "figure": _figure(_yield_bars(by_user_model, horizontal=True), height=_bar_height(len(by_user_model)), margin={"l": 220, "r": 70, "t": 10, "b": 40}, xaxis=YIELD_AXIS)})
     return charts

@@ -309,3 +309,16 @@ def test_markup_in_a_message_is_shown_as_text_and_never_runs(injected_run, brows
     assert page.locator("#chart-yield-user-model .point path").count() == 2  # two user models: the chart appears
     assert page.evaluate("window.__pwned") is None and errors == []
     page.close()
+
+
+def test_an_unreadable_event_makes_its_dialogue_unreadable_not_the_report(run_dir, tmp_path):
+    """A stored event that is not a valid event is shown as its dialogue's problem; the other dialogues are reported as before."""
+    copy = tmp_path / "run"
+    shutil.copytree(run_dir, copy, ignore=shutil.ignore_patterns("nats", "report.html"))
+    with sqlite3.connect(copy / "events.db") as conn:
+        dialogue_id = conn.execute("SELECT dialogue_id FROM dialogues ORDER BY dialogue_id LIMIT 1").fetchone()[0]
+        conn.execute("UPDATE events SET payload = ? WHERE dialogue_id = ? AND seq = 3", ('{"type": "no_such_event"}', dialogue_id))
+    report = gather_report(copy)
+    broken = next(d for d in report.dialogues if d.facets["id"] == dialogue_id)
+    assert broken.facets["verdict"] == "unreadable" and f"{dialogue_id}:0003" in broken.detail["problems"][0]
+    assert sum(d.facets["verdict"] == "unreadable" for d in report.dialogues) == 1 and len(report.dialogues) == 12

@@ -49,8 +49,10 @@ def gather_report(run_dir: Path) -> RunReport:
     """The report of the run in `run_dir`; ReportError for a folder that is not a readable run.
 
     A store that turns out corrupt while it is read raises StoreError or sqlite3.DatabaseError."""
-    if not run_dir.is_dir():
+    if not run_dir.exists():
         raise ReportError(f"{run_dir}: no such run folder")
+    if not run_dir.is_dir():
+        raise ReportError(f"{run_dir} is a file, not a run folder")
     if not (run_dir / "events.db").is_file():
         raise ReportError(f"{run_dir}: no events.db (not a cove run folder)")
     summary = _optional_json(run_dir / "summary.json")

@@ -7,6 +7,8 @@ import json
 import os
 import shutil
 import sqlite3
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -151,13 +153,15 @@ def test_dialogue_detail_has_transcript_goals_descriptions_and_reasons(report):
 
 
 def test_report_is_self_contained_and_deterministic(run_dir, report_file, tmp_path):
-    """The page loads nothing from the network, and the same run folder gives byte-identical HTML (also with --out)."""
+    """The page loads nothing from the network, and the same run folder gives byte-identical HTML (in another process, with another hash seed, with --out)."""
     text = report_file.read_text()
     ours = _without_plotly(text)
     assert "Plotly.newPlot" in ours and "https://" not in ours and "http://" not in ours
     assert "<script src" not in text and "<link" not in text and "@import" not in text
     again = tmp_path / "again.html"
-    assert cove("report", run_dir, "--out", again).exit_code == 0
+    result = subprocess.run([sys.executable, "-m", "cove.cli", "report", str(run_dir), "--out", str(again)], env={**os.environ, "PYTHONHASHSEED": "123"},
+                            capture_output=True, text=True, timeout=120, check=False)
+    assert result.returncode == 0 and result.stdout.strip() == str(again), result.stderr
     assert again.read_bytes() == report_file.read_bytes()
 
 

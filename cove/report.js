@@ -163,7 +163,8 @@
     const body = document.querySelector("#dialogue-list tbody");
     body.replaceChildren(...found.slice(0, shown).map((index) => {
       const f = facets[index];
-      const row = el("tr", { "data-id": f.id, class: f.id === selected ? "selected" : null, onclick: () => select(index) },
+      const row = el("tr", { "data-id": f.id, class: f.id === selected ? "selected" : null, tabindex: "0", onclick: () => select(index),
+        onkeydown: (event) => { if (event.key === "Enter" || event.key === " ") { event.preventDefault(); select(index); } } },
         el("td", { class: "mono" }, f.id),
         el("td", null, el("span", { class: "badge " + f.verdict }, f.verdict)),
         el("td", null, fmt.score(f.score)),

@@ -56,7 +56,8 @@ def gather_report(run_dir: Path) -> RunReport:
     if not (run_dir / "events.db").is_file():
         raise ReportError(f"{run_dir}: no events.db (not a cove run folder)")
     summary = _optional_json(run_dir / "summary.json")
-    settings = _optional_json(run_dir / "run.json").get("settings") or {}
+    settings = _optional_json(run_dir / "run.json").get("settings")
+    settings = settings if isinstance(settings, dict) else {}
     with EventStore(run_dir / "events.db", readonly=True) as store:
         dialogues = [dialogue_report(store, dialogue_id) for dialogue_id in store.all_dialogue_ids()]
     title = summary.get("run_id") or run_dir.resolve().name
@@ -88,10 +89,13 @@ def dialogue_report(store: EventStore, dialogue_id: str) -> DialogueReport:
             view = DialogueView.of(events)
         except DialogueGapError as exc:
             problems = [f"{dialogue_id}: events missing or out of order ({exc})"]
-    if view is None:
-        detail = {"id": dialogue_id, "problems": problems or ["no events"], "task": {}, "goals": [], "descriptions": [], "transcript": [], "verdict": None, "diff": [], "models": {}, "mistakes": []}
-        return DialogueReport(UNREADABLE_FACETS | {"id": dialogue_id}, detail)
-    return DialogueReport(dialogue_facets(view), dialogue_detail(store, view))
+    if view is not None:
+        try:
+            return DialogueReport(dialogue_facets(view), dialogue_detail(store, view))
+        except (AttributeError, KeyError, TypeError, ValueError) as exc:  # a payload of an unexpected shape (edited by hand?)
+            problems = [f"{dialogue_id}: its events cannot be shown: {type(exc).__name__}: {exc}"]
+    detail = {"id": dialogue_id, "problems": problems or ["no events"], "task": {}, "goals": [], "descriptions": [], "transcript": [], "verdict": None, "diff": [], "models": {}, "mistakes": []}
+    return DialogueReport(UNREADABLE_FACETS | {"id": dialogue_id}, detail)
 
 
 UNREADABLE_FACETS: dict[str, Any] = {
@@ -252,10 +256,10 @@ def run_overview(summary: dict[str, Any], settings: dict[str, Any], dialogues: l
     facets = [d.facets for d in dialogues]
     verdicts = Counter(f["verdict"] for f in facets)
     scored = verdicts["passed"] + verdicts["failed"]
-    timings = summary.get("timings") or {}
+    timings = summary.get("timings") if isinstance(summary.get("timings"), dict) else {}
     models = {}
     for role in ("agent", "user"):
-        configured = settings.get(role) or {}
+        configured = settings.get(role) if isinstance(settings.get(role), dict) else {}
         used = sorted({f[f"{role}_model"] for f in facets if f[f"{role}_model"]})
         models[role] = {
             "models": used or ([configured["model"]] if configured.get("model") else []),

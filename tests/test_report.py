@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import importlib.util
 import json
 import os
 import shutil
@@ -220,9 +221,7 @@ def _chromium() -> str:
     """The path of a Chromium to drive, or a skip (a failure when COVE_REQUIRE_BROWSER=1, as CI sets) saying why there is none."""
     found = os.environ.get("COVE_CHROMIUM") or shutil.which("chromium") or shutil.which("chromium-browser")
     problem = None
-    try:
-        import playwright.sync_api  # noqa: F401
-    except ImportError:
+    if importlib.util.find_spec("playwright") is None:
         problem = "playwright is not installed (pip install -e '.[test]')"
     if problem is None and not found:
         problem = "no chromium browser found (Debian: apt-get install chromium; or set COVE_CHROMIUM)"

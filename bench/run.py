@@ -7,7 +7,7 @@ import math
 import sys
 import time
 
-BENCHMARKS = ["bench.bench_replay", "bench.bench_sampler", "bench.bench_verify", "bench.bench_certificates", "bench.bench_store", "bench.bench_talk", "bench.bench_confusion", "bench.bench_pipeline", "bench.bench_cluster"]
+BENCHMARKS = ["bench.bench_replay", "bench.bench_sampler", "bench.bench_verify", "bench.bench_certificates", "bench.bench_store", "bench.bench_talk", "bench.bench_confusion", "bench.bench_pipeline", "bench.bench_cluster", "bench.bench_report"]
 
 
 def main(selected: list[str]) -> int:

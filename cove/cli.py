@@ -684,6 +684,30 @@ def export(
     typer.echo(f"wrote {out} ({fmt}): " + ", ".join(f"{split} {count} dialogue{'s' if count != 1 else ''}" for split, count in counts.items()))
 
 
+@app.command("report")
+def report(
+    run_dir: Annotated[Path, typer.Argument(help="The run folder (holds events.db; summary.json and run.json when present).")],
+    out: Annotated[Path | None, typer.Option(help="Where to write the HTML file [default: RUN_DIR/report.html].")] = None,
+) -> None:
+    """Write one self-contained HTML file to look at a run: its numbers, charts and every dialogue."""
+    import sqlite3
+
+    from cove.report import ReportError, gather_report
+    from cove.report_page import render_report
+    from store.errors import StoreError
+
+    target = out if out is not None else run_dir / "report.html"
+    writable_file(target)
+    try:
+        html = render_report(gather_report(run_dir))
+    except (ReportError, StoreError) as exc:
+        fail(str(exc))
+    except sqlite3.DatabaseError as exc:
+        fail(f"{run_dir / 'events.db'} cannot be read (corrupt?): {exc}")
+    write_output(target, html)
+    typer.echo(str(target))
+
+
 def main() -> None:
     app()
 

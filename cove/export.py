@@ -60,7 +60,7 @@ class ExportTotals:
         }
 
 
-def _model_usage(view: DialogueView) -> dict[str, Any]:
+def model_usage(view: DialogueView) -> dict[str, Any]:
     """Models, parameters, tokens and cost per role, from the recorded model calls."""
     roles: dict[str, dict[str, Any]] = {}
     for event in view.events:
@@ -129,7 +129,7 @@ def sft_row(view: DialogueView, store: EventStore, chain_head: str | None = None
     """A CoVe-12k row with our `meta`; `chain_head`: the dialogue's content-chain head (read from the store if not given)."""
     task = view.task
     base = store.base(view.task_event.base_db_hash)
-    usage = _model_usage(view)
+    usage = model_usage(view)
     constraints = [c.model_dump(mode="json") for c in task.constraints]
     if chain_head is None:
         chain_head = store.content_heads(view.dialogue_id)[view.dialogue_id].chain_head
@@ -172,7 +172,7 @@ def export_run(store: EventStore, out: Path, dialogue_ids: list[str] | None = No
             continue
         view = DialogueView.of(events)
         totals.dialogues += 1
-        for role in _model_usage(view).values():
+        for role in model_usage(view).values():
             totals.prompt_tokens += role["prompt_tokens"]
             totals.completion_tokens += role["completion_tokens"]
             totals.cost_usd += role["cost_usd"]

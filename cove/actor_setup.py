@@ -5,6 +5,9 @@
 
 from __future__ import annotations
 
+import gc
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 from actors.bus import ACK_WAIT, RetryPolicy
@@ -111,3 +114,18 @@ def _ack_wait(settings: RunSettings, actor: str) -> float:
         role = settings.agent if actor == "agent" else settings.user
         return max(ACK_WAIT, role.timeout)
     return ACK_WAIT
+
+
+@contextmanager
+def start_up_frozen() -> Iterator[None]:
+    """Keep what start-up made (the base database, modules, schemas) out of the garbage collector's scans.
+
+    It lives as long as the actors do, yet every full collection walked all of it again. Garbage is
+    collected first, so none is frozen; leaving gives the objects back to the collector.
+    """
+    gc.collect()
+    gc.freeze()
+    try:
+        yield
+    finally:
+        gc.unfreeze()

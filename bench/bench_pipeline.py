@@ -5,7 +5,7 @@
     achieved model calls/s against the ideal 64 / 0.2 s = 320/s;
 (c) 1 vs 2 `cove worker agent` processes when the agent is the bottleneck;
 (d) resident memory per worker type, and RSS over a long run (flat = no leak).
-(l) CPU per model call on litellm's path alone (the floor under (a) and (b)), and a scripted model's in process;
+(l) CPU per model call on litellm's path alone (the floor under (b)), and a scripted model's called in process;
 (p) CPU per dialogue, all processes (nats-server included), start-up excluded: `cove run` as a fresh
     process at two sizes, the difference divided by the difference in dialogues; scripted models in
     process, and through litellm as they were called before.
@@ -149,7 +149,7 @@ def bench_model_call_cost(calls: int = 400) -> list[dict]:
     finally:
         server.close()
     return [
-        row("litellm CPU per call, scripted model (in process)", scripted, "ms/call", "", f"the floor under (a): a dialogue makes ~14 calls, so litellm alone caps one core at ~{1000 / (14 * scripted):.0f} dialogues/s"),
+        row("litellm CPU per call, scripted model (its custom provider, in process)", scripted, "ms/call", "", f"what each scripted call cost before they were called in process (COVE_SCRIPTED_VIA_LITELLM=1 still does): ~14 calls per dialogue, ~{14 * scripted:.0f} ms"),
         row("model client CPU per call, scripted model called in process", in_process, "ms/call", "", "what `cove/` models cost now: no litellm"),
         row("litellm CPU per call, OpenAI-compatible HTTP", http, "ms/call", "", f"client side only; the floor under (b): 320 calls/s need {320 * http / 1000:.1f} cores for litellm alone"),
     ]

@@ -6,12 +6,15 @@
     reply.message  # {"role": "assistant", "content": None, "tool_calls": [...]}
     reply.call     # events.ModelCall: model, parameters, usage, cost, latency, attempts
 
-Offline models take the same litellm path: after `register_scripted_model("echo", respond)`,
-`cove/echo` answers with `respond(messages, tools, params)`.
+Offline models are our own functions: after `register_scripted_model("echo", respond)`, `cove/echo`
+answers with `respond(messages, tools, params)`, called in process (no litellm). The record is the
+one litellm's custom provider "cove" would give (`ModelSettings(scripted_via_litellm=True)` takes
+that path, to prove it; code that calls litellm itself uses `litellm_with_scripted_models()`).
 
 The API key lives only in the client and in the request litellm sends; every message, log line,
 record and error that leaves this module has it replaced by "***". litellm is imported on first
-use (it costs seconds and ~190 MB), with its bundled price list instead of a download.
+use (it costs seconds and ~190 MB), with its bundled price list instead of a download: a run whose
+models are all scripted never imports it.
 """
 
 from __future__ import annotations
@@ -24,8 +27,9 @@ import json
 import os
 import random
 import re
+import sys
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from types import ModuleType
 from typing import Any
@@ -68,6 +72,7 @@ class ModelSettings(BaseModel):
     backoff_max: float = Field(30.0, ge=0)
     concurrency: int = Field(8, ge=1)
     extra: dict[str, Any] = {}  # further litellm parameters (top_p, drop_params, ...)
+    scripted_via_litellm: bool = False  # a cove/ model through litellm's custom provider, not called in process
 
     @field_validator("extra")
     @classmethod
@@ -119,6 +124,28 @@ class _Failure:
     retry_after: float | None = None
 
 
+@dataclass(frozen=True)
+class _Answer:
+    """What one attempt brought back, from litellm's response or from a scripted model in process."""
+
+    content: str | None
+    tool_calls: list[Mapping[str, Any]] | None
+    finish_reason: str | None
+    id: str
+    model: str
+    usage: TokenUsage
+    script: dict[str, Any] | None = None
+    response: Any = None  # litellm's, for the price; None in process
+
+
+class ScriptedModelError(Exception):
+    """A scripted model that is not registered (`not_found_error`) or whose function failed (`bad_request_error`)."""
+
+    def __init__(self, error_type: str, message: str) -> None:
+        super().__init__(message)
+        self.error_type, self.message = error_type, message
+
+
 def _snake_case(name: str) -> str:
     return re.sub(r"(?<=[a-z0-9])(?=[A-Z])", "_", name).lower()
 
@@ -144,6 +171,8 @@ def _retry_after(exc: BaseException) -> float | None:
 
 def _classify_exception(exc: BaseException, scrub: Callable[[str], str], timeout: float) -> _Failure:
     """Transient (timeouts, 408/409/429, 5xx, lost connections) or not, with a key-free message."""
+    if isinstance(exc, ScriptedModelError):  # deterministic: trying again gives the same answer
+        return _Failure(exc.error_type, scrub(exc.message)[:_MESSAGE_LIMIT], retry=False, retryable=False)
     if isinstance(exc, TimeoutError):
         return _Failure("timeout", f"no reply within {timeout:g} s", retry=True, retryable=True)
     status = getattr(exc, "status_code", None)
@@ -245,35 +274,36 @@ class ModelClient:
         return text.replace(self._api_key, "***") if self._api_key else text
 
     def _scrub_json(self, value: Any) -> Any:
+        """`value` with the API key replaced wherever it occurs; no key, nothing to serialise."""
+        if not self._api_key:
+            return value
         text = json.dumps(value, default=str)
-        return json.loads(self.scrub(text)) if self._api_key and self._api_key in text else value
+        return json.loads(self.scrub(text)) if self._api_key in text else value
+
+    @property
+    def in_process(self) -> bool:
+        """A scripted model answered by calling its function, not through litellm."""
+        return self.settings.model.startswith(f"{SCRIPTED_PROVIDER}/") and not self.settings.scripted_via_litellm
 
     async def complete(
         self, messages: list[dict[str, Any]], tools: list[dict[str, Any]] | None = None, *, seed: int | None = None
     ) -> ModelReply:
         """The model's reply to `messages`, retried on transient failures and empty or cut replies."""
         settings = self.settings
-        request = self._request(messages, tools, seed)
-        litellm = _litellm()  # the first import takes seconds: not inside the attempt's timeout
+        answer_once = self._in_process_answer(messages, tools, seed) if self.in_process else self._litellm_answer(messages, tools, seed)
         for attempt in range(1, settings.max_attempts + 1):
             try:
                 async with self._semaphore:
                     started = time.perf_counter()
-                    async with asyncio.timeout(settings.timeout):
-                        response = await litellm.acompletion(**request)
+                    answer = await answer_once()
                     latency = time.perf_counter() - started
             except Exception as exc:  # litellm maps provider errors to its own exception types
                 failure = _classify_exception(exc, self.scrub, settings.timeout)
             else:
-                choice = response.choices[0].model_dump() if response.choices else {"message": {}}
-                content, tool_calls = choice["message"].get("content"), choice["message"].get("tool_calls")
-                message = self._scrub_json(_assistant_message(content, tool_calls))
-                finish_reason = choice.get("finish_reason")
-                failure = _unusable_reply(message, finish_reason)
+                message = self._scrub_json(_assistant_message(answer.content, answer.tool_calls))
+                failure = _unusable_reply(message, answer.finish_reason)
                 if failure is None:
-                    script = self._script(choice["message"])
-                    call = self._record(response, message, finish_reason, seed, latency, attempt, script)
-                    return ModelReply(message, call)
+                    return ModelReply(message, self._record(answer, message, seed, latency, attempt))
             if not failure.retry or attempt == settings.max_attempts:
                 raise self._error(failure, attempt) from None
             delay = backoff_delay(settings, attempt, seed, failure.retry_after)
@@ -283,6 +313,47 @@ class ModelClient:
             )
             await asyncio.sleep(delay)
         raise AssertionError("unreachable: the last attempt returns or raises")
+
+    def _litellm_answer(
+        self, messages: list[dict[str, Any]], tools: list[dict[str, Any]] | None, seed: int | None
+    ) -> Callable[[], Awaitable[_Answer]]:
+        """One attempt through litellm, bounded by the timeout."""
+        request = self._request(messages, tools, seed)
+        litellm = _litellm()  # the first import takes seconds: not inside the attempt's timeout
+
+        async def attempt() -> _Answer:
+            async with asyncio.timeout(self.settings.timeout):
+                response = await litellm.acompletion(**request)
+            return self._answer_of(response)
+
+        return attempt
+
+    def _in_process_answer(
+        self, messages: list[dict[str, Any]], tools: list[dict[str, Any]] | None, seed: int | None
+    ) -> Callable[[], Awaitable[_Answer]]:
+        """One attempt of a scripted model: its function called here, with the parameters litellm would hand it."""
+        settings = self.settings
+        name = settings.model.removeprefix(f"{SCRIPTED_PROVIDER}/")
+        optional = dict(max_tokens=settings.max_tokens, seed=seed)
+        params = {"temperature": settings.temperature} | {key: value for key, value in optional.items() if value is not None}
+        params |= settings.extra
+
+        sent = _as_litellm_sends(messages)
+
+        async def attempt() -> _Answer:
+            reply = scripted_reply(name, sent, tools or None, params)
+            return _Answer(reply.message.get("content"), reply.message.get("tool_calls"), reply.finish_reason,
+                           reply.id, reply.model, reply.usage, reply.script)
+
+        return attempt
+
+    def _answer_of(self, response: Any) -> _Answer:
+        """What the client reads of a litellm response."""
+        choice = response.choices[0].model_dump() if response.choices else {"message": {}}
+        usage = getattr(response, "usage", None)
+        tokens = TokenUsage(**{name: getattr(usage, name, 0) or 0 for name in TokenUsage.model_fields})
+        return _Answer(choice["message"].get("content"), choice["message"].get("tool_calls"), choice.get("finish_reason"),
+                       response.id, response.model, tokens, self._script(choice["message"]), response)
 
     def _request(
         self, messages: list[dict[str, Any]], tools: list[dict[str, Any]] | None, seed: int | None
@@ -305,29 +376,26 @@ class ModelClient:
         return (message.get("provider_specific_fields") or {}).get(SCRIPTED_PROVIDER)
 
     def _record(
-        self, response: Any, message: dict[str, Any], finish_reason: str | None, seed: int | None, latency: float,
-        attempts: int, script: dict[str, Any] | None = None,
+        self, answer: _Answer, message: dict[str, Any], seed: int | None, latency: float, attempts: int
     ) -> ModelCall:
         """The `ModelCall`: latency is the successful attempt's round trip (no queueing, no backoff).
 
-        A scripted model's `script` (acts, mistakes) is kept in `raw_response["script"]`: ground truth
+        A scripted model's script (acts, mistakes) is kept in `raw_response["script"]`: ground truth
         for benchmarks and for the scripted agent, never shown to a verifier or an export.
         """
-        usage = getattr(response, "usage", None)
-        tokens = TokenUsage(**{name: getattr(usage, name, 0) or 0 for name in TokenUsage.model_fields})
-        raw = dict(id=response.id, model=response.model, message=message, finish_reason=finish_reason,
-                   usage=tokens.model_dump())
-        if script:
-            raw["script"] = script
+        raw = dict(id=answer.id, model=answer.model, message=message, finish_reason=answer.finish_reason,
+                   usage=answer.usage.model_dump())
+        if answer.script:
+            raw["script"] = answer.script
         parameters = self.settings.recorded_parameters() | ({"seed": seed} if seed is not None else {})
         return ModelCall(
-            model=self.settings.model, parameters=self._scrub_json(parameters), usage=tokens,
-            cost_usd=self._cost(response), latency_s=latency, attempts=attempts, raw_response=self._scrub_json(raw),
+            model=self.settings.model, parameters=self._scrub_json(parameters), usage=answer.usage,
+            cost_usd=self._cost(answer.response), latency_s=latency, attempts=attempts, raw_response=self._scrub_json(raw),
         )
 
     def _cost(self, response: Any) -> float:
         """USD from litellm's bundled price list; 0.0 for scripted and unpriced models."""
-        if self.settings.model.startswith(f"{SCRIPTED_PROVIDER}/"):
+        if self.settings.model.startswith(f"{SCRIPTED_PROVIDER}/") or response is None:
             return 0.0
         hidden = getattr(response, "_hidden_params", None) or {}
         try:  # litellm usually priced it already, with the same function: None means it could not
@@ -349,9 +417,74 @@ class ModelClient:
         )
 
 
-# --- litellm, imported on first use, and the "cove/<name>" scripted models served through it ---
+# --- the "cove/<name>" scripted models, and litellm, imported on first use (serving them too) ---
 
 _SCRIPTED_MODELS: dict[str, Respond] = {}
+
+
+def register_scripted_model(name: str, respond: Respond) -> None:
+    """Make `cove/<name>` answer with `respond(messages, tools, params)`; registering again replaces it.
+
+    `respond` returns an assistant message: {"content": ..., "tool_calls": [...]} in OpenAI format,
+    optionally with "finish_reason" and "script" (a JSON dict about the reply, such as its dialogue
+    acts, that the call record keeps in `raw_response["script"]`). `params` holds temperature, seed,
+    max_tokens and any other parameter of the call. `respond` reads the caller's messages and tools
+    and must not change them.
+    """
+    _SCRIPTED_MODELS[name] = respond
+    if "litellm" in sys.modules:  # already in use: keep its provider map serving the new entry
+        _litellm()
+
+
+@dataclass(frozen=True)
+class ScriptedReply:
+    """A scripted model's answer, as litellm's provider "cove" returns it and the client records it."""
+
+    id: str
+    model: str
+    message: dict[str, Any]  # the assistant message (_assistant_message's shape)
+    finish_reason: str
+    usage: TokenUsage
+    script: dict[str, Any] | None
+
+
+def _as_litellm_sends(messages: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The messages as litellm hands them to a provider: no field whose value is None (e.g. an assistant's
+    "content" beside its tool calls); the others as they are, not copied."""
+    return [{key: value for key, value in m.items() if value is not None} if None in m.values() else m for m in messages]
+
+
+def _word_tokens(text: str) -> int:
+    """A deterministic stand-in for a tokenizer: a token per four words, rounded up."""
+    return (len(text.split()) + 3) // 4
+
+
+def scripted_reply(
+    name: str, messages: list[dict[str, Any]], tools: list[dict[str, Any]] | None, params: dict[str, Any]
+) -> ScriptedReply:
+    """Call the scripted model `name`; its id, token counts and finish reason follow from the request alone.
+
+    The prompt is serialised once, for the token count and the id; `respond` gets the messages and
+    tools themselves. Raises `ScriptedModelError`: a script is deterministic, so its failure is a bad
+    request (never retried), not a lost connection.
+    """
+    if (respond := _SCRIPTED_MODELS.get(name)) is None:
+        raise ScriptedModelError("not_found_error", f"no scripted model named {name!r}")
+    try:
+        reply = respond(messages, tools, params)
+        message = _assistant_message(reply.get("content"), reply.get("tool_calls"))
+    except Exception as exc:
+        raise ScriptedModelError("bad_request_error", f"scripted model {name!r} failed: {exc!r}") from exc
+    # sorted keys: the id depends on content, not on key order, so a message that came through the stream
+    # (JSON, sorted keys) and the same message built in this process give one id, whichever process answers
+    prompt = json.dumps(messages, default=str, sort_keys=True)
+    prompt_tokens, completion_tokens = _word_tokens(prompt), _word_tokens(json.dumps(message))
+    digest = hashlib.sha256(f"{name}\n{prompt}\n{json.dumps(params, default=str, sort_keys=True)}".encode()).hexdigest()[:16]
+    finish_reason = reply.get("finish_reason") or ("tool_calls" if message.get("tool_calls") else "stop")
+    script = json.loads(json.dumps(reply["script"])) if reply.get("script") else None  # plain JSON, the caller's own copy
+    usage = TokenUsage(prompt_tokens=prompt_tokens, completion_tokens=completion_tokens,
+                       total_tokens=prompt_tokens + completion_tokens)
+    return ScriptedReply(f"cove-{digest}", f"{SCRIPTED_PROVIDER}/{name}", message, finish_reason, usage, script)
 
 
 @functools.cache
@@ -375,60 +508,36 @@ def _litellm() -> ModuleType:
     return litellm
 
 
-def register_scripted_model(name: str, respond: Respond) -> None:
-    """Make `cove/<name>` answer with `respond(messages, tools, params)`; registering again replaces it.
-
-    `respond` returns an assistant message: {"content": ..., "tool_calls": [...]} in OpenAI format,
-    optionally with "finish_reason" and "script" (a JSON dict about the reply, such as its dialogue
-    acts, that the call record keeps in `raw_response["script"]`). `params` holds temperature, seed,
-    max_tokens and any other parameter of the call.
-    """
-    _SCRIPTED_MODELS[name] = respond
-    _litellm()
+def litellm_with_scripted_models() -> ModuleType:
+    """litellm, answering `cove/<name>` with the registered scripted models: for code that calls litellm itself."""
+    return _litellm()
 
 
-def _word_tokens(text: str) -> int:
-    """A deterministic stand-in for a tokenizer: a token per four words, rounded up."""
-    return (len(text.split()) + 3) // 4
+_HTTP_STATUS = {"not_found_error": 404, "bad_request_error": 400}
 
 
 def _scripted_response(
     litellm: ModuleType, name: str, messages: list[dict[str, Any]], optional_params: dict[str, Any]
 ) -> Any:
-    """Call the scripted model `name` and wrap its message in a litellm `ModelResponse`.
+    """`scripted_reply` wrapped in a litellm `ModelResponse`, its script under the provider's fields.
 
     litellm hands a custom provider the call's parameters as `optional_params` (temperature, seed,
     max_tokens, tools, anything extra, and the SDK's max_retries); `respond` gets them minus tools
-    and max_retries, and copies of the messages and tools.
+    and max_retries.
     """
     from litellm.llms.custom_llm import CustomLLMError
 
-    if (respond := _SCRIPTED_MODELS.get(name)) is None:
-        raise CustomLLMError(status_code=404, message=f"no scripted model named {name!r}")
     params = {key: value for key, value in optional_params.items() if key not in ("tools", "max_retries")}
-    prompt = json.dumps(messages, default=str)  # serialised once: the copy, the token count, the id
     try:
-        tools = optional_params.get("tools")
-        reply = respond(json.loads(prompt), json.loads(json.dumps(tools)) if tools else tools, params)
-        message = _assistant_message(reply.get("content"), reply.get("tool_calls"))
-    except Exception as exc:  # a script is deterministic: a bad request (not retried), not a lost connection
-        raise CustomLLMError(status_code=400, message=f"scripted model {name!r} failed: {exc!r}") from exc
-    calls = message.get("tool_calls")
-    prompt_tokens = _word_tokens(prompt)
-    completion_tokens = _word_tokens(json.dumps(message))
-    # the id depends on content, not on key order: a message that came through the stream (JSON, sorted keys)
-    # and the same message built in this process give one id, whichever process answers
-    content = json.dumps([json.loads(prompt), params], default=str, sort_keys=True)
-    digest = hashlib.sha256(f"{name}\n{content}".encode()).hexdigest()[:16]
-    finish_reason = reply.get("finish_reason") or ("tool_calls" if calls else "stop")
-    if reply.get("script"):
-        message["provider_specific_fields"] = {SCRIPTED_PROVIDER: json.loads(json.dumps(reply["script"]))}
+        reply = scripted_reply(name, messages, optional_params.get("tools"), params)
+    except ScriptedModelError as exc:
+        raise CustomLLMError(status_code=_HTTP_STATUS[exc.error_type], message=exc.message) from exc
+    message = dict(reply.message)
+    if reply.script:
+        message["provider_specific_fields"] = {SCRIPTED_PROVIDER: reply.script}
     return litellm.ModelResponse(
-        id=f"cove-{digest}",
-        model=f"{SCRIPTED_PROVIDER}/{name}",
-        choices=[{"index": 0, "message": message, "finish_reason": finish_reason}],
-        usage=dict(prompt_tokens=prompt_tokens, completion_tokens=completion_tokens,
-                   total_tokens=prompt_tokens + completion_tokens),
+        id=reply.id, model=reply.model, choices=[{"index": 0, "message": message, "finish_reason": reply.finish_reason}],
+        usage=reply.usage.model_dump(),
     )
 
 

@@ -5,8 +5,11 @@
     achieved model calls/s against the ideal 64 / 0.2 s = 320/s;
 (c) 1 vs 2 `cove worker agent` processes when the agent is the bottleneck;
 (d) resident memory per worker type, and RSS over a long run (flat = no leak).
-(l) CPU per model call on litellm's path alone (the floor under (a) and (b)).
-`python -m bench.bench_pipeline [l|a|b|c|d] [--long]`; `--long` runs (d) over 5,000 dialogues.
+(l) CPU per model call on litellm's path alone (the floor under (b)), and a scripted model's called in process;
+(p) CPU per dialogue, all processes (nats-server included), start-up excluded: `cove run` as a fresh
+    process at two sizes, the difference divided by the difference in dialogues; scripted models in
+    process, and through litellm as they were called before.
+`python -m bench.bench_pipeline [l|p|a|b|c|d] [--long]`; `--long` runs (d) over 5,000 dialogues.
 """
 
 from __future__ import annotations
@@ -73,6 +76,42 @@ def bench_throughput(repeats: int = 3) -> list[dict]:
     return rows
 
 
+CPU_SIZES = (20, 220)  # dialogues in the short and the long run; the difference is 200 steady-state dialogues
+
+
+def bench_cpu_per_dialogue(repeats: int = 3) -> list[dict]:
+    """(p) ms of CPU per dialogue in every process of `cove run` (itself, nats-server), start-up excluded."""
+    rows = []
+    for label, via_litellm in (("scripted models in process", "0"), ("scripted models through litellm", "1")):
+        costs = []
+        for index in range(repeats):
+            cpu = {}
+            for count in CPU_SIZES:
+                with tempfile.TemporaryDirectory() as tmp:
+                    cpu[count] = _cove_run_cpu(Path(tmp) / "out", count, seed=30 + index, via_litellm=via_litellm)
+            costs.append((cpu[CPU_SIZES[1]] - cpu[CPU_SIZES[0]]) / (CPU_SIZES[1] - CPU_SIZES[0]) * 1000)
+        low, high = min(costs), max(costs)
+        rows.append(row(f"CPU per dialogue, all processes, {label}", median(costs), "ms/dialogue", "<= 25 ms", f"retail, one process, 32 in flight, error rate 0; `cove run` {CPU_SIZES[1]} minus {CPU_SIZES[0]} dialogues (start-up excluded), nats-server included; {low:.1f}-{high:.1f} over {repeats} seeds"))
+    return rows
+
+
+def _cove_run_cpu(out: Path, count: int, seed: int, via_litellm: str) -> float:
+    """CPU seconds of one `cove run` and every process it started and reaped (nats-server)."""
+    import resource
+
+    from cove.actor_setup import SCRIPTED_VIA_LITELLM
+
+    env = {**os.environ, "COVE_LOG_LEVEL": "WARNING", SCRIPTED_VIA_LITELLM: via_litellm}
+    command = [sys.executable, "-m", "cove.cli", "run", "--domain", "retail", "--count", str(count), "--seed", str(seed),
+               "--concurrency", "32", "--scripted-error-rate", "0", "--no-progress", "--out", str(out)]
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    done = subprocess.run(command, cwd=REPO, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    if done.returncode != 0:
+        raise RuntimeError(f"cove run failed: {done.stderr[-2000:]}")
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+
+
 def _processes(count: int) -> str:
     return "one process" if count == 1 else f"{count} processes"
 
@@ -102,14 +141,16 @@ def bench_model_call_cost(calls: int = 400) -> list[dict]:
         asyncio.run(go(calls))
         return (time.process_time() - started) / calls * 1000
 
-    scripted = cost(ModelClient("agent", ModelSettings(model="cove/bench-echo")))
+    scripted = cost(ModelClient("agent", ModelSettings(model="cove/bench-echo", scripted_via_litellm=True)))
+    in_process = cost(ModelClient("agent", ModelSettings(model="cove/bench-echo")))
     server = _ModelServer(0.0)
     try:
         http = cost(ModelClient("user", ModelSettings(model="openai/bench-echo", api_base=server.url, api_key_env="COVE_BENCH_KEY")))
     finally:
         server.close()
     return [
-        row("litellm CPU per call, scripted model (in process)", scripted, "ms/call", "", f"the floor under (a): a dialogue makes ~14 calls, so litellm alone caps one core at ~{1000 / (14 * scripted):.0f} dialogues/s"),
+        row("litellm CPU per call, scripted model (its custom provider, in process)", scripted, "ms/call", "", f"what each scripted call cost before they were called in process (COVE_SCRIPTED_VIA_LITELLM=1 still does): ~14 calls per dialogue, ~{14 * scripted:.0f} ms"),
+        row("model client CPU per call, scripted model called in process", in_process, "ms/call", "", "what `cove/` models cost now: no litellm"),
         row("litellm CPU per call, OpenAI-compatible HTTP", http, "ms/call", "", f"client side only; the floor under (b): 320 calls/s need {320 * http / 1000:.1f} cores for litellm alone"),
     ]
 
@@ -248,9 +289,9 @@ def bench_memory(long: bool = False) -> list[dict]:
     return rows
 
 
-def run(long: bool = False, parts: str = "labcd") -> list[dict]:
+def run(long: bool = False, parts: str = "lpabcd") -> list[dict]:
     rows = []
-    for part, function in (("l", bench_model_call_cost), ("a", bench_throughput), ("b", bench_model_latency), ("c", bench_agent_scaling)):
+    for part, function in (("l", bench_model_call_cost), ("p", bench_cpu_per_dialogue), ("a", bench_throughput), ("b", bench_model_latency), ("c", bench_agent_scaling)):
         if part in parts:
             rows += function()
     if "d" in parts:
@@ -260,5 +301,5 @@ def run(long: bool = False, parts: str = "labcd") -> list[dict]:
 
 if __name__ == "__main__":
     arguments = [a for a in sys.argv[1:] if not a.startswith("--")]
-    for line in run(long="--long" in sys.argv, parts="".join(arguments) or "labcd"):
+    for line in run(long="--long" in sys.argv, parts="".join(arguments) or "lpabcd"):
         print(json.dumps(line))

@@ -5,6 +5,9 @@
 
 from __future__ import annotations
 
+import gc
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 from actors.bus import ACK_WAIT, RetryPolicy
@@ -15,6 +18,9 @@ from cove.settings import RunSettings
 from domains.state import Database
 
 MODEL_ACTORS = {"agent": "agent", "user": "user"}
+# "1": scripted models answer through litellm's custom provider, as before they were called in process
+# (the same records; tests and `bench_pipeline l` compare the two paths)
+SCRIPTED_VIA_LITELLM = "COVE_SCRIPTED_VIA_LITELLM"
 
 
 def build_rewrite(settings: RunSettings):
@@ -26,9 +32,11 @@ def build_rewrite(settings: RunSettings):
     if settings.rewrite is None:
         return None
     if settings.rewrite.model.startswith("cove/"):
+        from actors.llm import litellm_with_scripted_models
         from actors.scripted import register_scripted_models
 
         register_scripted_models()
+        litellm_with_scripted_models()  # the rewrite calls litellm itself
     key = os.environ.get(settings.rewrite.api_key_env) if settings.rewrite.api_key_env else None
     return RewriteSettings(settings.rewrite.model, settings.rewrite.api_base, key, settings.rewrite.temperature)
 
@@ -64,6 +72,7 @@ def build_models(settings: RunSettings, base: Database | None = None) -> dict[st
             backoff_max=role_settings.backoff_max,
             concurrency=role_settings.concurrency,
             extra=extra,
+            scripted_via_litellm=os.environ.get(SCRIPTED_VIA_LITELLM) == "1",
         )
         api_key = os.environ.get(role_settings.api_key_env) if role_settings.api_key_env else None
         clients[role] = ModelClient(role, model_settings, api_key=api_key)
@@ -105,3 +114,18 @@ def _ack_wait(settings: RunSettings, actor: str) -> float:
         role = settings.agent if actor == "agent" else settings.user
         return max(ACK_WAIT, role.timeout)
     return ACK_WAIT
+
+
+@contextmanager
+def start_up_frozen() -> Iterator[None]:
+    """Keep what start-up made (the base database, modules, schemas) out of the garbage collector's scans.
+
+    It lives as long as the actors do, yet every full collection walked all of it again. Garbage is
+    collected first, so none is frozen; leaving gives the objects back to the collector.
+    """
+    gc.collect()
+    gc.freeze()
+    try:
+        yield
+    finally:
+        gc.unfreeze()

@@ -250,9 +250,11 @@ def sample(
     rewrite = None
     if rewrite_model:
         if rewrite_model.startswith("cove/"):
+            from actors.llm import litellm_with_scripted_models
             from actors.scripted import register_scripted_models
 
             register_scripted_models()
+            litellm_with_scripted_models()  # the rewrite calls litellm itself
         key = os.environ.get(rewrite_api_key_env) if rewrite_api_key_env else None
         rewrite = llm_rewriter(rewrite_model, rewrite_base_url, key)
     try:

@@ -42,7 +42,7 @@ async def serve_actors(
     """
     from actors.bus import make_broker, start_bus, stop_bus
     from actors.cache import feed_from_stream
-    from cove.actor_setup import include_actor_types
+    from cove.actor_setup import include_actor_types, start_up_frozen
     from cove.preflight import load_base
 
     base = base if base is not None else load_base(settings)
@@ -58,7 +58,8 @@ async def serve_actors(
         log.info("replica_started", actors=",".join(actors), nats_url=settings.nats_url, base=base.content_hash[:12], pid=os.getpid())
         if on_ready is not None:
             on_ready()
-        await stop.wait()
+        with start_up_frozen():
+            await stop.wait()
     finally:
         await stop_bus(broker)
     log.info("replica_stopped", actors=",".join(actors), cache_hits=ctx.cache.hits, cache_misses=ctx.cache.misses)

@@ -42,7 +42,7 @@ from actors.outages import until_answered
 from actors.recorder import Recorder, build_recorder_router
 from actors.runtime import ActorContext
 from actors.stream import StreamReplicasError
-from cove.actor_setup import include_actor_types
+from cove.actor_setup import include_actor_types, start_up_frozen
 from cove.export import export_run
 from cove.files import OutputPathError, atomic_write_text, check_output_folder
 from cove.preflight import RunError, check_inputs, describe_error, load_base, probe_nats
@@ -278,8 +278,9 @@ async def _run_part(settings: RunSettings, base: Database, url: str, auth: dict[
         in_flight = {settings.dialogue_id(index) for index in requested} - verified
         if resume:
             log.info("run_resumed", requested=len(requested), verified=len(requested) - len(in_flight), in_flight=len(in_flight))
-        await _dispatch(settings, ctx, progress, done_queue, mine, on_progress, halt, stop, requested=requested, in_flight=in_flight)
-        await _recorder_caught_up(broker)
+        with start_up_frozen():
+            await _dispatch(settings, ctx, progress, done_queue, mine, on_progress, halt, stop, requested=requested, in_flight=in_flight)
+            await _recorder_caught_up(broker)
     finally:
         log.info("controller_stopped", cache_hits=ctx.cache.hits, cache_misses=ctx.cache.misses)
         for task in background:

@@ -10,7 +10,7 @@ import pytest
 from pydantic import ValidationError
 from structlog.testing import capture_logs
 
-from actors.llm import ModelCallError, ModelClient, ModelSettings, backoff_delay, register_scripted_model
+from actors.llm import ModelCallError, ModelClient, ModelSettings, backoff_delay, litellm_with_scripted_models, register_scripted_model
 from events import ModelCallFailed, ModelRole
 from tests.openai_server import OpenAIServer, Reply, always, in_order, tool_call
 
@@ -268,10 +268,13 @@ def test_backoff_is_exponential_capped_and_deterministic():
     assert (backoff_delay(settings, 1, 42, 2.5), backoff_delay(settings, 1, 42, 99.0)) == (2.5, 5.0)
 
 
-# --- scripted models: the same litellm path, no HTTP ---
+# --- scripted models: called in process, or through litellm's custom provider; no HTTP either way ---
+
+PATHS = pytest.mark.parametrize("via_litellm", [False, True], ids=["in-process", "via-litellm"])
 
 
-async def test_scripted_model_answers_through_litellm_without_http(openai_server):
+@PATHS
+async def test_scripted_model_answers_without_http(openai_server, via_litellm):
     """`cove/echo` calls its respond function with messages, tools and the seed, and costs nothing."""
     seen: list[tuple[Any, ...]] = []
 
@@ -280,7 +283,7 @@ async def test_scripted_model_answers_through_litellm_without_http(openai_server
         return {"content": f"echo: {messages[-1]['content']}"}
 
     register_scripted_model("echo", echo)
-    settings = ModelSettings(model="cove/echo", api_base=openai_server.url, max_tokens=32)
+    settings = ModelSettings(model="cove/echo", api_base=openai_server.url, max_tokens=32, scripted_via_litellm=via_litellm)
     reply = await ModelClient("user", settings).complete(MESSAGES, TOOLS, seed=11)
 
     assert reply.message == {"role": "assistant", "content": "echo: Where is my order?"}
@@ -296,11 +299,12 @@ async def test_scripted_model_answers_through_litellm_without_http(openai_server
     assert openai_server.requests == []
 
 
-async def test_scripted_tool_calls_are_normalised_and_deterministic():
+@PATHS
+async def test_scripted_tool_calls_are_normalised_and_deterministic(via_litellm):
     """A scripted tool call gets an id, a JSON arguments string and finish_reason "tool_calls", the same each run."""
     order_lookup = {"function": {"name": "get_order", "arguments": {"order_id": "#W1"}}}
     register_scripted_model("caller", lambda messages, tools, params: {"content": None, "tool_calls": [order_lookup]})
-    client = ModelClient("agent", ModelSettings(model="cove/caller"))
+    client = ModelClient("agent", ModelSettings(model="cove/caller", scripted_via_litellm=via_litellm))
     first, second = [await client.complete(MESSAGES, TOOLS, seed=4) for _ in range(2)]
 
     assert first.message["tool_calls"] == [
@@ -314,20 +318,21 @@ async def test_scripted_tool_calls_are_normalised_and_deterministic():
     [("cove/never-registered", "not_found_error"), ("cove/raises", "bad_request_error"),
      ("cove/malformed", "bad_request_error")],
 )
-async def test_scripted_failures_are_not_retried(model, error_type):
+@PATHS
+async def test_scripted_failures_are_not_retried(model, error_type, via_litellm):
     """An unknown scripted model, a respond function that raises or one returning a malformed message fails at once."""
     register_scripted_model("raises", lambda messages, tools, params: {}["missing"])
     register_scripted_model("malformed", lambda messages, tools, params: {"tool_calls": [{"name": "get_order"}]})
     with pytest.raises(ModelCallError) as raised:
-        await ModelClient("user", ModelSettings(model=model)).complete(MESSAGES)
+        await ModelClient("user", ModelSettings(model=model, scripted_via_litellm=via_litellm)).complete(MESSAGES)
 
     assert (raised.value.error_type, raised.value.attempts, raised.value.retryable) == (error_type, 1, False)
 
 
 def test_registering_is_idempotent_and_keeps_other_providers(monkeypatch):
     """Registering twice leaves one "cove" entry in litellm's provider map, other entries untouched."""
-    register_scripted_model("echo-a", lambda messages, tools, params: {"content": "a"})  # imports litellm
-    import litellm
+    register_scripted_model("echo-a", lambda messages, tools, params: {"content": "a"})
+    litellm = litellm_with_scripted_models()
 
     other = {"provider": "someone-else", "custom_handler": litellm.CustomLLM()}
     monkeypatch.setattr(litellm, "custom_provider_map", [other])  # e.g. another library replaced the map

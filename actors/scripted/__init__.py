@@ -1,6 +1,6 @@
-"""The offline default models: a deterministic scripted user and scripted agent behind litellm.
+"""The offline default models: a deterministic scripted user and scripted agent, called in process.
 
-    register_scripted_models()   # then litellm's "cove/scripted-user" and "cove/scripted-agent" answer
+    register_scripted_models()   # then the model client's "cove/scripted-user" and "cove/scripted-agent" answer
     respond_user(messages, tools, params) -> {"content": ..., "script": {"acts": [...], "mistakes": [...]}}
     respond_agent(messages, tools, params) -> {"content": ...} or {"tool_calls": [...]} (+ "script" when it errs)
     simulate_task(task, base, error_rate=0.0, seed=0, mistakes=None) -> SimulatedDialogue   (in-process, no litellm)
@@ -19,7 +19,7 @@ SCRIPTED_AGENT = "scripted-agent"
 
 
 def register_scripted_models() -> None:
-    """Serve the scripted user and agent as `cove/scripted-user` and `cove/scripted-agent` through litellm."""
+    """Serve the scripted user and agent as `cove/scripted-user` and `cove/scripted-agent`."""
     from actors.llm import register_scripted_model
 
     register_scripted_model(SCRIPTED_USER, respond_user)

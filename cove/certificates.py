@@ -23,7 +23,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from domains.registry import DOMAINS, get_domain
+from domains.registry import describe_domain, DOMAINS, get_domain
 from domains.state import Database, DatabaseError, content_hash
 from domains.verification import Verdict, verify_dialogue
 from store.eventlog import EventStore
@@ -86,22 +86,24 @@ class RowBases:
         self._defaults: dict[str, Database] = {}
 
     def find(self, domain: str, wanted: str) -> tuple[Database | None, str | None]:
-        """The base of `domain` with content hash `wanted`, or None and why none is at hand."""
-        if self.files:
-            hashes = []
-            for path, loaded in self.files.items():
-                base = loaded.get(domain)
-                if base is not None and base.content_hash == wanted:
-                    return base, None
-                hashes.append(f"{path}: hash {base.content_hash[:12]}" if base is not None else f"{path}: not a {domain} database")
+        """The base of `domain` with content hash `wanted`, or None and why none is at hand.
+
+        Looked for among the `--db` files, then the store's bases, then the embedded default sandbox: giving
+        one --db file never hides the default from rows that were played on it.
+        """
+        tried = []
+        for path, loaded in self.files.items():
+            base = loaded.get(domain)
+            if base is not None and base.content_hash == wanted:
+                return base, None
+            tried.append(f"{path}: hash {base.content_hash[:12]}" if base is not None else f"{path}: {describe_domain(next(iter(loaded)))}, not {domain}")
         if self.store is not None and wanted in self.store.base_hashes():
             return self.store.base(wanted), None
-        if self.files:
-            return None, f"the row was played on base {wanted[:12]}, and no --db file has that content hash ({'; '.join(hashes)})"
         default = self.default(domain)
         if default.content_hash == wanted:
             return default, None
-        return None, f"the row was played on base {wanted[:12]}, which is not the embedded default {domain} sandbox ({default.content_hash[:12]}): give that database with --db"
+        tried.append(f"the embedded default {domain} sandbox (--db-seed 0, --scale 1): hash {default.content_hash[:12]}")
+        return None, f"the row was played on base {wanted[:12]}, and none at hand has that content hash ({'; '.join(tried)}): give that database with --db"
 
     def default(self, domain: str) -> Database:
         """The database `cove run --domain DOMAIN` plays on without --db (its default --db-seed and --scale)."""

@@ -146,8 +146,9 @@ def dataset_card(splits: dict[str, list[dict[str, Any]]], drop_greeting: bool = 
         "- `data_source`: the domain, also the split's name.",
         "- `meta`: a JSON string with what makes a row auditable: the dialogue id, the task (constraints with their canonical "
         "actions, the customer's scenario, the fuzzy descriptions and what they resolve to), the verdict, the models and "
-        "their parameters, tokens, cost, the base database's content hash and the seed. As a string it keeps every value's "
-        "type (dates stay strings).",
+        "their parameters, tokens, cost, the base database's content hash and the seed, and a `certificate` (base hash, "
+        "constraints hash, the dialogue's chain head, verifier version) with which `cove verify --rows` re-checks a row "
+        "without trusting us. As a string it keeps every value's type (dates stay strings).",
         "",
         "## How the data was made",
         "",

@@ -11,7 +11,6 @@ The same inputs give byte-identical files: rows are sorted by dialogue id within
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 import re
@@ -39,7 +38,6 @@ class SourceRow:
 
     row: dict[str, Any]
     origin: str  # "runs/x/sft.jsonl line 3"
-    digest: str  # of the line: orders rows that share a dialogue id whatever the order the runs were given in
 
     @property
     def dialogue_id(self) -> str:
@@ -71,11 +69,17 @@ def read_runs(run_dirs: Iterable[Path]) -> dict[str, list[SourceRow]]:
             if not line.strip():
                 continue
             origin = f"{path} line {number}"
-            source = SourceRow(_parsed(line, origin), origin, hashlib.sha256(line.encode("utf-8")).hexdigest())
+            source = SourceRow(_parsed(line, origin), origin)
             splits.setdefault(source.row["data_source"], []).append(source)
     if not splits:
         raise ExportError(f"no dialogues to export: the sft.jsonl of {', '.join(str(d) for d in run_dirs)} {'is' if len(seen) == 1 else 'are'} empty")
-    return {split: sorted(rows, key=lambda s: (s.dialogue_id, s.digest)) for split, rows in sorted(splits.items())}
+    first: dict[str, str] = {}
+    for rows in splits.values():
+        for source in rows:
+            if source.dialogue_id in first:  # a copied run, or two runs made with one seed: a training set must not hold a dialogue twice
+                raise ExportError(f"dialogue {source.dialogue_id} is in {first[source.dialogue_id]} and in {source.origin}: export each dialogue once (runs with one seed share dialogue ids)")
+            first[source.dialogue_id] = source.origin
+    return {split: sorted(rows, key=lambda s: s.dialogue_id) for split, rows in sorted(splits.items())}
 
 
 def _parsed(line: str, origin: str) -> dict[str, Any]:
@@ -101,6 +105,8 @@ def row_problem(row: Any) -> str | None:
         return f"data_source {source!r} is not a domain name (lowercase letters, digits, _)"
     if not isinstance(row.get("meta"), dict):
         return "meta is missing or not a JSON object"
+    if not isinstance(row["meta"].get("dialogue_id"), str) or not row["meta"]["dialogue_id"]:
+        return "meta.dialogue_id is missing or not a non-empty string"
     messages = row.get("messages")
     if not isinstance(messages, list) or not messages:
         return "messages is not a non-empty list"

@@ -323,6 +323,7 @@
     details.then(() => { performance.mark("cove:details"); document.body.dataset.details = "true"; },
       (error) => { document.getElementById("dialogue").replaceChildren(el("p", { class: "why" }, "The dialogues' details could not be read in this browser: " + error)); });
     openFromHash();
+    window.addEventListener("hashchange", openFromHash);  // a link or an edited address opens another dialogue
   }
 
   main();

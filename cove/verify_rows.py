@@ -32,10 +32,18 @@ def verify_rows_command(rows: Path, db_files: list[Path], store: EventStore | No
         verifier = RowVerifier(RowBases(db_files, store), store, manifest)
     except DatabaseError as exc:
         return _bad_input(str(exc))
-    failures, outdated = 0, 0
+    failures, outdated, verified = 0, 0, 0
     lines = read_rows(text)
+    if not lines:
+        return _bad_input(f"{rows}: holds no rows")
+    seen: dict[str, int] = {}  # dialogue id -> the line it was first on
     for number, row, error in lines:
         result = RowResult(number, None, [error]) if row is None else verifier.verify(number, row)
+        verified += result.verdict is not None
+        if result.dialogue_id is not None:
+            if result.dialogue_id in seen:
+                result.problems.append(f"dialogue {result.dialogue_id} is also on line {seen[result.dialogue_id]}: a released set holds each dialogue once")
+            seen.setdefault(result.dialogue_id, number)
         failures += not result.ok
         outdated += bool(result.changes)
         if as_json:
@@ -55,7 +63,7 @@ def verify_rows_command(rows: Path, db_files: list[Path], store: EventStore | No
         return 1 if failures else 0
     for problem in manifest_problems:
         typer.echo(f"PROBLEM: {problem}", err=True)
-    typer.echo(f"{len(lines)} row(s) re-verified, {failures} with problems")
+    typer.echo(f"{len(lines)} row(s), {verified} re-verified, {failures} with problems")
     held = [f"the store {store.path}" if store is not None else "", f"the manifest {manifest.path}" if manifest is not None else ""]
     typer.echo(f"held against {' and '.join(filter(None, held))}" if any(held) else "no store or manifest at hand: each row was re-verified from itself alone")
     if outdated:

@@ -168,7 +168,7 @@ def relabel_verifier(row: dict) -> None:
         (drop_call_keep_result, "which no earlier assistant message made"),
         (edit_constraint, "the constraints were edited"),
         (change_score, "score recorded 0.5, now 1.0"),
-        (wrong_base_hash, "is not the embedded default retail sandbox"),
+        (wrong_base_hash, "none at hand has that content hash"),
         (drop_certificate, "carries no meta.certificate"),
         (relabel_verifier, "the certificate names verifier '9'"),
     ],
@@ -185,8 +185,14 @@ def test_a_tampered_released_row_is_caught_with_its_reason(run_dir, tmp_path, ch
     assert [row["ok"] for row in rows].count(False) == 1
 
 
+def played_elsewhere(row: dict) -> None:
+    """The row now names a base nobody has (its certificate kept consistent)."""
+    row["meta"]["base_db_hash"] = row["meta"]["certificate"]["base_db_hash"] = "0" * 64
+
+
 def test_rows_on_a_database_file(run_dir, tmp_path):
-    """--db with the base's own content is used; one whose content hash differs is named in each row's reason; a file that is no database is bad input."""
+    """--db with the base's own content is used; another --db never hides the embedded default the rows were played on;
+    a row whose base is nowhere names every base tried; a file that is no database is bad input."""
     right, wrong, broken = tmp_path / "right.json", tmp_path / "wrong.json", tmp_path / "broken.json"
     right.write_text(json.dumps(generate_database("retail", seed=0, scale=1.0)))
     wrong.write_text(json.dumps(generate_database("retail", seed=2, scale=0.2)))
@@ -194,8 +200,14 @@ def test_rows_on_a_database_file(run_dir, tmp_path):
     path = released(run_dir, tmp_path)
     code, output, _ = verify("--rows", str(path), "--db", str(right))
     assert code == 0, output
-    code, output, rows = verify("--rows", str(path), "--db", str(wrong))
-    assert code == 1 and all("no --db file has that content hash" in row["problems"][0] and str(wrong) in row["problems"][0] for row in rows)
+    code, output, _ = verify("--rows", str(path), "--db", str(wrong))
+    assert code == 0, output  # the run played on the default sandbox: found after the --db file
+    (tmp_path / "elsewhere").mkdir()
+    elsewhere = released(run_dir, tmp_path / "elsewhere", lambda rows: [played_elsewhere(row) for row in rows])
+    code, output, rows = verify("--rows", str(elsewhere), "--db", str(wrong))
+    assert code == 1
+    for row in rows:
+        assert "none at hand has that content hash" in row["problems"][0] and str(wrong) in row["problems"][0] and "embedded default retail sandbox" in row["problems"][0]
     result = runner.invoke(app, ["verify", "--rows", str(path), "--db", str(broken)])
     assert result.exit_code == 2 and result.output.startswith("cove: error: ") and len(result.output.splitlines()) == 1
 
@@ -370,3 +382,16 @@ def test_content_heads_leave_out_only_wall_clock_values(run_copy):
     with EventStore(path, readonly=True) as store:
         after = store.content_heads()
     assert after[dialogue_id] != before[dialogue_id] and {k: v for k, v in after.items() if k != dialogue_id} == {k: v for k, v in before.items() if k != dialogue_id}
+
+
+def test_a_released_row_given_twice_is_a_problem_and_an_empty_file_is_bad_input(run_dir, tmp_path):
+    """The same dialogue on two lines is the later line's problem (exit 1); a rows file with no rows is bad input (exit 2)."""
+    path = released(run_dir, tmp_path, lambda rows: rows.append(dict(rows[0])))
+    code, output, rows = verify("--rows", str(path))
+    assert code == 1
+    assert [row["ok"] for row in rows] == [True] * (len(rows) - 1) + [False]
+    assert "is also on line 1" in rows[-1]["problems"][0]
+    empty = tmp_path / "empty.jsonl"
+    empty.write_text("\n")
+    result = runner.invoke(app, ["verify", "--rows", str(empty)])
+    assert result.exit_code == 2 and "holds no rows" in result.output

@@ -9,6 +9,7 @@ from __future__ import annotations
 import copy
 import importlib
 import json
+import shutil
 import re
 from pathlib import Path
 
@@ -235,7 +236,7 @@ def test_the_dataset_card_names_every_check_the_verifier_reports(runs, tmp_path)
         assert policy_rules(domain) and all(f"`{rule}`" in card for rule in policy_rules(domain))
 
 
-@pytest.mark.parametrize("case", ["missing_run", "no_sft", "malformed_line", "unknown_format", "out_not_empty", "out_is_file", "bad_row", "twice", "empty", "sharegpt_text_and_call"])
+@pytest.mark.parametrize("case", ["missing_run", "no_sft", "malformed_line", "unknown_format", "out_not_empty", "out_is_file", "bad_row", "twice", "copied", "empty", "sharegpt_text_and_call"])
 def test_bad_input_is_one_line_and_exit_2_with_nothing_written(runs, tmp_path, case):
     """Each bad input gives one 'cove: error:' line on stderr, exit 2, and no export folder."""
     out, args = tmp_path / "out", [runs["retail"]]
@@ -259,6 +260,9 @@ def test_bad_input_is_one_line_and_exit_2_with_nothing_written(runs, tmp_path, c
         out.write_text("mine")
     elif case == "twice":
         args = [runs["retail"], runs["retail"]]
+    elif case == "copied":  # the same dialogues in another folder: one dialogue id twice
+        shutil.copy(runs["retail"] / "sft.jsonl", broken / "sft.jsonl")
+        args = [runs["retail"], broken]
     elif case == "sharegpt_text_and_call":  # ShareGPT has no turn with both: refused, not silently cut
         row = greeting_and_parallel_calls_row()
         row["messages"][3]["content"] = "Let me look."

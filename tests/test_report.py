@@ -325,3 +325,14 @@ def test_an_unreadable_event_makes_its_dialogue_unreadable_not_the_report(run_di
     broken = next(d for d in report.dialogues if d.facets["id"] == dialogue_id)
     assert broken.facets["verdict"] == "unreadable" and f"{dialogue_id}:0003" in broken.detail["problems"][0]
     assert sum(d.facets["verdict"] == "unreadable" for d in report.dialogues) == 1 and len(report.dialogues) == 12
+
+
+def test_a_changed_address_opens_another_dialogue(run_dir, report_file, browser):
+    """With the page open, setting `#dialogue=ID` in the address opens that dialogue, as a link from elsewhere would."""
+    ids = sorted(r["dialogue_id"] for r in _lines(run_dir / "rewards.jsonl"))
+    page, errors = _open(browser, report_file, f"#dialogue={ids[0]}")
+    page.wait_for_function("id => document.querySelector('#dialogue h2')?.textContent.startsWith(id)", arg=ids[0])
+    page.evaluate("id => { location.hash = 'dialogue=' + encodeURIComponent(id); }", ids[-1])
+    page.wait_for_function("id => document.querySelector('#dialogue h2')?.textContent.startsWith(id)", arg=ids[-1])
+    assert errors == []
+    page.close()

@@ -356,7 +356,8 @@ def _verify_store(store: Path, dialogue: str | None, as_json: bool, manifest) ->
     if not as_json:
         for problem in manifest_problems:
             typer.echo(f"PROBLEM: {problem}", err=True)
-        typer.echo(f"{len(ids)} dialogue(s) re-verified, {failures} with problems")
+        listed_only = len(set(ids) - set(event_store.all_dialogue_ids()))  # in the manifest, not in the store
+        typer.echo(f"{len(ids)} dialogue(s) re-verified, {failures} with problems" + (f" ({listed_only} listed by the manifest and missing from the store)" if listed_only else ""))
         if manifest is not None:
             typer.echo(f"held against the manifest {manifest.path} ({len(manifest.heads)} dialogue(s), root {manifest.root[:12]})")
         else:

@@ -198,13 +198,25 @@ def recorded_score_higher(recorded: dict[str, Any], fresh: dict[str, Any]) -> bo
 def differences_text(changes: dict[str, dict[str, Any]], limit: int = 6) -> str:
     """'score recorded 1.0, now 0.5; checks/confirmation recorded passed, now failed' (the first `limit` paths)."""
     said = [
-        f"{path} " + ", ".join(f"{side} {_short(value)}" for side, value in sides.items()) + ("" if len(sides) == 2 else f", {'now' if 'recorded' in sides else 'recorded'} absent")
+        f"{path} " + ", ".join(f"{side} {text}" for side, text in _shown(sides).items()) + ("" if len(sides) == 2 else f", {'now' if 'recorded' in sides else 'recorded'} absent")
         for path, sides in list(changes.items())[:limit]
     ]
     more = len(changes) - limit
     return "; ".join(said) + (f"; and {more} more (see --json)" if more > 0 else "")
 
 
-def _short(value: Any, width: int = 80) -> str:
-    text = value if isinstance(value, str) else json.dumps(value, default=str)
-    return text if len(text) <= width else text[: width - 3] + "..."
+def _shown(sides: dict[str, Any], width: int = 80) -> dict[str, str]:
+    """Each side as at most `width` characters; two long texts are both cut from just before where they first differ."""
+    texts = {side: value if isinstance(value, str) else json.dumps(value, default=str) for side, value in sides.items()}
+    start = 0
+    if len(texts) == 2 and any(len(text) > width for text in texts.values()):
+        first, second = texts.values()
+        same = next((index for index, (a, b) in enumerate(zip(first, second)) if a != b), min(len(first), len(second)))
+        start = max(0, same - 20)
+    return {side: _short(text, width, start) for side, text in texts.items()}
+
+
+def _short(text: str, width: int = 80, start: int = 0) -> str:
+    head = "..." if start else ""
+    text = text[start:]
+    return head + (text if len(text) <= width else text[: width - 3] + "...")

@@ -147,3 +147,14 @@ def test_verdicts_of_an_older_verifier_are_reported_as_changes_not_problems(tmp_
     row = json.loads(runner.invoke(app, ["verify", "--store", str(path), "--json"]).output)
     assert row["ok"] and row["would_change"] and row["changes"]["violations"]["now"] == ["confirmation"]
     assert row["changes"]["score"] == {"recorded": 1.0, "now": 0.5} and row["recorded_score_higher"]
+
+
+def test_a_difference_in_long_texts_is_shown_where_it_starts():
+    """Two long texts that differ late are both cut from just before the first difference, so the line shows what changed."""
+    from store.verdicts import differences_text
+
+    recorded = json.dumps({"order_id": "#W5926988", "user_id": "caleb_kim_3133", "address": {"address1": "12 Main St", "city": "Boston"}})
+    now = recorded.replace("12 Main", "14 Main")
+    said = differences_text({"messages/3/content": {"recorded": recorded, "now": now}, "score": {"recorded": 1.0, "now": 0.5}})
+    assert '"12 Main St"' in said and '"14 Main St"' in said
+    assert said.endswith("score recorded 1.0, now 0.5")

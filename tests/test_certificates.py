@@ -308,6 +308,8 @@ def test_the_manifest_catches_a_dialogue_deleted_truncated_or_replaced(run_copy,
     by_id = {row["dialogue_id"]: row for row in rows}
     assert set(by_id) == set(ids) and not by_id[ids[1]]["ok"] and any(says in problem for problem in by_id[ids[1]]["problems"])
     assert "PROBLEM: " in output and says in output
+    missing = "(1 listed by the manifest and missing from the store)"
+    assert (missing in output) == (says.endswith("deleted whole"))
 
 
 def test_without_the_manifest_a_deleted_dialogue_goes_unseen_and_the_output_says_so(run_copy):

@@ -124,7 +124,7 @@
       if (name === "verdict") values = VERDICTS.filter((v) => counts.has(v));
       else if (name === "n_constraints") values.sort((a, b) => Number(a) - Number(b));
       else values.sort();
-      select.replaceChildren(el("option", { value: "" }, name === "violations" ? `any (${fmt.int(facets.filter((f) => f.violations.length).length)} with one)` : "any"),
+      select.replaceChildren(el("option", { value: "" }, "any"),
         ...values.map((v) => el("option", { value: v }, `${label(name, v)} (${fmt.int(counts.get(v))})`)));
       select.addEventListener("change", () => { shown = PAGE; renderList(); });
       if (name === "user_model" && values.length < 2) select.parentElement.classList.add("hidden");

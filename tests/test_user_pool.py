@@ -197,3 +197,34 @@ def test_one_model_is_the_run_without_a_pool():
     assert pooled.user == POOL[0].role and pooled.config_hash() != plain.config_hash()
     with pytest.raises(ValueError, match="pool of one"):
         RunSettings(user_pool=POOL[:1])
+
+
+def test_a_user_worker_hosts_every_simulator_and_serves_each_dialogue_its_own():
+    """A process running the user actor builds a client per simulator and hands each dialogue the one its request names."""
+    from actors.runtime import ActorContext, UnknownSimulatorError
+    from actors.view import DialogueView
+    from cove.actor_setup import build_user_pool
+
+    clients = build_user_pool(RunSettings(user_pool=POOL, actors=("user",)))
+    assert {name: client.settings.temperature for name, client in clients.items()} == {"steady": 0.0, "lively": 0.7}
+    ctx = ActorContext(broker=None, bases={}, models={"user": "the one user model"}, user_pool=clients)
+    request = DialogueRequested(dialogue_id="d", seq=0, time=0.0, actor="run", domain="retail", run_id="r", seed=7, task_index=0)
+    assert ctx.user_client(DialogueView.of([request])) == "the one user model"
+    assert ctx.user_client(DialogueView.of([request.model_copy(update={"user_simulator": "lively"})])) is clients["lively"]
+    with pytest.raises(UnknownSimulatorError, match="needs user simulator 'other'"):
+        ctx.user_client(DialogueView.of([request.model_copy(update={"user_simulator": "other"})]))
+
+
+def test_cove_worker_checks_every_simulator_of_its_pool():
+    """`cove worker user` with a pool refuses, before connecting anywhere, a simulator whose model does not exist."""
+    result = CliRunner().invoke(app, ["worker", "user", "--nats-url", "nats://127.0.0.1:1", "--user-model", "cove/scripted-user=2", "--user-model", "cove/no-such-user"])
+    assert result.exit_code == 2 and "--user-model cove/no-such-user: no scripted model" in result.output, result.output
+
+
+def test_the_report_names_each_dialogue_by_its_simulator(pool_run):
+    """The report's per-dialogue user model is the simulator the dialogue drew, so its yield chart splits by simulator."""
+    from cove.report import gather_report
+
+    report = gather_report(pool_run)
+    drawn = {d: r.user_simulator for d, r in _requests(pool_run).items()}
+    assert {d.facets["id"]: d.facets["user_model"] for d in report.dialogues} == drawn

@@ -68,6 +68,10 @@ class BaseMismatchError(RuntimeError):
     """A dialogue was sampled from another base database than the one this worker loaded."""
 
 
+class UnknownSimulatorError(RuntimeError):
+    """A dialogue drew a user simulator that this worker's pool does not hold (started with another pool)."""
+
+
 @dataclass
 class ActorContext:
     """What every actor of one process shares: the broker, the dialogue cache, the bases, the models."""
@@ -77,6 +81,7 @@ class ActorContext:
     limits: DialogueLimits = field(default_factory=DialogueLimits)
     sampling: SamplingSettings = field(default_factory=SamplingSettings)
     models: dict[str, Any] = field(default_factory=dict)  # role -> ModelClient
+    user_pool: dict[str, Any] = field(default_factory=dict)  # simulator name -> ModelClient, for runs with several (cove/user_pool.py)
     rewrite: RewriteSettings | None = None  # an LLM that may reword scenarios (fuzzifier)
     cache: DialogueCache = field(default_factory=DialogueCache)
     retry: RetryPolicy = field(default_factory=RetryPolicy)
@@ -91,6 +96,15 @@ class ActorContext:
         if content_hash and base.content_hash != content_hash:
             raise BaseMismatchError(f"dialogue needs base {content_hash[:12]}, this worker has {base.content_hash[:12]}")
         return base
+
+    def user_client(self, view: DialogueView) -> Any:
+        """The user simulator's client for this dialogue: the one its request names, else the run's one user model."""
+        name = view.request.user_simulator if view.request is not None else None
+        if name is None:
+            return self.models["user"]
+        if name not in self.user_pool:
+            raise UnknownSimulatorError(f"dialogue {view.dialogue_id} needs user simulator {name!r}; this worker has {', '.join(sorted(self.user_pool)) or 'no pool'}")
+        return self.user_pool[name]
 
     def sequence(self, request: DialogueRequested) -> TaskSequence:
         key = (request.domain, request.seed)
@@ -162,13 +176,13 @@ async def _verifier(ctx: ActorContext, view: DialogueView) -> list[Draft]:
     return verify_ended_dialogue(view, ctx.base(view.domain, view.task_event.base_db_hash))
 
 
-async def _with_model(ctx: ActorContext, view: DialogueView, role: str, step: Any, reply: Callable[..., list[Draft]]) -> list[Draft]:
+async def _with_model(ctx: ActorContext, view: DialogueView, role: str, step: Any, reply: Callable[..., list[Draft]], client: Any = None) -> list[Draft]:
     if isinstance(step, list):
         return step
     assert isinstance(step, ModelNeeded)
     from actors.llm import ModelCallError
 
-    client = ctx.models[role]
+    client = client if client is not None else ctx.models[role]
     seed = (view.request.seed if view.request else 0) * 1_000_003 + view.next_seq
     try:
         result = await client.complete(step.messages, step.tools, seed=seed)
@@ -186,8 +200,9 @@ async def _agent(ctx: ActorContext, view: DialogueView) -> list[Draft]:
 
 
 async def _user(ctx: ActorContext, view: DialogueView) -> list[Draft]:
-    scripted = ctx.models["user"].settings.model.startswith("cove/")  # a scripted user re-reads its own acts
-    return await _with_model(ctx, view, "user", user_step(view, ctx.limits, with_acts=scripted), user_reply)
+    client = ctx.user_client(view)  # the simulator the dialogue drew (cove/user_pool.py)
+    scripted = client.settings.model.startswith("cove/")  # a scripted user re-reads its own acts
+    return await _with_model(ctx, view, "user", user_step(view, ctx.limits, with_acts=scripted), user_reply, client)
 
 
 DECISIONS: dict[str, Decide] = {

@@ -14,7 +14,7 @@ from actors.bus import ACK_WAIT, RetryPolicy
 from actors.runtime import ActorContext, build_router
 from actors.sampler import SamplingSettings
 from actors.turns import DialogueLimits
-from cove.settings import RunSettings
+from cove.settings import RoleSettings, RunSettings
 from domains.state import Database
 
 MODEL_ACTORS = {"agent": "agent", "user": "user"}
@@ -47,36 +47,47 @@ def build_models(settings: RunSettings, base: Database | None = None) -> dict[st
     Scripted models get the run's mistake settings; a scripted agent learns the base's customer ids
     (for its other-customer mistake).
     """
-    import os
-
-    from actors.llm import ModelClient, ModelSettings
     from actors.scripted import register_scripted_models
     from actors.scripted.world import know_customers
 
     register_scripted_models()
     if base is not None:
         know_customers(base)
-    clients = {}
-    for role, role_settings in (("agent", settings.agent), ("user", settings.user)):
-        mistakes = {"mistakes": settings.scripted_mistakes} if settings.scripted_mistakes else {}
-        extra = {"error_rate": settings.scripted_error_rate, **mistakes} if role_settings.model.startswith("cove/") else {}
-        model_settings = ModelSettings(
-            model=role_settings.model,
-            api_base=role_settings.api_base,
-            api_key_env=role_settings.api_key_env,
-            temperature=role_settings.temperature,
-            max_tokens=role_settings.max_tokens,
-            timeout=role_settings.timeout,
-            max_attempts=role_settings.max_attempts,
-            backoff_base=role_settings.backoff_base,
-            backoff_max=role_settings.backoff_max,
-            concurrency=role_settings.concurrency,
-            extra=extra,
-            scripted_via_litellm=os.environ.get(SCRIPTED_VIA_LITELLM) == "1",
-        )
-        api_key = os.environ.get(role_settings.api_key_env) if role_settings.api_key_env else None
-        clients[role] = ModelClient(role, model_settings, api_key=api_key)
-    return clients
+    return {role: _model_client(settings, role, role_settings) for role, role_settings in (("agent", settings.agent), ("user", settings.user))}
+
+
+def build_user_pool(settings: RunSettings) -> dict[str, Any]:
+    """A client per simulator of the run's user pool, by name (empty for a run with one simulator)."""
+    from actors.scripted import register_scripted_models
+
+    register_scripted_models()
+    return {simulator.name: _model_client(settings, "user", simulator.role) for simulator in settings.user_pool}
+
+
+def _model_client(settings: RunSettings, role: str, role_settings: RoleSettings):
+    """The client of one model for `role`, its key read from the variable it names."""
+    import os
+
+    from actors.llm import ModelClient, ModelSettings
+
+    mistakes = {"mistakes": settings.scripted_mistakes} if settings.scripted_mistakes else {}
+    extra = {"error_rate": settings.scripted_error_rate, **mistakes} if role_settings.model.startswith("cove/") else {}
+    model_settings = ModelSettings(
+        model=role_settings.model,
+        api_base=role_settings.api_base,
+        api_key_env=role_settings.api_key_env,
+        temperature=role_settings.temperature,
+        max_tokens=role_settings.max_tokens,
+        timeout=role_settings.timeout,
+        max_attempts=role_settings.max_attempts,
+        backoff_base=role_settings.backoff_base,
+        backoff_max=role_settings.backoff_max,
+        concurrency=role_settings.concurrency,
+        extra=extra,
+        scripted_via_litellm=os.environ.get(SCRIPTED_VIA_LITELLM) == "1",
+    )
+    api_key = os.environ.get(role_settings.api_key_env) if role_settings.api_key_env else None
+    return ModelClient(role, model_settings, api_key=api_key)
 
 
 def include_actor_types(settings: RunSettings, broker, base: Database, *, slots: int | None = None) -> ActorContext:
@@ -90,6 +101,7 @@ def include_actor_types(settings: RunSettings, broker, base: Database, *, slots:
         limits=DialogueLimits(max_turns=settings.max_turns, max_tool_errors=settings.max_tool_errors),
         sampling=SamplingSettings(constraints=settings.constraints, fuzz=settings.fuzz),
         models=build_models(settings, base) if set(settings.actors) & set(MODEL_ACTORS) else {},
+        user_pool=build_user_pool(settings) if "user" in settings.actors else {},
         rewrite=build_rewrite(settings) if "fuzzifier" in settings.actors else None,
         retry=RetryPolicy(),
     )
@@ -111,8 +123,8 @@ def _ack_wait(settings: RunSettings, actor: str) -> float:
     so its ack_wait is at least the call timeout (a shorter one would only cause harmless duplicates).
     """
     if actor in MODEL_ACTORS:
-        role = settings.agent if actor == "agent" else settings.user
-        return max(ACK_WAIT, role.timeout)
+        roles = [settings.agent] if actor == "agent" else [simulator.role for simulator in settings.user_simulators()]
+        return max(ACK_WAIT, *(role.timeout for role in roles))
     return ACK_WAIT
 
 

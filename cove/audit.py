@@ -15,6 +15,7 @@ from typing import Any
 
 from cove.replies import model_reply_problems
 from cove.task_origin import TaskOrigin
+from cove.user_pool import simulator_problems
 from domains.verification import Verdict, changed_paths, path_text, verify_dialogue
 from events import (
     AgentSpoke,
@@ -148,7 +149,7 @@ class StoreAuditor:
             result.recorded, result.recorded_version = verdicts[-1].verdict, verdicts[-1].verifier_version
         if unreadable:
             return result  # a dialogue with unreadable events cannot be replayed faithfully
-        result.problems += causation_problems(events) + model_reply_problems(events)
+        result.problems += causation_problems(events) + model_reply_problems(events) + simulator_problems(events)
         if not events:
             result.problems.append(f"no event of dialogue {dialogue_id} is stored")
             return result

@@ -479,6 +479,40 @@ def _role_settings(model: str, api_base: str | None, api_key_env: str | None, te
     return RoleSettings(model=model, api_base=api_base, api_key_env=api_key_env, temperature=temperature, max_tokens=max_tokens, timeout=timeout, concurrency=concurrency)
 
 
+UserModels = Annotated[
+    list[str] | None,
+    typer.Option("--user-model", metavar="MODEL[=WEIGHT]", show_default=False,
+                 help="User simulator model (litellm name); repeat, with =WEIGHT (default 1), to draw one per dialogue by weight. Default: the offline scripted user."),
+]  # fmt: skip
+UserPoolFile = Annotated[
+    Path | None,
+    typer.Option("--user-pool", metavar="FILE", help="A TOML (or .json) pool of user simulators, each with its own name, weight, model, base_url, api_key_env, temperature, max_tokens (see README)."),
+]  # fmt: skip
+
+
+def _user_simulators(models: list[str] | None, pool_file: Path | None, base_url: str | None, api_key_env: str | None, temperature: float, max_tokens: int | None, timeout: float, concurrency: int) -> dict[str, Any]:
+    """The `user` and `user_pool` run settings from the --user-* flags or a --user-pool file (one line and exit 2 for bad input)."""
+    from cove.user_pool import PoolError, load_pool_file, pool_from_flags
+
+    try:
+        if pool_file is not None:
+            given = [flag for flag, value in (("--user-model", models), ("--user-base-url", base_url), ("--user-api-key-env", api_key_env),
+                                              ("--user-temperature", temperature or None), ("--user-max-tokens", max_tokens)) if value is not None]  # fmt: skip
+            if given:
+                fail(f"--user-pool {pool_file} sets every simulator's model and settings: drop {', '.join(given)} (or put them in the file)")
+            pool = load_pool_file(pool_file, _role_settings("-", None, None, 0.0, None, timeout, concurrency))
+            return {"user": pool[0].role} if len(pool) == 1 else {"user_pool": pool}
+        shared = _role_settings("cove/scripted-user", base_url, api_key_env, temperature, max_tokens, timeout, concurrency)
+        pool = pool_from_flags(models or ["cove/scripted-user"], shared)
+    except PoolError as exc:
+        fail(str(exc))
+    if pool:
+        return {"user_pool": pool}
+    from cove.user_pool import parse_weighted_model
+
+    return {"user": shared.model_copy(update={"model": parse_weighted_model((models or ["cove/scripted-user"])[0])[0]})}
+
+
 @app.command("run")
 def run(
     domain: DomainOption = DomainName.retail,
@@ -508,12 +542,13 @@ def run(
     agent_temperature: Annotated[float, typer.Option()] = 0.0,
     agent_max_tokens: Annotated[int | None, typer.Option()] = None,
     agent_concurrency: Annotated[int, typer.Option(min=1, help="Agent model calls in flight at once.")] = 64,
-    user_model: Annotated[str, typer.Option(help="User simulator model; default: the offline scripted user.")] = "cove/scripted-user",
-    user_base_url: Annotated[str | None, typer.Option()] = None,
-    user_api_key_env: Annotated[str | None, typer.Option()] = None,
+    user_model: UserModels = None,
+    user_pool: UserPoolFile = None,
+    user_base_url: Annotated[str | None, typer.Option(help="User simulator API base URL (every --user-model's).")] = None,
+    user_api_key_env: Annotated[str | None, typer.Option(help="NAME of the env variable holding the user simulator's API key (every --user-model's).")] = None,
     user_temperature: Annotated[float, typer.Option()] = 0.0,
     user_max_tokens: Annotated[int | None, typer.Option()] = None,
-    user_concurrency: Annotated[int, typer.Option(min=1)] = 64,
+    user_concurrency: Annotated[int, typer.Option(min=1, help="User model calls in flight at once (per simulator of a pool).")] = 64,
     model_timeout: Annotated[float, typer.Option(min=0.1, help="Seconds per model call attempt.")] = 60.0,
     scripted_error_rate: Annotated[float, typer.Option(min=0.0, max=1.0, help="Share of dialogues in which a scripted model makes one realistic mistake.")] = 0.1,
     scripted_mistakes: Annotated[str | None, typer.Option(help="Mistake classes or kinds to draw from, comma-separated (default: all; see README).")] = None,
@@ -548,7 +583,7 @@ def run(
         processes=processes, nats_url=nats_url, nats_connect_timeout=nats_timeout, stream_replicas=stream_replicas, actors=actor_list,
         nats_auth=_nats_auth(nats_user, nats_password, nats_token, nats_creds, nats_nkey, nats_tls_ca, nats_tls_cert, nats_tls_key),
         agent=_role_settings(agent_model, agent_base_url, agent_api_key_env, agent_temperature, agent_max_tokens, model_timeout, agent_concurrency),
-        user=_role_settings(user_model, user_base_url, user_api_key_env, user_temperature, user_max_tokens, model_timeout, user_concurrency),
+        **_user_simulators(user_model, user_pool, user_base_url, user_api_key_env, user_temperature, user_max_tokens, model_timeout, user_concurrency),
         scripted_error_rate=scripted_error_rate, scripted_mistakes=_mistake_classes(scripted_mistakes), constraints=constraints, fuzz=fuzz, max_turns=max_turns,
         rewrite=_role_settings(rewrite_model, rewrite_base_url, rewrite_api_key_env, 0.7, None, model_timeout, 8) if rewrite_model else None,
         target_passing=target_passing, budget_usd=budget_usd, infra_failure_limit=infra_failure_limit, progress=progress,
@@ -577,7 +612,8 @@ def _mistake_classes(spec: str | None) -> str | None:
 _RESULT_FLAGS = {
     "domain": {"domain"}, "db_seed": {"db_seed", "db"}, "scale": {"scale", "db"}, "seed": {"seed"},
     "agent": {"agent_model", "agent_base_url", "agent_api_key_env", "agent_temperature", "agent_max_tokens"},
-    "user": {"user_model", "user_base_url", "user_api_key_env", "user_temperature", "user_max_tokens"},
+    "user": {"user_model", "user_pool", "user_base_url", "user_api_key_env", "user_temperature", "user_max_tokens"},
+    "user_pool": {"user_model", "user_pool", "user_base_url", "user_api_key_env", "user_temperature", "user_max_tokens"},
     "rewrite": {"rewrite_model", "rewrite_base_url", "rewrite_api_key_env"},
     "scripted_error_rate": {"scripted_error_rate"}, "scripted_mistakes": {"scripted_mistakes"}, "constraints": {"constraints"}, "fuzz": {"fuzz"}, "max_turns": {"max_turns"},
 }  # fmt: skip
@@ -632,7 +668,8 @@ def worker(
     agent_api_key_env: Annotated[str | None, typer.Option()] = None,
     agent_temperature: Annotated[float, typer.Option(help="Must match the run's.")] = 0.0,
     agent_max_tokens: Annotated[int | None, typer.Option(help="Must match the run's.")] = None,
-    user_model: Annotated[str, typer.Option()] = "cove/scripted-user",
+    user_model: UserModels = None,
+    user_pool: UserPoolFile = None,
     user_base_url: Annotated[str | None, typer.Option()] = None,
     user_api_key_env: Annotated[str | None, typer.Option()] = None,
     user_temperature: Annotated[float, typer.Option(help="Must match the run's.")] = 0.0,
@@ -661,7 +698,7 @@ def worker(
         domain=domain.value, db=db, db_seed=db_seed, scale=scale, nats_url=nats_url, stream_replicas=stream_replicas, actors=(actor,), concurrency=concurrency,
         nats_auth=_nats_auth(nats_user, nats_password, nats_token, nats_creds, nats_nkey, nats_tls_ca, nats_tls_cert, nats_tls_key),
         agent=_role_settings(agent_model, agent_base_url, agent_api_key_env, agent_temperature, agent_max_tokens, model_timeout, concurrency),
-        user=_role_settings(user_model, user_base_url, user_api_key_env, user_temperature, user_max_tokens, model_timeout, concurrency),
+        **_user_simulators(user_model, user_pool, user_base_url, user_api_key_env, user_temperature, user_max_tokens, model_timeout, concurrency),
         scripted_error_rate=scripted_error_rate, scripted_mistakes=_mistake_classes(scripted_mistakes), constraints=constraints, fuzz=fuzz, max_turns=max_turns,
         rewrite=_role_settings(rewrite_model, rewrite_base_url, rewrite_api_key_env, 0.7, None, model_timeout, 8) if rewrite_model else None,
     )  # fmt: skip

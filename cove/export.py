@@ -16,11 +16,31 @@ from actors.prompts import agent_system_prompt
 from actors.view import DialogueView
 from cove.confusion import ConfusionMatrix, committed_mistakes
 from cove.files import atomic_write_text
+from cove.user_pool import dialogue_simulator
 from domains.registry import get_domain
 from domains.state import content_hash
 from events import AgentSpoke, UserSpoke
 from store.eventlog import EventStore
 from store.manifest import MANIFEST_NAME, manifest_text
+
+
+@dataclass
+class SimulatorTotals:
+    """One user simulator's dialogues: how many, scored, passing, its yield, and who was blamed."""
+
+    dialogues: int = 0
+    scored: int = 0
+    passing: int = 0
+    attributions: Counter = field(default_factory=Counter)
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "dialogues": self.dialogues,
+            "scored": self.scored,
+            "passing": self.passing,
+            "yield": round(self.passing / self.scored, 4) if self.scored else 0.0,
+            "attributions": dict(sorted(self.attributions.items())),
+        }
 
 
 @dataclass
@@ -39,6 +59,10 @@ class ExportTotals:
     passing_constraint_types: Counter = field(default_factory=Counter)
     sft_skipped: int = 0  # passing dialogues kept out of sft.jsonl: malformed tool-call arguments, or beyond the target
     confusion: ConfusionMatrix = field(default_factory=ConfusionMatrix)  # the verifier against the scripted models' mistakes
+    simulators: dict[str, SimulatorTotals] = field(default_factory=dict)  # by user simulator (cove/user_pool.py)
+
+    def simulator(self, name: str | None) -> SimulatorTotals:
+        return self.simulators.setdefault(str(name), SimulatorTotals())
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -57,6 +81,7 @@ class ExportTotals:
             "constraint_types": dict(sorted(self.constraint_types.items())),
             "passing_constraint_types": dict(sorted(self.passing_constraint_types.items())),
             "mistakes": self.confusion.to_json(),
+            "user_simulators": {name: self.simulators[name].to_json() for name in sorted(self.simulators)},
         }
 
 
@@ -111,7 +136,14 @@ def reward_row(view: DialogueView) -> dict[str, Any]:
         "termination": view.ended.reason.value if view.ended else "unfinished",
         "attribution": verdict.get("attribution"),
         "checks": verdict.get("checks", {}),
+        **_drawn_simulator(view),
     }
+
+
+def _drawn_simulator(view: DialogueView) -> dict[str, str]:
+    """`user_simulator`, for a dialogue of a run with a pool (rows of a run with one simulator are as before pools)."""
+    name = view.request.user_simulator if view.request is not None else None
+    return {"user_simulator": name} if name is not None else {}
 
 
 def certificate(view: DialogueView, constraints: list[dict[str, Any]], chain_head: str) -> dict[str, str]:
@@ -147,6 +179,7 @@ def sft_row(view: DialogueView, store: EventStore, chain_head: str | None = None
             "fuzz": task.fuzz,
             "verdict": view.verified.verdict,
             "models": usage,
+            **_drawn_simulator(view),
             "tokens": sum(r["prompt_tokens"] + r["completion_tokens"] for r in usage.values()),
             "cost_usd": round(sum(r["cost_usd"] for r in usage.values()), 6),
             "base_db_hash": view.task_event.base_db_hash,
@@ -172,6 +205,8 @@ def export_run(store: EventStore, out: Path, dialogue_ids: list[str] | None = No
             continue
         view = DialogueView.of(events)
         totals.dialogues += 1
+        simulator = totals.simulator(dialogue_simulator(events))
+        simulator.dialogues += 1
         for role in model_usage(view).values():
             totals.prompt_tokens += role["prompt_tokens"]
             totals.completion_tokens += role["completion_tokens"]
@@ -184,12 +219,15 @@ def export_run(store: EventStore, out: Path, dialogue_ids: list[str] | None = No
         reward_lines.append(json.dumps(row, ensure_ascii=False))
         totals.terminations[row["termination"]] += 1
         totals.attributions[str(row["attribution"])] += 1
+        simulator.attributions[str(row["attribution"])] += 1
         totals.constraint_types.update(row["constraint_types"])
         totals.confusion.add(committed_mistakes(view.events), row["score"], row["attribution"])
         if row["scored"]:
             totals.scored += 1
+            simulator.scored += 1
         if row["score"] == 1.0:
             totals.passing += 1
+            simulator.passing += 1
             totals.passing_constraint_types.update(row["constraint_types"])
             full = max_sft_rows is not None and len(sft_lines) >= max_sft_rows
             if _all_arguments_parse(view) and not full:  # never teach a model to send broken tool-call JSON

@@ -32,27 +32,31 @@ def load_base(settings: RunSettings) -> Database:
     return get_domain(settings.domain).from_json(data, source=f"<generated {settings.domain} seed {settings.db_seed} scale {settings.scale}>")
 
 
-def model_roles(settings: RunSettings) -> dict[str, RoleSettings]:
-    """The models the actor types of `settings.actors` call, by the flag prefix that sets them."""
-    roles = {role: getattr(settings, role) for role in ("agent", "user") if role in settings.actors}
+def model_roles(settings: RunSettings) -> list[tuple[str, RoleSettings]]:
+    """The models the actor types of `settings.actors` call, each with the flag prefix that sets it
+    (every simulator of a user pool under "user")."""
+    roles = [(role, getattr(settings, role)) for role in ("agent",) if role in settings.actors]
+    if "user" in settings.actors:
+        roles += [("user", simulator.role) for simulator in settings.user_simulators()]
     if settings.rewrite is not None and "fuzzifier" in settings.actors:
-        roles["rewrite"] = settings.rewrite
+        roles.append(("rewrite", settings.rewrite))
     return roles
 
 
 def check_models(settings: RunSettings) -> None:
     """RunError unless every model the run calls can be called: key variables set, provider known."""
     roles = model_roles(settings)
-    for role, model in roles.items():
+    for role, model in roles:
         if model.api_key_env is not None and model.api_key_env not in os.environ:
-            raise RunError(f"--{role}-api-key-env {model.api_key_env}: the environment variable {model.api_key_env} is not set")
+            whose = f" (user simulator {model.model})" if settings.user_pool and role == "user" else ""
+            raise RunError(f"--{role}-api-key-env {model.api_key_env}{whose}: the environment variable {model.api_key_env} is not set")
     if not roles:
         return
     from actors.llm import model_problem
     from actors.scripted import register_scripted_models
 
     register_scripted_models()
-    for role, model in roles.items():
+    for role, model in roles:
         problem = model_problem(model.model, model.api_base, has_api_key=model.api_key_env is not None)
         if problem is not None:
             raise RunError(f"--{role}-model {model.model}: {problem}")

@@ -120,7 +120,7 @@ def dialogue_facets(view: DialogueView) -> dict[str, Any]:
         "failed_checks": sorted(check for check, outcome in row.get("checks", {}).items() if outcome == "failed"),
         "attribution": row.get("attribution"),
         "termination": view.ended.reason.value if view.ended is not None else "unfinished",
-        "user_model": usage.get("user", {}).get("model"),
+        "user_model": (view.request.user_simulator if view.request is not None else None) or usage.get("user", {}).get("model"),  # a pool's simulator by its name
         "agent_model": usage.get("agent", {}).get("model"),
         "turns": view.turns,
         "tool_calls": sum(len(e.tool_calls) for e in view.events if isinstance(e, AgentSpoke)),
@@ -263,7 +263,8 @@ def run_overview(summary: dict[str, Any], settings: dict[str, Any], dialogues: l
         used = sorted({f[f"{role}_model"] for f in facets if f[f"{role}_model"]})
         models[role] = {
             "models": used or ([configured["model"]] if configured.get("model") else []),
-            "parameters": {key: configured.get(key) for key in ("temperature", "max_tokens", "api_base") if configured.get(key) is not None},
+            "parameters": {} if role == "user" and settings.get("user_pool") else  # a pool's simulators differ: each dialogue records its own
+                          {key: configured.get(key) for key in ("temperature", "max_tokens", "api_base") if configured.get(key) is not None},
         }
     return {
         "domain": summary.get("domain") or settings.get("domain"),

@@ -182,6 +182,6 @@ def chart_specs(report: RunReport) -> list[dict[str, Any]]:
          "figure": _figure(_histogram([f["tool_calls"] for f in facets], NEUTRAL_COLOR), xaxis={"title": {"text": "tool calls"}}, yaxis={"title": {"text": "dialogues"}})},
     ]
     if len(by_user_model) > 1:
-        charts.append({"id": "yield-user-model", "title": "Yield by user simulator model", "note": "passing / scored", "filter": "user_model",
+        charts.append({"id": "yield-user-model", "title": "Yield by user simulator", "note": "passing / scored", "filter": "user_model",
                        "figure": _figure(_yield_bars(by_user_model, horizontal=True), height=_bar_height(len(by_user_model)), margin={"l": 220, "r": 70, "t": 10, "b": 40}, xaxis=YIELD_AXIS)})
     return charts

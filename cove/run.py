@@ -48,6 +48,7 @@ from cove.files import OutputPathError, atomic_write_text, check_output_folder
 from cove.preflight import RunError, check_inputs, describe_error, load_base, probe_nats
 from cove.runfile import RUN_FILE, RunRecord, config_differences, load_run_file, load_run_record, write_run_file
 from cove.settings import RunSettings
+from cove.user_pool import request_simulator
 from domains.state import Database
 from events import AgentSpoke, DialogueEnded, DialogueRequested, DialogueVerified, Event, ModelCallFailed, UserSpoke, parse_event, subject_pattern
 from store.eventlog import EventStore
@@ -293,6 +294,8 @@ async def _run_part(settings: RunSettings, base: Database, url: str, auth: dict[
         write_run_file(settings, before + part_seconds, parts)
     elapsed = before + part_seconds
     totals = export_run(store, out, sorted(mine), max_sft_rows=settings.target_passing)
+    for simulator in settings.user_simulators():
+        totals.simulator(simulator.name)  # a simulator no dialogue drew is listed too, with zeros
     reason = halt.reason or _natural_end(settings, progress)
     summary = {
         "run_id": settings.run_id,
@@ -419,7 +422,8 @@ async def _dispatch(settings: RunSettings, ctx: ActorContext, progress: Progress
                 index += 1
                 continue
             dialogue_id = settings.dialogue_id(index)
-            request = draft(DialogueRequested, domain=settings.domain, run_id=settings.run_id, seed=settings.seed, task_index=index, config=settings.result_config())
+            request = draft(DialogueRequested, domain=settings.domain, run_id=settings.run_id, seed=settings.seed, task_index=index, config=settings.result_config(),
+                            user_simulator=request_simulator(settings.user_pool, settings.seed, index))
             mine.add(dialogue_id)
             in_flight.add(dialogue_id)
             await ctx.publish(stamp([request], dialogue_id, 0, "run", None, ctx.clock))

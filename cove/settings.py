@@ -11,7 +11,7 @@ import json
 from pathlib import Path
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from actors.natsauth import NatsAuth
 
@@ -35,6 +35,18 @@ class RoleSettings(BaseModel):
     concurrency: int = 64
 
 
+class UserSimulator(BaseModel):
+    """One user simulator of a pool: its name (what dialogues record), its weight, how to reach its model."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+    name: str = Field(min_length=1)
+    weight: float = Field(gt=0)
+    role: RoleSettings
+
+
+_CLIENT_LIMITS = {"concurrency", "timeout", "max_attempts", "backoff_base", "backoff_max"}  # how a client calls, not what it answers
+
+
 class RunSettings(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
     domain: str = "retail"
@@ -52,7 +64,8 @@ class RunSettings(BaseModel):
     nats_auth: NatsAuth = NatsAuth()  # credentials and TLS for an external NATS (secrets never printed)
     actors: tuple[str, ...] = ("sampler", "fuzzifier", "user", "agent", "executor", "verifier")
     agent: RoleSettings = RoleSettings(model=SCRIPTED_AGENT)
-    user: RoleSettings = RoleSettings(model=SCRIPTED_USER)
+    user: RoleSettings = RoleSettings(model=SCRIPTED_USER)  # with a pool: its first simulator's
+    user_pool: tuple[UserSimulator, ...] = ()  # two or more simulators, one drawn per dialogue (cove/user_pool.py); empty: `user` alone
     rewrite: RoleSettings | None = None  # an LLM that rewords scenarios (kept only if nothing is lost)
     scripted_error_rate: float = 0.1  # share of dialogues in which a scripted model makes one realistic mistake
     scripted_mistakes: str | None = None  # the classes drawn from, comma-separated in catalogue order; None: all
@@ -66,6 +79,36 @@ class RunSettings(BaseModel):
     progress: bool = True
     resume: bool = False  # finish the interrupted run in `out` (see cove/run.py); never stored in run.json
     extra: dict[str, Any] = Field(default_factory=dict)
+
+    @field_validator("user_pool")
+    @classmethod
+    def _pool_of_several(cls, pool: tuple[UserSimulator, ...]) -> tuple[UserSimulator, ...]:
+        """A pool names each simulator once and holds two or more (one simulator is `user` alone)."""
+        names = [simulator.name for simulator in pool]
+        if len(pool) == 1:
+            raise ValueError("a pool of one simulator is the `user` setting alone")
+        if len(set(names)) != len(names):
+            raise ValueError(f"user simulator names repeat: {', '.join(sorted({n for n in names if names.count(n) > 1}))}")
+        return pool
+
+    @model_validator(mode="before")
+    @classmethod
+    def _user_from_pool(cls, data: Any) -> Any:
+        """With a pool and no `user`, `user` is the pool's first simulator (its settings stand for the role)."""
+        if isinstance(data, dict) and data.get("user_pool") and "user" not in data:
+            first = data["user_pool"][0]
+            return {**data, "user": first.role if isinstance(first, UserSimulator) else first.get("role")}
+        return data
+
+    @model_validator(mode="after")
+    def _user_is_pool_first(self) -> RunSettings:
+        if self.user_pool and self.user != self.user_pool[0].role:
+            raise ValueError("with a user_pool, `user` is its first simulator's settings")
+        return self
+
+    def user_simulators(self) -> tuple[UserSimulator, ...]:
+        """The run's user simulators: its pool, or the one `user` model (named after it, weight 1)."""
+        return self.user_pool or (UserSimulator(name=self.user.model, weight=1.0, role=self.user),)
 
     @field_validator("nats_url")
     @classmethod
@@ -89,9 +132,10 @@ class RunSettings(BaseModel):
             "db_seed": self.db_seed if self.db is None else None,
             "scale": self.scale if self.db is None else None,
             "seed": self.seed,
-            "agent": self.agent.model_dump(exclude={"concurrency", "timeout", "max_attempts", "backoff_base", "backoff_max"}),
-            "user": self.user.model_dump(exclude={"concurrency", "timeout", "max_attempts", "backoff_base", "backoff_max"}),
-            "rewrite": self.rewrite.model_dump(exclude={"concurrency", "timeout", "max_attempts", "backoff_base", "backoff_max"}) if self.rewrite else None,
+            "agent": self.agent.model_dump(exclude=_CLIENT_LIMITS),
+            "user": self.user.model_dump(exclude=_CLIENT_LIMITS),
+            **({"user_pool": [{"name": s.name, "weight": s.weight, **s.role.model_dump(exclude=_CLIENT_LIMITS)} for s in self.user_pool]} if self.user_pool else {}),
+            "rewrite": self.rewrite.model_dump(exclude=_CLIENT_LIMITS) if self.rewrite else None,
             "scripted_error_rate": self.scripted_error_rate,
             **({"scripted_mistakes": self.scripted_mistakes} if self.scripted_mistakes else {}),
             "constraints": self.constraints,

@@ -5,13 +5,17 @@ from __future__ import annotations
 from enum import StrEnum
 from typing import Any, Literal
 
+from pydantic import SerializerFunctionWrapHandler, model_serializer
+
 from events.calls import ModelCall
 from events.envelope import Envelope, FrozenModel
 
 
 class DialogueRequested(Envelope):
     """A run asks for one more dialogue: task number `task_index` of the run seeded `seed`.
-    `config` holds the run settings that matter for the result (domain, models, limits), never secrets."""
+    `config` holds the run settings that matter for the result (domain, models, limits), never secrets.
+    `user_simulator`: the simulator of the run's pool (`config.user_pool`) drawn for this dialogue; left out
+    of the JSON when the run has one simulator, so such a run's events are what they were before pools."""
 
     type: Literal["dialogue_requested"] = "dialogue_requested"
     domain: str
@@ -19,6 +23,14 @@ class DialogueRequested(Envelope):
     seed: int
     task_index: int
     config: dict[str, Any] = {}
+    user_simulator: str | None = None
+
+    @model_serializer(mode="wrap")
+    def _leave_out_no_simulator(self, handler: SerializerFunctionWrapHandler) -> dict[str, Any]:
+        data = handler(self)
+        if data.get("user_simulator") is None:
+            data.pop("user_simulator", None)
+        return data
 
 
 class TaskSampled(Envelope):

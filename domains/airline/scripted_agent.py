@@ -12,19 +12,6 @@ import re
 from datetime import datetime, timedelta
 from typing import Any
 
-from actors.scripted.airline_records import (
-    cabin_code,
-    direct_flight,
-    find_reservation,
-    flight_words,
-    full_name,
-    itinerary,
-    method_text,
-    passenger,
-    passengers_noop,
-    segment_fits,
-    segment_index,
-)
 from actors.scripted.phrases import (
     AIRPORT,
     CABIN,
@@ -42,8 +29,22 @@ from actors.scripted.phrases import (
 )
 from actors.scripted.plans import Context, Goal, Plan, Write, find_method, first_goal, repeated
 from actors.scripted.transcript import CannotResolveError, Transcript
+from domains.airline.scripted_records import (
+    cabin_code,
+    direct_flight,
+    find_reservation,
+    flight_words,
+    full_name,
+    itinerary,
+    method_text,
+    passenger,
+    passengers_noop,
+    segment_fits,
+    segment_index,
+)
 
 DOMAIN = "airline"
+STATED_ID_ALLOWS_READS = True  # the customer's stated user id authenticates it: a record may be read at once
 WRITES = frozenset({
     "book_reservation", "cancel_reservation", "update_reservation_flights", "update_reservation_baggages",
     "update_reservation_passengers", "send_certificate",

@@ -26,6 +26,7 @@ from actors.scripted.plans import Context, Goal, Plan, Write, find_method, first
 from actors.scripted.transcript import AskAgainError, CannotResolveError, Transcript
 
 DOMAIN = "retail"
+STATED_ID_ALLOWS_READS = False  # a record is read only once a lookup found the customer
 WRITES = frozenset({
     "cancel_pending_order", "modify_pending_order_address", "modify_pending_order_payment", "modify_pending_order_items",
     "exchange_delivered_order_items", "return_delivered_order_items", "modify_user_address",

@@ -128,6 +128,9 @@ class ScriptedAgentRules(Protocol):
     ASK_IDENTITY: str  # how it asks the customer to identify
     NOT_FOUND: str  # what it says when no profile fits
     STATED_ID_ALLOWS_READS: bool  # whether a record may be read as soon as the customer stated its user id
+    SLOT_GROUPS: dict[str, tuple[tuple[str, tuple[str, ...]], ...]]  # goal type -> ((group, its fields), ...), in the order a customer gives them
+    SLOT_QUESTIONS: dict[str, str]  # the question for each of its own groups (a payment `method` and a `reason` are shared)
+    SLOT_TOPICS: dict[str, str]  # per own group, the regex by which any agent's question names it
 
     def parse_goal(self, text: str) -> Goal | None:
         """The request a goal sentence of the scenario templates words (None: not one of this domain's)."""
@@ -152,6 +155,9 @@ class ScriptedAgentRules(Protocol):
 
 class ScriptedUserRules(Protocol):
     """The offline scripted user's domain rules: which scenarios are this domain's, and its own words for them."""
+
+    NEEDS: dict[str, tuple[str, ...]]  # goal type -> first-person ways to raise it (`type_many`: about several records)
+    INFORMS: dict[str, tuple[str, ...]]  # own group -> templates giving its words ("It's {x}.")
 
     def recognises(self, scenario: str) -> bool:
         """Whether a scenario text reads as one of this domain's (its openings, how the customer is identified)."""

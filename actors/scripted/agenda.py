@@ -18,7 +18,7 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
-from actors.scripted.slots import GROUPS
+from actors.scripted.slots import slot_groups
 from domains.registry import get_domain, loaded_domains
 
 
@@ -34,16 +34,16 @@ class Need:
     @property
     def groups(self) -> tuple[str, ...]:
         """The slot groups this need has values for, in the order a customer gives them."""
-        return tuple(group for group, names in GROUPS.get(self.type or "", ()) if any(name in self.fields for name in names))
+        return tuple(group for group, names in slot_groups(self.type) if any(name in self.fields for name in names))
 
     def group_fields(self, group: str) -> dict[str, str]:
-        names = next((names for name, names in GROUPS.get(self.type or "", ()) if name == group), ())
+        names = next((names for name, names in slot_groups(self.type) if name == group), ())
         return {name: self.fields[name] for name in names if name in self.fields}
 
     @property
     def need_fields(self) -> dict[str, str]:
         """Fields that belong to no group: part of the request itself (a delay, not a cancellation)."""
-        grouped = {name for _, names in GROUPS.get(self.type or "", ()) for name in names}
+        grouped = {name for _, names in slot_groups(self.type) for name in names}
         return {name: value for name, value in self.fields.items() if name not in grouped}
 
 

@@ -27,7 +27,7 @@ from actors.scripted.agenda import Agenda, Need
 from actors.scripted.phrases import item_attributes, split_listing, strip_asides
 from actors.scripted.mistakes import USER_MISTAKES, Mistake, committed, mistake_settings, planned_mistake
 from actors.scripted.protocol import STOP, TRANSFER, asks_confirmation, asks_identity, closes_request, transfers
-from actors.scripted.slots import asked_groups, is_slot_question
+from actors.scripted.slots import asked_groups, is_slot_question, slot_groups
 from actors.view import ACTS_KEY
 from domains.registry import get_domain
 
@@ -355,7 +355,7 @@ def _request_words(act: dict[str, Any], agenda: Agenda, rng: random.Random) -> s
         key += "_many"
     if key == "send_compensation" and act["fields"].get("delayed"):
         key += "_delayed"
-    opening = _cap(rng.choice(bank.NEEDS[key]))
+    opening = _cap(rng.choice(_phrases("NEEDS", key, agenda.domain)))
     opening += "?" if re.match(r"(?:how|could|can|is|where|what)\b", opening, re.IGNORECASE) else "."
     details = _fields_words(need if need is not None and not act.get("extra") else Need(act["goal"], "", act["type"], act["fields"]), act, agenda, rng)
     return f"{opening} {details}".strip()
@@ -367,17 +367,23 @@ def _fields_words(need: Need | None, act: dict[str, Any], agenda: Agenda, rng: r
     goal_type = act.get("type") or (need.type if need else None)
     if goal_type is None:
         return ""
-    from actors.scripted.slots import GROUPS
-
     sentences = []
-    for group, names in GROUPS.get(goal_type, ()):
+    for group, names in slot_groups(goal_type):
         present = {name: fields[name] for name in names if name in fields}
         if present:
             bank_name = "refund" if group == "method" and goal_type == "return_items" else group
             x = group_words(agenda.domain, goal_type, group, present, rng)
-            template = rng.choice(bank.INFORMS[bank_name])
+            template = rng.choice(_phrases("INFORMS", bank_name, agenda.domain))
             sentences.append(template.replace("{X}", _cap(x)).replace("{x}", x))
     return " ".join(sentences)
+
+
+def _phrases(bank_name: str, key: str, domain: str | None) -> tuple[str, ...]:
+    """One entry of a phrase bank (`NEEDS` by goal type, `INFORMS` by group): the shared one, else the domain's own."""
+    shared = getattr(bank, bank_name)
+    if key in shared or domain is None:
+        return shared[key]
+    return getattr(get_domain(domain).scripted_user, bank_name)[key]
 
 
 _ONE_FIELD = {  # groups said from their one field of the same name, in any domain

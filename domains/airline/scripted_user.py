@@ -121,4 +121,38 @@ def group_words(goal_type: str, group: str, fields: dict[str, str], rng: random.
     return None
 
 
-__all__ = ["CITIES", "group_words", "recognises"]
+NEEDS = {  # goal type (or type_many, type_delayed) -> first-person ways to raise it
+    "book_reservation": ("I'd like to book a flight", "I need to make a new booking", "can you help me book a trip", "I want to book some flights"),
+    "cancel_reservation": ("I need to cancel a trip", "I'd like to cancel a reservation", "please cancel one of my bookings", "I have to call off a trip"),
+    "send_compensation": ("I'm really unhappy about a flight of mine and I'd like some compensation",
+                          "one of my flights was cancelled and I'd like to know what you can offer",
+                          "I want to complain about a flight, and I think I'm owed compensation"),
+    "send_compensation_delayed": ("my flight is delayed and I'm not happy about it: can I get compensation for that?",
+                                  "I want to complain about a delay and ask what you can do for me",
+                                  "one of my flights is running late and I'd like some compensation"),
+    "info_certificate_total": ("how much is my travel certificate worth", "could you check the value of my travel certificate",
+                               "I'd like to know what my certificate is worth"),
+    "info_certificate_total_many": ("how much are my travel certificates worth together", "what's the total value of my certificates",
+                                    "could you add up my travel certificates for me"),
+    "info_flight_status": ("is my flight on time", "could you check the status of a flight", "I'd like to know if a flight is on schedule",
+                           "can you tell me whether a flight is running on time"),
+    "change_cabin": ("I'd like to change the cabin on a booking", "can I switch cabins on one of my trips", "I want to change the class I'm flying in"),
+    "add_bags": ("I need to add checked bags to a trip", "can I add some luggage to my booking", "I'd like to check more bags on a trip"),
+    "change_flights": ("I need to change the flights on a trip", "I'd like to move to a different flight", "can I rebook one of my flights"),
+    "update_passengers": ("I need to fix passenger details on a booking", "there's a passenger change on one of my trips", "I have to update a passenger on a reservation"),
+}
+INFORMS = {  # group -> templates for its words ({x}; {X} capitalised)
+    "route": ("{X}.", "It's {x}.", "I'm looking at {x}.", "I want {x}."),
+    "flights": ("I'd like {x}.", "I want to take {x}.", "Please book {x}.", "I've picked {x}."),
+    "cabin": ("{X}, please.", "I'd like {x}.", "Let's do {x}.", "I'll fly {x}."),
+    "travellers": ("It's {x}.", "The travellers are {x}.", "That's {x}.", "We'll be {x}."),
+    "bags": ("{X}.", "I'll need {x}.", "Let's say {x}.", "Put me down for {x}."),
+    "insurance": ("{X}.",),
+    "pay": ("I'll pay with {x}.", "Please charge {x}.", "Use {x} for it.", "{X}, please."),
+    "res": ("It's {x}.", "I mean {x}.", "It's about {x}.", "The trip is {x}.", "I'm talking about {x}."),
+    "flight": ("It's {x}.", "I mean {x}.", "The flight is {x}.", "That's {x}."),
+    "change": ("I'd like {x}.", "What I need is {x}.", "I want {x}."),
+    "passenger": ("{X}.", "I need {x}.", "I'd like {x}."),
+}
+
+__all__ = ["INFORMS", "NEEDS", "CITIES", "group_words", "recognises"]

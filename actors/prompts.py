@@ -2,12 +2,8 @@
 
 from __future__ import annotations
 
-from functools import cache
-from pathlib import Path
-
+from domains.registry import get_domain
 from domains.state import Database
-
-DOMAINS_DIR = Path(__file__).resolve().parents[1] / "domains"
 
 AGENT_INSTRUCTIONS = """You are a customer service agent. Serve the customer by following the policy below exactly.
 Each turn, do ONE of two things: write a message to the customer, or make a tool call. Never both in one turn.
@@ -25,18 +21,14 @@ How to play the customer:
 - If the agent transfers you to a human, send ###TRANSFER###. If the scenario does not tell you how to go on, send ###OUT-OF-SCOPE###."""
 
 
-@cache
 def policy_text(domain: str) -> str:
-    return (DOMAINS_DIR / domain / "policy.md").read_text(encoding="utf-8")
+    return get_domain(domain).policy_text
 
 
 def agent_system_prompt(domain: str, base: Database) -> str:
-    """Our instructions, the domain's policy, and (airline) the domain's current time."""
-    parts = [f"<instructions>\n{AGENT_INSTRUCTIONS}\n</instructions>", f"<policy>\n{policy_text(domain)}</policy>"]
-    if domain == "airline":
-        from domains.airline.tools import domain_now
-
-        parts.append(f"The current time is {domain_now(base).replace('T', ' ')} EST.")
+    """Our instructions, the domain's policy, and the lines its plug-in adds (airline's current time, for one)."""
+    plugin = get_domain(domain)
+    parts = [f"<instructions>\n{AGENT_INSTRUCTIONS}\n</instructions>", f"<policy>\n{plugin.policy_text}</policy>", *plugin.prompt_extras(base)]
     return "\n\n".join(parts)
 
 

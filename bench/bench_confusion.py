@@ -19,7 +19,7 @@ from actors.scripted.simulate import simulate_task
 from bench.common import row
 from cove.confusion import ConfusionMatrix, committed_mistakes
 from domains.generators import generate_database
-from domains.registry import get_domain
+from domains.registry import domain_names, get_domain
 from domains.sampling import sample_tasks
 
 DIALOGUES = 1000
@@ -38,7 +38,7 @@ def measure(domain: str, n: int = DIALOGUES, seed: int = SEED, error_rate: float
 
 def run() -> list[dict]:
     rows = []
-    for domain in ("retail", "airline"):
+    for domain in domain_names():
         result = measure(domain)
         for name, counts in result["classes"].items():
             blame = "n/a" if counts["right_blame"] is None else f"{100 * counts['right_blame']:.0f}%"
@@ -50,7 +50,7 @@ def run() -> list[dict]:
 
 
 if __name__ == "__main__":
-    domains = [arg for arg in sys.argv[1:] if not arg.isdigit()] or ["retail", "airline"]
+    domains = [arg for arg in sys.argv[1:] if not arg.isdigit()] or domain_names()
     count = next((int(arg) for arg in sys.argv[1:] if arg.isdigit()), DIALOGUES)
     for name in domains:
         result = measure(name, count)

@@ -16,7 +16,7 @@ from actors.scripted.simulate import simulate_task
 from actors.view import scripted_acts
 from bench.common import row
 from domains.generators import generate_database
-from domains.registry import get_domain
+from domains.registry import domain_names, get_domain
 from domains.sampling import sample_tasks
 from events import UserSpoke
 
@@ -60,7 +60,7 @@ def measure_store(path: str) -> tuple[dict, int, int]:
 
 def run() -> list[dict]:
     rows = []
-    for domain in ("retail", "airline"):
+    for domain in domain_names():
         summary, solved = measure(domain)
         rows += [
             row(f"scripted user {domain}: turns echoing the scenario", 100 * summary["echo_share"], "% of user turns", "<= 1%", f"{summary['user_turns']} turns"),
@@ -79,7 +79,7 @@ if __name__ == "__main__":
         for turn, reason in examples:
             print("   ECHO", reason, "|", turn)
         sys.exit(0)
-    domains = sys.argv[1:] or ["retail", "airline"]
+    domains = sys.argv[1:] or domain_names()
     for name in domains:
         summary, solved = measure(name)
         examples = summary.pop("echo_examples")

@@ -23,7 +23,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from domains.registry import describe_domain, DOMAINS, get_domain
+from domains.registry import describe_domain, domain_names, is_registered, loaded_domains
 from domains.state import Database, DatabaseError, content_hash
 from domains.verification import Verdict, verify_dialogue
 from store.eventlog import EventStore
@@ -75,9 +75,9 @@ class RowBases:
         self.files: dict[Path, dict[str, Database]] = {}
         for path in files:
             loaded, errors = {}, []
-            for domain in DOMAINS:
+            for plugin in loaded_domains():
                 try:
-                    loaded[domain] = get_domain(domain).load(path)
+                    loaded[plugin.name] = plugin.load(path)
                 except DatabaseError as exc:
                     errors.append(str(exc))
             if not loaded:
@@ -165,8 +165,8 @@ class RowVerifier:
     def _judge(self, result: RowResult, row: dict[str, Any], meta: dict[str, Any], certificate: dict[str, Any]) -> None:
         """Find the base, replay the row's calls, verify afresh, and hold the recorded verdict against it."""
         domain = row.get("data_source")
-        if domain not in DOMAINS:
-            raise RowError(f"data_source {domain!r} is not a domain cove knows ({', '.join(sorted(DOMAINS))})")
+        if not is_registered(domain):
+            raise RowError(f"data_source {domain!r} is not a domain cove knows ({', '.join(domain_names())})")
         wanted = certificate.get("base_db_hash") or meta.get("base_db_hash")
         if not isinstance(wanted, str) or not wanted:
             raise RowError("the row names no base database (meta.certificate.base_db_hash, meta.base_db_hash)")

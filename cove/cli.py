@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import json
 import sys
-from enum import StrEnum
 from pathlib import Path
 from typing import Annotated, Any, NoReturn
 
 import typer
+
+from domains import DEFAULT_DOMAIN
 
 app = typer.Typer(add_completion=False, no_args_is_help=True, help="cove: verified tool-use dialogues for training LLM agents.")
 db_app = typer.Typer(no_args_is_help=True, help="Sandbox databases: generate and check.")
@@ -17,12 +18,18 @@ app.add_typer(db_app, name="db")
 app.add_typer(tools_app, name="tools")
 
 
-class DomainName(StrEnum):
-    retail = "retail"
-    airline = "airline"
+def registered_domain(name: str) -> str:
+    """`name` if a domain plug-in registers it and it loads; else one line naming the registered ones, exit 2."""
+    from domains.registry import UnknownDomainError, get_domain
+
+    try:
+        get_domain(name)
+    except UnknownDomainError as exc:
+        fail(str(exc))
+    return name
 
 
-DomainOption = Annotated[DomainName, typer.Option("--domain", "-d", help="The world: retail or airline.")]
+DomainOption = Annotated[str, typer.Option("--domain", "-d", metavar="NAME", callback=registered_domain, help="The world: a registered domain (`cove domains` lists them).")]
 
 
 # NATS credentials, shared by `cove run` and `cove worker` (each also read from its environment variable).
@@ -83,12 +90,12 @@ def write_output(path: Path, text: str) -> None:
 
 def load_database(domain: str, path: Path):
     """The base database of a domain, or a clear error naming the file and the problem."""
-    from domains.registry import get_domain
+    from domains.registry import UnknownDomainError, get_domain
     from domains.state import DatabaseError
 
     try:
         return get_domain(domain).load(path)
-    except DatabaseError as exc:
+    except (DatabaseError, UnknownDomainError) as exc:
         fail(str(exc))
 
 
@@ -170,6 +177,27 @@ def db_check(
         typer.echo(f"... and {len(problems) - limit} more", err=True)
     typer.echo(f"{db}: {len(problems)} problem(s)", err=True)
     raise typer.Exit(1)
+
+
+@app.command("domains")
+def domains_list() -> None:
+    """List the registered domain plug-ins (entry-point group `cove.domains`): name, tables, where each comes from.
+
+    Exit 1 if one cannot be loaded (its line says why); the others still work.
+    """
+    from domains.registry import ENTRY_POINT_GROUP, UnknownDomainError, domain_names, entry_point_of, get_domain
+
+    broken = 0
+    for name in domain_names():
+        try:
+            typer.echo(f"{name}\t{entry_point_of(name)}\t({', '.join(get_domain(name).tables)})")
+        except UnknownDomainError as exc:
+            broken += 1
+            typer.echo(f"cove: error: {exc}", err=True)
+    if not domain_names():
+        typer.echo(f"no domain is registered in the entry-point group {ENTRY_POINT_GROUP!r}", err=True)
+    if broken:
+        raise typer.Exit(1)
 
 
 @tools_app.command("list")
@@ -258,7 +286,7 @@ def sample(
         key = os.environ.get(rewrite_api_key_env) if rewrite_api_key_env else None
         rewrite = llm_rewriter(rewrite_model, rewrite_base_url, key)
     try:
-        sample_command(domain.value, db, n, seed, constraints, fuzz, out, rewrite=rewrite)
+        sample_command(domain, db, n, seed, constraints, fuzz, out, rewrite=rewrite)
     except (DatabaseError, SamplingError) as exc:
         fail(str(exc))
     except OSError as exc:
@@ -398,7 +426,7 @@ def grade(
     Each row's tool calls are re-executed on the database; the verdict is printed per row. Exit 1 if
     any row cannot be read or its recorded tool results differ from re-execution.
     """
-    from domains.registry import DOMAINS
+    from domains.registry import domain_names, is_registered
     from domains.verification import verify_dialogue
     from store.rows import RowError, read_rows, record_of_row
 
@@ -411,8 +439,8 @@ def grade(
         if row is not None:
             domain = str(row.get("data_source") or "")
             try:
-                if domain not in DOMAINS:
-                    raise RowError(f"data_source {domain!r} is not a domain cove knows ({', '.join(sorted(DOMAINS))})")
+                if not is_registered(domain):
+                    raise RowError(f"data_source {domain!r} is not a domain cove knows ({', '.join(domain_names())})")
                 if domain not in bases:
                     bases[domain] = load_database(domain, db)
                 graded = record_of_row(row, bases[domain])
@@ -515,7 +543,7 @@ def _user_simulators(models: list[str] | None, pool_file: Path | None, base_url:
 
 @app.command("run")
 def run(
-    domain: DomainOption = DomainName.retail,
+    domain: DomainOption = DEFAULT_DOMAIN,
     db: Annotated[Path | None, typer.Option("--db", help="Base db.json; default: our generated sandbox.")] = None,
     db_seed: Annotated[int, typer.Option(help="Seed of the generated sandbox when no --db is given.")] = 0,
     scale: Annotated[float, typer.Option(min=0.01, max=100.0, help="Size of the generated sandbox.")] = 1.0,
@@ -579,7 +607,7 @@ def run(
         fail(f"{db}: no such database file")
     check_nats_url(nats_url)
     settings = RunSettings(
-        domain=domain.value, db=db, db_seed=db_seed, scale=scale, count=count, seed=seed, concurrency=concurrency, out=out,
+        domain=domain, db=db, db_seed=db_seed, scale=scale, count=count, seed=seed, concurrency=concurrency, out=out,
         processes=processes, nats_url=nats_url, nats_connect_timeout=nats_timeout, stream_replicas=stream_replicas, actors=actor_list,
         nats_auth=_nats_auth(nats_user, nats_password, nats_token, nats_creds, nats_nkey, nats_tls_ca, nats_tls_cert, nats_tls_key),
         agent=_role_settings(agent_model, agent_base_url, agent_api_key_env, agent_temperature, agent_max_tokens, model_timeout, agent_concurrency),
@@ -658,7 +686,7 @@ def worker(
     nats_tls_ca: NatsTlsCa = None,
     nats_tls_cert: NatsTlsCert = None,
     nats_tls_key: NatsTlsKey = None,
-    domain: DomainOption = DomainName.retail,
+    domain: DomainOption = DEFAULT_DOMAIN,
     db: Annotated[Path | None, typer.Option("--db", help="Base db.json (must be the run's).")] = None,
     db_seed: Annotated[int, typer.Option()] = 0,
     scale: Annotated[float, typer.Option(min=0.01, max=100.0)] = 1.0,
@@ -695,7 +723,7 @@ def worker(
         fail(f"{db}: no such database file")
     check_nats_url(nats_url)
     settings = RunSettings(
-        domain=domain.value, db=db, db_seed=db_seed, scale=scale, nats_url=nats_url, stream_replicas=stream_replicas, actors=(actor,), concurrency=concurrency,
+        domain=domain, db=db, db_seed=db_seed, scale=scale, nats_url=nats_url, stream_replicas=stream_replicas, actors=(actor,), concurrency=concurrency,
         nats_auth=_nats_auth(nats_user, nats_password, nats_token, nats_creds, nats_nkey, nats_tls_ca, nats_tls_cert, nats_tls_key),
         agent=_role_settings(agent_model, agent_base_url, agent_api_key_env, agent_temperature, agent_max_tokens, model_timeout, concurrency),
         **_user_simulators(user_model, user_pool, user_base_url, user_api_key_env, user_temperature, user_max_tokens, model_timeout, concurrency),

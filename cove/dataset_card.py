@@ -38,11 +38,11 @@ def check_names() -> list[str]:
 
 def policy_rules(domain: str) -> list[str]:
     """The rule names of a domain's policy violations, read from its policy module (`Violation("name", ...)`)."""
-    from domains.registry import DOMAINS
+    from domains.registry import get_domain, is_registered
 
-    if domain not in DOMAINS:
+    if not is_registered(domain):
         return []
-    tree = ast.parse(inspect.getsource(DOMAINS[domain].module("policy")))
+    tree = ast.parse(inspect.getsource(get_domain(domain).policy))
     return sorted({
         node.args[0].value for node in ast.walk(tree)
         if isinstance(node, ast.Call) and getattr(node.func, "id", None) == "Violation" and node.args

@@ -14,6 +14,7 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from actors.natsauth import NatsAuth
+from domains import DEFAULT_DOMAIN
 
 SCRIPTED_AGENT = "cove/scripted-agent"
 SCRIPTED_USER = "cove/scripted-user"
@@ -49,7 +50,7 @@ _CLIENT_LIMITS = {"concurrency", "timeout", "max_attempts", "backoff_base", "bac
 
 class RunSettings(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
-    domain: str = "retail"
+    domain: str = DEFAULT_DOMAIN
     db: Path | None = None  # a db.json; None: our generated sandbox (db_seed, scale)
     db_seed: int = 0
     scale: float = 1.0

@@ -81,7 +81,7 @@ def check_conversation(record: DialogueRecord, base: Database) -> ConversationRe
     report = ConversationReport(checks=not_applicable() if record.turns is None else {})
     if record.turns is None:
         return report
-    rules = get_domain(record.task.domain).module("conversation")
+    rules = get_domain(record.task.domain).conversation
     walk = _Walk(record, base, rules, report)
     for turn in record.turns:
         walk.turn(turn)

@@ -196,7 +196,7 @@ def resolve_description(state: State, kind: str, attributes: dict[str, Any], sco
     """Every id in `scope` that a description of this kind and these attributes fits, on `state`."""
     from domains.registry import get_domain  # a domain's fuzzifier builds on this module: found by name, not imported
 
-    records, matches = get_domain(state.base.domain).module("fuzzifier").RESOLVERS[kind]
+    records, matches = get_domain(state.base.domain).fuzzifier.RESOLVERS[kind]
     return resolve_in_scope(state, scope or "", attributes, records, matches)
 
 

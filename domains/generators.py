@@ -12,7 +12,7 @@ from domains.registry import describe_domain, get_domain
 def generate_database(domain: str, seed: int, scale: float = 1.0) -> dict[str, Any]:
     """A seeded sandbox database of `domain` as cove holds it: τ²-bench's tables, and under `meta` what
     goes to the sidecar (generator, seed, scale; airline's `now`). Same arguments, same content."""
-    return get_domain(domain).module("generate").generate(seed, scale)
+    return get_domain(domain).generate(seed, scale)
 
 
 def check_database_file(domain: str, path: str | Path) -> list[Problem]:
@@ -32,7 +32,7 @@ def check_database_file(domain: str, path: str | Path) -> list[Problem]:
     data, problems = checked_with_sidecar(path, data, checked.meta_model)
     if data is None:
         return problems
-    problems += checked.module("check").check(data)
+    problems += checked.check(data)
     if problems:
         return problems
     try:

@@ -103,7 +103,7 @@ class Sampled(NamedTuple):
 def domain_rules(domain: str) -> tuple[ModuleType, ModuleType, ModuleType]:
     """The sampler, fuzzifier and policy modules of a domain."""
     rules = get_domain(domain)  # a domain's sampler and fuzzifier build on this module: found by name, not imported
-    return rules.module("sampler"), rules.module("fuzzifier"), rules.module("policy")
+    return rules.sampler, rules.fuzzifier, rules.policy
 
 
 def parse_goal_range(text: str | tuple[int, int]) -> tuple[int, int]:
@@ -168,7 +168,7 @@ def _information_stable(draft: Draft, rules: ModuleType) -> bool:
     """Each information goal has the same answer at the start, at its turn and at the end, and an answer
     the verifier can check without ambiguity (`facts.info_checkable`: no $0 balance, a status it knows)."""
     start = draft.base.new_state()
-    facts = get_domain(draft.base.domain).module("facts")
+    facts = get_domain(draft.base.domain).facts
     for constraint in draft.constraints:
         if constraint.actions:
             continue

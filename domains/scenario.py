@@ -39,16 +39,6 @@ class ScenarioParts:
     notes: list[str] = field(default_factory=list)
 
 
-_OPENINGS = {
-    "retail": (
-        "You are getting in touch with the online store's customer service.",
-        "You are contacting the store's support team about your account and orders.",
-    ),
-    "airline": (
-        "You are calling the airline's reservations desk.",
-        "You are contacting the airline's customer service about your trips.",
-    ),
-}
 _TEMPERS = (
     "You are polite and patient.",
     "You are in a hurry and keep your messages short.",
@@ -60,7 +50,9 @@ _TEMPERS = (
 def compose_instruction(domain: str, parts: ScenarioParts, rng: random.Random) -> str:
     """The scenario text from the template, with wording variants drawn from `rng`."""
     many = len(parts.goals) > 1
-    reason = [rng.choice(_OPENINGS[domain]), "What you want, in this order:" if many else "What you want:"]
+    from domains.registry import get_domain  # the plug-in's wording, found by name
+
+    reason = [rng.choice(get_domain(domain).scenario_openings), "What you want, in this order:" if many else "What you want:"]
     reason += [f"{index}. {goal}" for index, goal in enumerate(parts.goals, 1)]
     unknown = parts.unknown or ["Nothing beyond what is written here: anything else you do not know."]
     behaviour = [rng.choice(_TEMPERS)]
@@ -88,7 +80,7 @@ def required_facts(task: Task) -> list[str]:
     """Every literal fact the scenario must convey: description attributes, stated values, the stop token."""
     from domains.registry import get_domain  # a domain's fuzzifier builds on this module: found by name, not imported
 
-    stated_facts = get_domain(task.domain).module("fuzzifier").stated_facts
+    stated_facts = get_domain(task.domain).fuzzifier.stated_facts
     facts: list[str] = []
     for description in task.descriptions.values():
         facts.extend(attribute_facts(description.attributes))

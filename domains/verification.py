@@ -178,7 +178,7 @@ def expected_outcome(task: Task, base: Database) -> Expectation:
 
 def information_answer(constraint: Constraint, agent_messages: list[str], task: Task, base: Database) -> Answer:
     """The domain's check of an information goal; a value with no known subject must be said as whole tokens."""
-    facts = get_domain(task.domain).module("facts")
+    facts = get_domain(task.domain).facts
     answer = facts.check_information(constraint, agent_messages, task, base.new_state())
     if answer is not None:
         return answer
@@ -218,7 +218,7 @@ class _Replay:
 def _replay(record: DialogueRecord, base: Database) -> _Replay:
     task = record.task
     domain = get_domain(task.domain)
-    toolkit, policy = domain.toolkit, domain.module("policy")
+    toolkit, policy = domain.toolkit, domain.policy
     state = base.new_state()
     writes: list[RecordedCall] = []
     violations: list[dict[str, Any]] = []
@@ -252,7 +252,7 @@ def verify_dialogue(record: DialogueRecord, base: Database) -> Verdict:
     """The verdict on one dialogue: per-constraint results, redundancy, violations, score, blame, checks."""
     task = record.task
     domain = get_domain(task.domain)
-    toolkit, facts = domain.toolkit, domain.module("facts")
+    toolkit, facts = domain.toolkit, domain.facts
     order_free = frozenset(getattr(facts, "ORDER_FREE", ()))
     expectation = expected_outcome(task, base)
     replay = _replay(record, base)
@@ -323,7 +323,7 @@ def _blame(record: DialogueRecord, base: Database, replay: _Replay, constraints:
            violations: list[dict[str, Any]], score: float | None, scored: bool, expectation: Expectation) -> Attribution:
     task = record.task
     domain = get_domain(task.domain)
-    toolkit, facts, rules = domain.toolkit, domain.module("facts"), domain.module("conversation")
+    toolkit, facts, rules = domain.toolkit, domain.facts, domain.conversation
     said = user_text_keys(record)
     start = base.new_state()
     shortfalls, asked_for = [], []

@@ -11,6 +11,7 @@ import pytest
 from tests.nats_cluster import nats_cluster  # noqa: F401  (a 3-node JetStream cluster)
 from tests.nats_fixtures import *  # noqa: F403  (the nats_server fixture)
 from tests.openai_server import openai_server  # noqa: F401  (a local OpenAI-compatible server)
+from tests.plugins import registered_domains, tau2_domains
 
 TAU2_DIR = Path(os.environ.get("COVE_TAU2_DIR", Path(__file__).resolve().parents[2] / "shared" / "tau2"))
 REQUIRE_TAU2 = os.environ.get("COVE_REQUIRE_TAU2") == "1"
@@ -36,7 +37,7 @@ def tau2_databases(tau2_dir):
     """The τ²-bench retail and airline databases, loaded once per test session."""
     from domains.registry import get_domain
 
-    return {name: get_domain(name).load(tau2_dir / name / "db.json") for name in ("retail", "airline")}
+    return {name: get_domain(name).load(tau2_dir / name / "db.json") for name in tau2_domains()}
 
 
 @pytest.fixture
@@ -58,10 +59,10 @@ def generated_base(domain: str):
     return get_domain(domain).from_json(generate_database(domain, seed=20, scale=1.0), source=f"generated-{domain}")
 
 
-@pytest.fixture(params=["tau2-retail", "tau2-airline", "generated-retail", "generated-airline"])
+@pytest.fixture(params=[f"tau2-{name}" for name in tau2_domains()] + [f"generated-{name}" for name in registered_domains()])
 def world(request):
-    """(domain, base database) for τ²-bench's two databases and our two generated ones."""
-    origin, domain = request.param.split("-")
+    """(domain, base database) for τ²-bench's databases and our generated one of every registered domain."""
+    origin, domain = request.param.split("-", 1)
     if origin == "tau2":
         return domain, request.getfixturevalue("tau2_databases")[domain]
     return domain, generated_base(domain)

@@ -12,6 +12,7 @@ import pytest
 from typer.testing import CliRunner
 
 from cove.cli import app
+from tests.plugins import registered_domains
 
 runner = CliRunner()
 
@@ -27,7 +28,7 @@ def retail_db(tmp_path_factory) -> Path:
     return path
 
 
-@pytest.mark.parametrize("domain", ["retail", "airline"])
+@pytest.mark.parametrize("domain", registered_domains())
 def test_generate_is_deterministic_and_passes_check(domain, tmp_path):
     """Two generations with one seed give identical bytes (file and sidecar), a different seed differs, and the result checks clean."""
     paths = [tmp_path / f"{name}.json" for name in ("a", "b", "c")]

@@ -16,8 +16,9 @@ from domains.generators import generate_database
 from domains.registry import get_domain
 from domains.sampling import sample_tasks
 from events import AgentSpoke, ToolReturned, UserSpoke
+from tests.plugins import registered_domains
 
-DOMAINS = ("retail", "airline")
+DOMAINS = tuple(registered_domains())
 WRITES = {
     "retail": {"cancel_pending_order", "modify_pending_order_address", "modify_pending_order_payment", "modify_pending_order_items",
                "exchange_delivered_order_items", "return_delivered_order_items", "modify_user_address"},

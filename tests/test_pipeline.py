@@ -16,6 +16,7 @@ from actors.natsserver import EmbeddedNats
 from cove.cli import app
 from cove.run import run_dialogues
 from cove.settings import RoleSettings, RunSettings
+from tests.plugins import registered_domains
 
 COUNT = 10
 
@@ -30,7 +31,7 @@ def _lines(path: Path) -> list[dict]:
     return [json.loads(line) for line in path.read_text().splitlines()]
 
 
-@pytest.fixture(scope="module", params=["retail", "airline"])
+@pytest.fixture(scope="module", params=registered_domains())
 def finished_run(request, tmp_path_factory):
     """One offline run per domain (embedded nats-server, all actors in this process)."""
     out = tmp_path_factory.mktemp(f"run-{request.param}")

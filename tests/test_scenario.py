@@ -19,15 +19,18 @@ from domains.scenario import (
     rewrite_instruction,
 )
 from domains.sampling import sample_tasks
+from tests.conftest import generated_base
+from tests.plugins import registered_domains
 
 SECTIONS = ("Reason for call:", "Known info:", "Unknown info:", "Task instructions:")
 
 
 @pytest.fixture(scope="module")
 def tasks(tau2_databases):
-    """A few multi-goal tasks of each domain at full and partial fuzz."""
+    """A few multi-goal tasks of each domain at full and partial fuzz (on τ²-bench's database where it has one)."""
     found = {}
-    for domain, base in tau2_databases.items():
+    for domain in registered_domains():
+        base = tau2_databases[domain] if domain in tau2_databases else generated_base(domain)
         for fuzz in ("full", "partial"):
             found[(domain, fuzz)] = sample_tasks(domain, base, 30, seed=13, k_range="2-3", fuzz=fuzz).tasks
     return found
@@ -96,7 +99,7 @@ def test_rewrite_that_keeps_every_fact_is_accepted(tasks, as_dict):
     assert record.usage and calls[0]["temperature"] == 0.3 and task.instruction in calls[0]["messages"][0]["content"]
 
 
-@pytest.mark.parametrize("domain", ["retail", "airline"])
+@pytest.mark.parametrize("domain", registered_domains())
 def test_rewrite_that_drops_a_fact_is_refused(tasks, domain):
     """A rewrite that loses a needed fact is refused: the template stands and the record names the lost fact."""
     task = tasks[(domain, "full")][0]
@@ -107,7 +110,7 @@ def test_rewrite_that_drops_a_fact_is_refused(tasks, domain):
     assert not record.accepted and fact in record.missing_facts and "lost" in record.reason
 
 
-@pytest.mark.parametrize("domain", ["retail", "airline"])
+@pytest.mark.parametrize("domain", registered_domains())
 def test_rewrite_that_shows_a_raw_id_is_refused(tasks, domain):
     """A rewrite that adds a raw order, item, payment or reservation id is refused and the id recorded."""
     task = tasks[(domain, "full")][0]
@@ -120,7 +123,7 @@ def test_rewrite_that_shows_a_raw_id_is_refused(tasks, domain):
 
 def test_ids_the_template_already_shows_are_not_leaks(tasks):
     """At partial fuzz the template names the order or reservation; a rewrite that keeps it is accepted."""
-    for domain in ("retail", "airline"):
+    for domain in registered_domains():
         task = next(t for t in tasks[(domain, "partial")] if any(i in t.instruction for i in raw_ids(t)))
         missing, leaked = check_rewrite(task, task.instruction.upper())
         assert missing == [] and leaked == []

@@ -7,16 +7,16 @@ import re
 
 import pytest
 
-from actors.scripted import airline_agent, register_scripted_models, respond_agent, respond_user, retail_agent
+from actors.scripted import register_scripted_models, respond_agent, respond_user
 from actors.scripted.protocol import CLOSING, STOP, is_yes
 from actors.scripted.simulate import SimulatedDialogue, simulate_task
 from actors.view import GREETING
 from domains.generators import generate_database
 from domains.registry import get_domain
 from domains.sampling import sample_tasks
+from tests.plugins import registered_domains
 
-DOMAINS = ("retail", "airline")
-RULES = {"retail": retail_agent, "airline": airline_agent}
+DOMAINS = tuple(registered_domains())
 TASKS = 120
 SAMPLE_SEED = 7
 # Ids a customer cannot know unless told: orders, items, payment methods, reservations.
@@ -85,7 +85,7 @@ def test_every_sampled_goal_sentence_is_understood(domain, generated):
         lines = re.findall(r"^\d+\. (.+)$", task.instruction, re.MULTILINE)
         assert len(lines) == len(task.constraints)
         for line, constraint in zip(lines, task.constraints):
-            goal = RULES[domain].parse_goal(line)
+            goal = get_domain(domain).scripted_agent.parse_goal(line)
             assert goal is not None and goal.type == constraint.type, (line, constraint.type)
 
 
@@ -113,7 +113,7 @@ def test_agent_turns_are_text_or_one_tool_call(domain, generated, runs):
 @pytest.mark.parametrize("domain", DOMAINS)
 def test_every_write_follows_an_explicit_yes_to_its_read_back(domain, generated, runs):
     """Every write comes right after the customer's explicit yes to a read-back that asked for it."""
-    writes = RULES[domain].WRITES
+    writes = get_domain(domain).scripted_agent.WRITES
     count = 0
     for dialogue, _ in runs(generated[domain]):
         last_user, last_agent, previous = "", "", None
@@ -215,8 +215,8 @@ def test_agent_understands_a_user_that_sends_no_acts(domain, generated):
             agent.append({"role": "assistant", "content": reply["content"]})
             user.append({"role": "user", "content": reply["content"]})
         assert user[-1]["content"] == STOP, task.instruction
-        writes = [name for name, ok in calls if name in RULES[domain].WRITES and ok]
-        expected = sum(1 for c in task.constraints for a in c.actions if a.name in RULES[domain].WRITES)
+        writes = [name for name, ok in calls if name in get_domain(domain).scripted_agent.WRITES and ok]
+        expected = sum(1 for c in task.constraints for a in c.actions if a.name in get_domain(domain).scripted_agent.WRITES)
         assert len(writes) == expected, (task.instruction, calls)
 
 
@@ -253,7 +253,7 @@ def _listed(write: str, arguments: dict, read_back: str, methods: dict) -> list[
 def test_agent_keeps_the_conversation_rules(domain, generated, runs):
     """At error rate 0 the agent authenticates first, reads every write's details back, and never transfers or reads another customer."""
     base = generated[domain]
-    account = {"get_user_details", "get_order_details", "get_reservation_details", *RULES[domain].WRITES}
+    account = {"get_user_details", "get_order_details", "get_reservation_details", *get_domain(domain).scripted_agent.WRITES}
     for dialogue, _ in runs(base):
         user = base.tables["users"][dialogue.task.user_id]
         authenticated, read_back = False, ""
@@ -270,7 +270,7 @@ def test_agent_keeps_the_conversation_rules(domain, generated, runs):
                 assert arguments.get("user_id", dialogue.task.user_id) == dialogue.task.user_id
                 if function["name"] in account:
                     assert authenticated or (domain == "airline" and stated), (function, dialogue.user_texts)
-                if function["name"] in RULES[domain].WRITES:
+                if function["name"] in get_domain(domain).scripted_agent.WRITES:
                     assert not _listed(function["name"], arguments, read_back, user["payment_methods"]), (read_back, arguments)
             elif message["role"] == "tool" and message["name"].startswith("find_user_id") and message["content"] == dialogue.task.user_id:
                 authenticated = True

@@ -16,6 +16,7 @@ from actors.llm import ModelClient, ModelSettings, register_scripted_model
 from cove.actor_setup import SCRIPTED_VIA_LITELLM
 from cove.run import run_dialogues
 from cove.settings import RunSettings
+from tests.plugins import registered_domains
 
 REPO = Path(__file__).resolve().parents[1]
 MESSAGES = [
@@ -65,7 +66,7 @@ def _payloads(events_db: Path) -> list[tuple[str, int, dict[str, Any]]]:
     return payloads
 
 
-@pytest.mark.parametrize("domain", ["retail", "airline"])
+@pytest.mark.parametrize("domain", registered_domains())
 def test_a_run_in_process_writes_what_the_litellm_path_writes(domain, tmp_path, monkeypatch):
     """The same run with scripted models in process and through litellm stores the same events and writes identical files."""
     outputs = {}

@@ -17,8 +17,9 @@ from domains.generators import generate_database
 from domains.registry import get_domain
 from domains.sampling import sample_tasks
 from events import UserSpoke
+from tests.plugins import registered_domains
 
-DOMAINS = ("retail", "airline")
+DOMAINS = tuple(registered_domains())
 
 
 @pytest.fixture(scope="module")

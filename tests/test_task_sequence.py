@@ -7,11 +7,12 @@ import pytest
 from actors.sampler import SamplingSettings, TaskSequence
 from domains.sampling import TaskStream, sample_tasks
 from conftest import generated_base
+from tests.plugins import registered_domains
 
 SETTINGS = SamplingSettings(constraints="1-3", fuzz="full")
 
 
-@pytest.mark.parametrize("domain", ["retail", "airline"])
+@pytest.mark.parametrize("domain", registered_domains())
 def test_sequence_matches_sample_tasks(domain):
     """Task i of a run is task i of `sample_tasks` with the same seed, asked in any order."""
     base = generated_base(domain)

@@ -18,7 +18,8 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
-from actors.scripted.slots import GROUPS
+from actors.scripted.slots import slot_groups
+from domains.registry import get_domain, loaded_domains
 
 
 @dataclass(frozen=True)
@@ -33,16 +34,16 @@ class Need:
     @property
     def groups(self) -> tuple[str, ...]:
         """The slot groups this need has values for, in the order a customer gives them."""
-        return tuple(group for group, names in GROUPS.get(self.type or "", ()) if any(name in self.fields for name in names))
+        return tuple(group for group, names in slot_groups(self.type) if any(name in self.fields for name in names))
 
     def group_fields(self, group: str) -> dict[str, str]:
-        names = next((names for name, names in GROUPS.get(self.type or "", ()) if name == group), ())
+        names = next((names for name, names in slot_groups(self.type) if name == group), ())
         return {name: self.fields[name] for name in names if name in self.fields}
 
     @property
     def need_fields(self) -> dict[str, str]:
         """Fields that belong to no group: part of the request itself (a delay, not a cancellation)."""
-        grouped = {name for _, names in GROUPS.get(self.type or "", ()) for name in names}
+        grouped = {name for _, names in slot_groups(self.type) for name in names}
         return {name: value for name, value in self.fields.items() if name not in grouped}
 
 
@@ -52,7 +53,7 @@ class Agenda:
 
     text: str
     needs: tuple[Need, ...]
-    domain: str
+    domain: str | None  # the registered domain whose scenario this is (None: no domain is registered)
     name: str | None = None
     email: str | None = None
     zip_code: str | None = None
@@ -66,7 +67,7 @@ class Agenda:
         sentences = [line.strip() for line in re.findall(r"^\s*\d+\.\s+(.+)$", reason, re.MULTILINE)]
         if not sentences:  # a reworded scenario without numbers: every line that is not the opening or a heading
             sentences = [line.strip() for line in reason.splitlines() if line.strip() and not line.strip().endswith(":") and not line.strip().startswith("You are ")]
-        domain = "airline" if re.search(r"\bairline\b|\buser id is\b", text) else "retail"
+        domain = domain_of(text, sentences)
         needs = tuple(_need(index, sentence, domain) for index, sentence in enumerate(sentences))
         known = _section(text, "Known info")
         name = re.search(r"You are ([^\W\d_a-z][^,.\n]*?)(?:, zip code (\d{5}))?\.", known)
@@ -110,11 +111,21 @@ def _section(text: str, title: str) -> str:
     return found.group(1) if found else text
 
 
-def _need(index: int, sentence: str, domain: str) -> Need:
-    from actors.scripted import airline_agent, retail_agent
+def domain_of(text: str, sentences: list[str]) -> str | None:
+    """The domain a scenario belongs to: the one plug-in that recognises it, else (of those that do, or of
+    all) the one whose goal grammar reads the most of its goal sentences, the first by name on a tie."""
+    plugins = loaded_domains()
+    claimed = [plugin for plugin in plugins if plugin.scripted_user.recognises(text)]
+    if len(claimed) == 1:
+        return claimed[0].name
+    candidates = claimed or plugins
+    if not candidates:
+        return None
+    return max(candidates, key=lambda plugin: sum(plugin.scripted_agent.parse_goal(s) is not None for s in sentences)).name
 
-    rules = airline_agent if domain == "airline" else retail_agent
-    goal = rules.parse_goal(sentence)
+
+def _need(index: int, sentence: str, domain: str | None) -> Need:
+    goal = get_domain(domain).scripted_agent.parse_goal(sentence) if domain is not None else None
     if goal is None:
         return Need(index, sentence)
     fields = dict(goal.fields)

@@ -18,13 +18,14 @@ from dataclasses import dataclass, field, replace
 from types import ModuleType
 from typing import Any
 
-from actors.scripted import airline_agent, retail_agent, slips
+from actors.scripted import slips
 from actors.scripted.mistakes import USER_MISTAKES, Mistake, committed, mistake_settings, planned_mistake
 from actors.scripted.plans import Context, Goal, Plan
 from actors.scripted.protocol import CLOSING, CONFIRM, is_no, is_yes
 from actors.scripted.slots import question_for
 from actors.scripted.transcript import AskAgainError, CannotResolveError, Knowledge, ReadNeeded, Transcript, Turn
 from actors.scripted.world import other_customer
+from domains.registry import loaded_domains
 
 GIVE_UP = "I'm sorry, but I am not able to help with that request."
 ASK_REQUEST = "Thank you, I have found your profile. How can I help you today?"
@@ -32,9 +33,12 @@ MAX_CONFIRMATIONS = 3
 
 
 def domain_rules(tools: list[dict[str, Any]] | None) -> ModuleType:
-    """The domain rules for the tools offered: retail has the user lookups, airline the bookings."""
+    """The scripted-agent rules of the domain whose toolkit has the most of the tools offered (the first by name on a tie)."""
     names = {(tool.get("function") or {}).get("name") for tool in tools or []}
-    return airline_agent if "book_reservation" in names else retail_agent
+    plugins = loaded_domains()
+    if not plugins:
+        raise LookupError("no domain plug-in is registered: the scripted agent has no rules to follow")
+    return max(plugins, key=lambda plugin: len(names.intersection(plugin.toolkit.tools))).scripted_agent
 
 
 @dataclass(frozen=True)
@@ -147,9 +151,9 @@ def next_move(turn: Turnabout) -> Move:
 
 
 def _unauthenticated_read(turn: Turnabout) -> Move | None:
-    """A record the customer named by its id, read before the customer is authenticated (airline: before it gave its user id)."""
-    if turn.rules.identity_lookups(turn.transcript) and turn.rules.DOMAIN == "airline":
-        return None  # a user id was stated: reading the reservation now breaks no rule
+    """A record the customer named by its id, read before the customer is authenticated (or, where a stated user id allows reads, before it gave one)."""
+    if turn.rules.identity_lookups(turn.transcript) and turn.rules.STATED_ID_ALLOWS_READS:
+        return None  # a user id was stated: reading the record now breaks no rule
     for goal, _ in turn.goals:
         for name, tool, key in (("order", "get_order_details", "order_id"), ("res", "get_reservation_details", "reservation_id")):
             found = re.fullmatch(r"(?:order|reservation) (#?\w+)", str(goal.fields.get(name, "")))

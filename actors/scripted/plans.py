@@ -11,7 +11,7 @@ from dataclasses import dataclass, field, replace
 from typing import Any
 
 from actors.scripted.phrases import matching_methods, payment_attributes
-from actors.scripted.slots import GROUPS
+from actors.scripted.slots import slot_groups
 from actors.scripted.transcript import AskAgainError, CannotResolveError, Knowledge
 
 
@@ -32,7 +32,7 @@ class Goal:
     def missing(self) -> list[str]:
         if self.complete:
             return []
-        return [group for group, names in GROUPS.get(self.type, ()) if not any(name in self.fields for name in names)]
+        return [group for group, names in slot_groups(self.type) if not any(name in self.fields for name in names)]
 
 
 @dataclass(frozen=True)

@@ -27,8 +27,9 @@ from actors.scripted.agenda import Agenda, Need
 from actors.scripted.phrases import item_attributes, split_listing, strip_asides
 from actors.scripted.mistakes import USER_MISTAKES, Mistake, committed, mistake_settings, planned_mistake
 from actors.scripted.protocol import STOP, TRANSFER, asks_confirmation, asks_identity, closes_request, transfers
-from actors.scripted.slots import asked_groups, is_slot_question
+from actors.scripted.slots import asked_groups, is_slot_question, slot_groups
 from actors.view import ACTS_KEY
+from domains.registry import get_domain
 
 MAX_EXCHANGES = 8  # agent messages without progress on one request before the customer moves on
 _ID_QUESTION = re.compile(r"\b(?:order|reservation|item|confirmation|booking) (?:number|id|code)\b|\bpayment method id\b", re.IGNORECASE)
@@ -315,7 +316,7 @@ def say(acts: list[dict[str, Any]], agenda: Agenda, rng: random.Random) -> str:
         elif kind == "request":
             parts.append(_request_words(act, agenda, rng))
         elif kind in ("inform", "correct"):
-            text = _fields_words(agenda.needs[act["goal"]] if act["goal"] < len(agenda.needs) else None, act, rng)
+            text = _fields_words(agenda.needs[act["goal"]] if act["goal"] < len(agenda.needs) else None, act, agenda, rng)
             if kind == "correct":
                 text = rng.choice(bank.CHANGES if act.get("change") else bank.CORRECTIONS).format(x=text)
             parts.append(text)
@@ -354,67 +355,51 @@ def _request_words(act: dict[str, Any], agenda: Agenda, rng: random.Random) -> s
         key += "_many"
     if key == "send_compensation" and act["fields"].get("delayed"):
         key += "_delayed"
-    opening = _cap(rng.choice(bank.NEEDS[key]))
+    opening = _cap(rng.choice(_phrases("NEEDS", key, agenda.domain)))
     opening += "?" if re.match(r"(?:how|could|can|is|where|what)\b", opening, re.IGNORECASE) else "."
-    details = _fields_words(need if need is not None and not act.get("extra") else Need(act["goal"], "", act["type"], act["fields"]), act, rng)
+    details = _fields_words(need if need is not None and not act.get("extra") else Need(act["goal"], "", act["type"], act["fields"]), act, agenda, rng)
     return f"{opening} {details}".strip()
 
 
-def _fields_words(need: Need | None, act: dict[str, Any], rng: random.Random) -> str:
+def _fields_words(need: Need | None, act: dict[str, Any], agenda: Agenda, rng: random.Random) -> str:
     """One sentence per group the act says something about, in the group order of the goal type."""
     fields = act.get("fields") or {}
     goal_type = act.get("type") or (need.type if need else None)
     if goal_type is None:
         return ""
-    from actors.scripted.slots import GROUPS
-
     sentences = []
-    for group, names in GROUPS.get(goal_type, ()):
+    for group, names in slot_groups(goal_type):
         present = {name: fields[name] for name in names if name in fields}
         if present:
             bank_name = "refund" if group == "method" and goal_type == "return_items" else group
-            x = group_words(goal_type, group, present, rng)
-            template = rng.choice(bank.INFORMS[bank_name])
+            x = group_words(agenda.domain, goal_type, group, present, rng)
+            template = rng.choice(_phrases("INFORMS", bank_name, agenda.domain))
             sentences.append(template.replace("{X}", _cap(x)).replace("{x}", x))
     return " ".join(sentences)
 
 
-_ONE_FIELD = {  # groups said from their one field of the same name
-    "order": wording.order_words, "items": wording.items_words, "swaps": wording.swaps_words, "method": wording.method_words,
-    "reason": wording.reason_words, "where": wording.address_words, "address": wording.address_words, "res": wording.reservation_words,
-    "flight": wording.flight_words, "flights": wording.flights_words, "cabin": wording.cabin_words, "travellers": wording.travellers_words,
+def _phrases(bank_name: str, key: str, domain: str | None) -> tuple[str, ...]:
+    """One entry of a phrase bank (`NEEDS` by goal type, `INFORMS` by group): the shared one, else the domain's own."""
+    shared = getattr(bank, bank_name)
+    if key in shared or domain is None:
+        return shared[key]
+    return getattr(get_domain(domain).scripted_user, bank_name)[key]
+
+
+_ONE_FIELD = {  # groups said from their one field of the same name, in any domain
+    "items": wording.items_words, "swaps": wording.swaps_words, "method": wording.method_words,
+    "reason": wording.reason_words, "where": wording.address_words, "address": wording.address_words,
 }  # fmt: skip
 
 
-def group_words(goal_type: str, group: str, fields: dict[str, str], rng: random.Random) -> str:
-    """The words for one group's fields."""
+def group_words(domain: str | None, goal_type: str, group: str, fields: dict[str, str], rng: random.Random) -> str:
+    """The words for one group's fields: the domain's own words first (its records), then the shared ones."""
+    if domain is not None:
+        said = get_domain(domain).scripted_user.group_words(goal_type, group, fields, rng)
+        if said is not None:
+            return said
     if group in _ONE_FIELD:
         return _ONE_FIELD[group](fields[group], rng)
-    if group == "route":
-        origin, destination = wording.place(fields["origin"], rng), wording.place(fields["destination"], rng)
-        if fields.get("kind") == "round trip":
-            return rng.choice((f"{origin} to {destination} and back", f"a round trip, {origin} to {destination}", f"round-trip tickets between {origin} and {destination}"))
-        return rng.choice((f"one way, {origin} to {destination}", f"a one-way ticket from {origin} to {destination}", f"just {origin} to {destination}, one way"))
-    if group == "bags" and goal_type == "book_reservation":
-        n = int(fields.get("bags", "0"))
-        return wording.count_words(n, "checked bag") + rng.choice((" in total", "", " altogether")) if n else rng.choice(("no checked bags", "no checked luggage at all", "zero checked bags"))
-    if group == "bags":
-        added = wording.count_words(int(fields.get("added", "1")), "more checked bag")
-        return f"{added}, so {fields['total']} in total" if "total" in fields else added
-    if group == "insurance":
-        return rng.choice(("yes, I'd like travel insurance", "I'll take the insurance", "please add insurance")) if fields["insurance"] == "want" \
-            else rng.choice(("no insurance, thanks", "I'll skip the insurance", "I don't need insurance"))
-    if group == "pay":
-        first = wording.method_words(fields["pay"], rng)
-        return f"{first}, and the rest on {wording.method_words(fields['rest'], rng)}" if "rest" in fields else first
-    if group == "change":
-        return rng.choice((f"to move from {wording.flights_words(fields['old'], rng)} to {wording.flights_words(fields['new'], rng)}",
-                           f"to switch {wording.flights_words(fields['old'], rng)} for {wording.flights_words(fields['new'], rng)}"))
-    if group == "passenger":
-        who, dob = fields.get("who", ""), wording.spoken_dob(fields["dob"], rng) if "dob" in fields else ""
-        if "new" in fields:
-            return rng.choice((f"to swap {who} out for {fields['new']}, born {dob}", f"{fields['new']} (born {dob}) to travel instead of {who}"))
-        return rng.choice((f"{who}'s date of birth corrected to {dob}", f"to fix the birth date of {who}: it should be {dob}"))
     return " ".join(fields.values())
 
 

@@ -6,6 +6,9 @@ Each function takes a phrase in the scenario templates' grammar ("your order wit
 "my Visa, the one ending in 1234", "the 8 am Denver to Boston flight on May 20th". Attribute order,
 synonyms and head nouns ("the lamp") vary; no fact is dropped, none is added.
 
+A domain's own records (retail's orders, airline's trips and flights) are worded by its plug-in's
+`scripted_user.group_words`, which builds on the helpers here.
+
 `partial_method` and `partial_items` give a less revealing phrase (in the templates' grammar) that
 a customer might say first, so that the agent has to ask again.
 """
@@ -18,18 +21,13 @@ from datetime import date as Date
 
 from actors.scripted.phrases import (
     address_fields,
-    airport_code,
-    flight_attributes,
-    flight_list,
     item_attributes,
     iso_date,
     payment_attributes,
     split_listing,
     strip_asides,
 )
-from domains.airline.tools import AIRPORTS
 
-CITIES = dict(AIRPORTS)
 STATES = {
     "AL": "Alabama", "AZ": "Arizona", "CA": "California", "CO": "Colorado", "FL": "Florida", "GA": "Georgia",
     "ID": "Idaho", "IL": "Illinois", "MA": "Massachusetts", "MI": "Michigan", "MN": "Minnesota", "NC": "North Carolina",
@@ -96,31 +94,6 @@ def items_words(phrase: str, rng: random.Random) -> str:
     if len(parts) == 1:
         return pick(rng, "the ", "my ") + parts[0]
     return "my " + joined(parts, rng)
-
-
-def order_words(phrase: str, rng: random.Random) -> str:
-    """'your order with the A and the B' -> 'the order I got the a and the b in', 'my A order', ..."""
-    from actors.scripted.retail_agent import order_attributes
-
-    wanted = order_attributes(phrase)
-    if "id" in wanted:
-        return pick(rng, f"order {wanted['id']}", f"my order {wanted['id']}", f"order number {wanted['id']}")
-    names = [item_words(f"the {item['name']}" + (f" ({', '.join(f'{k}: {v}' for k, v in item['options'].items())})" if item.get("options") else ""), rng)
-             for item in wanted["items"]]
-    bare = [re.sub(r"^(?:the|my) ", "", name) for name in names]
-    status = f"{wanted['status']} " if "status" in wanted else ""
-    listed = "my " + joined(bare, rng)
-    forms = [
-        f"the {status}order I got {listed} in",
-        f"my {status}order that had {listed} in it",
-        f"the {status}order containing {listed}",
-        f"the {status}one where I bought {listed}",
-        f"my {status}order, the one with {listed}",
-        f"the {status}order I placed for {listed}",
-    ]
-    if len(bare) == 1:
-        forms.append(f"my {status}{bare[0]} order")
-    return rng.choice(forms)
 
 
 def method_words(phrase: str, rng: random.Random) -> str:
@@ -252,72 +225,6 @@ def day_words(iso: str, rng: random.Random, year: bool = False) -> str:
 
 def spoken_dob(phrase: str, rng: random.Random) -> str:
     return day_words(iso_date(phrase), rng, year=True)
-
-
-def place(code_or_text: str, rng: random.Random) -> str:
-    code = airport_code(code_or_text)
-    city = CITIES.get(code)
-    if city is None:
-        return code
-    return pick(rng, city, city, code)
-
-
-def clock_words(hhmm: str, rng: random.Random) -> str:
-    hour, minute = (int(part) for part in hhmm.split(":"))
-    twelve = f"{hour % 12 or 12}{':%02d' % minute if minute else ''} {'am' if hour < 12 else 'pm'}"
-    return pick(rng, twelve, twelve, f"{hour:02d}{minute:02d}", hhmm)
-
-
-def flight_words(phrase: str, rng: random.Random) -> str:
-    wanted = flight_attributes(phrase)
-    if "flight_number" in wanted:
-        return pick(rng, f"{wanted['flight_number']} on {day_words(wanted['date'], rng)}", f"flight {wanted['flight_number']}, {day_words(wanted['date'], rng)}",
-                    f"the {day_words(wanted['date'], rng)} {wanted['flight_number']}", f"{wanted['flight_number']}, the one on {day_words(wanted['date'], rng)}")
-    route = f"{place(wanted['origin'], rng)} to {place(wanted['destination'], rng)}"
-    return pick(rng, f"the {clock_words(wanted['departure'], rng)} {route} flight on {day_words(wanted['date'], rng)}",
-                f"the {route} flight at {clock_words(wanted['departure'], rng)} on {day_words(wanted['date'], rng)}",
-                f"the flight leaving {place(wanted['origin'], rng)} at {clock_words(wanted['departure'], rng)} for {place(wanted['destination'], rng)}, {day_words(wanted['date'], rng)}")
-
-
-def flights_words(phrase: str, rng: random.Random) -> str:
-    from actors.scripted.phrases import FLIGHT
-
-    return joined([flight_words(found.group(0), rng) for found in re.finditer(FLIGHT, phrase)], rng) if flight_list(phrase) else phrase
-
-
-def reservation_words(phrase: str, rng: random.Random) -> str:
-    from actors.scripted.airline_records import reservation_attributes
-
-    wanted = reservation_attributes(phrase)
-    if "id" in wanted:
-        return pick(rng, f"reservation {wanted['id']}", f"my booking {wanted['id']}", f"confirmation code {wanted['id']}")
-    cabin = f" in {wanted['cabin'].replace('_', ' ')}" if "cabin" in wanted else ""
-    if "flight_number" in wanted:
-        return pick(rng, f"my booking that has {wanted['flight_number']} on {day_words(wanted['date'], rng)}{cabin}",
-                    f"the reservation with {wanted['flight_number']} ({day_words(wanted['date'], rng)}){cabin}")
-    kind = {"round_trip": "round trip", "one_way": "one-way trip"}.get(wanted.get("flight_type", ""), pick(rng, "trip", "booking", "flight"))
-    origin, destination = place(wanted["origin"], rng), place(wanted["destination"], rng)
-    leaving = f", leaving {day_words(wanted['date'], rng)}" if "date" in wanted else ""
-    return pick(rng, f"my {kind} from {origin} to {destination}{leaving}{cabin}", f"the {origin}–{destination} {kind}{leaving}{cabin}",
-                f"my {origin} to {destination} {kind}{leaving}{cabin}", f"the {kind} I booked between {origin} and {destination}{leaving}{cabin}")
-
-
-def cabin_words(phrase: str, rng: random.Random) -> str:
-    return {"business": pick(rng, "business class", "business"), "economy": pick(rng, "economy", "regular economy", "economy class"),
-            "basic economy": pick(rng, "basic economy", "the basic economy fare")}.get(phrase, phrase)
-
-
-def travellers_words(phrase: str, rng: random.Random) -> str:
-    from actors.scripted.airline_agent import _TRAVELLER_PARTS
-
-    people = []
-    for found in _TRAVELLER_PARTS.finditer(phrase):
-        born = spoken_dob(found["dob"], rng)
-        if found["name"] == "yourself":
-            people.append(pick(rng, f"me (I was born {born})", f"myself, date of birth {born}", f"just me, born {born}"))
-        else:
-            people.append(pick(rng, f"{found['name']}, born {born}", f"{found['name']} (date of birth {born})"))
-    return people[0] + "".join(pick(rng, ", together with ", ", along with ", "; also ") + person for person in people[1:])
 
 
 def count_words(n: int, noun: str) -> str:

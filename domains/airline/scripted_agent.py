@@ -12,19 +12,6 @@ import re
 from datetime import datetime, timedelta
 from typing import Any
 
-from actors.scripted.airline_records import (
-    cabin_code,
-    direct_flight,
-    find_reservation,
-    flight_words,
-    full_name,
-    itinerary,
-    method_text,
-    passenger,
-    passengers_noop,
-    segment_fits,
-    segment_index,
-)
 from actors.scripted.phrases import (
     AIRPORT,
     CABIN,
@@ -42,8 +29,22 @@ from actors.scripted.phrases import (
 )
 from actors.scripted.plans import Context, Goal, Plan, Write, find_method, first_goal, repeated
 from actors.scripted.transcript import CannotResolveError, Transcript
+from domains.airline.scripted_records import (
+    cabin_code,
+    direct_flight,
+    find_reservation,
+    flight_words,
+    full_name,
+    itinerary,
+    method_text,
+    passenger,
+    passengers_noop,
+    segment_fits,
+    segment_index,
+)
 
 DOMAIN = "airline"
+STATED_ID_ALLOWS_READS = True  # the customer's stated user id authenticates it: a record may be read at once
 WRITES = frozenset({
     "book_reservation", "cancel_reservation", "update_reservation_flights", "update_reservation_baggages",
     "update_reservation_passengers", "send_certificate",
@@ -382,4 +383,48 @@ _RESOLVERS = {
     "send_compensation": _compensation,
     "info_certificate_total": _certificate_total,
     "info_flight_status": _flight_status,
+}
+
+
+# --- slots: what each request is made of (actors/scripted/slots.py merges every domain's) ---------
+
+SLOT_GROUPS: dict[str, tuple[tuple[str, tuple[str, ...]], ...]] = {  # goal type -> ((group, its fields), ...) in the order a customer gives them
+    "book_reservation": (
+        ("route", ("kind", "origin", "destination")), ("flights", ("flights",)), ("cabin", ("cabin",)),
+        ("travellers", ("travellers",)), ("bags", ("bags",)), ("insurance", ("insurance",)), ("pay", ("pay", "rest")),
+    ),
+    "cancel_reservation": (("res", ("res",)), ("reason", ("reason",))),
+    "send_compensation": (("flight", ("flight",)), ("res", ("res",))),
+    "info_certificate_total": (),
+    "info_flight_status": (("flight", ("flight",)),),
+    "change_cabin": (("res", ("res",)), ("cabin", ("cabin",)), ("method", ("method",))),
+    "add_bags": (("res", ("res",)), ("bags", ("added", "total")), ("method", ("method",))),
+    "change_flights": (("res", ("res",)), ("change", ("old", "new")), ("method", ("method",))),
+    "update_passengers": (("res", ("res",)), ("passenger", ("who", "new", "dob"))),
+}
+SLOT_QUESTIONS = {  # the scripted agent's question for a group it misses (saying its topic in the user's topic words)
+    "route": "Where would you like to fly from and to, and is it a one-way or a round trip?",
+    "flights": "Which flights would you like to take?",
+    "cabin": "Which cabin class would you like?",
+    "travellers": "Who will be travelling? Please give each passenger's name and date of birth.",
+    "bags": "How many checked bags will you need?",
+    "insurance": "Would you like to add travel insurance?",
+    "pay": "How would you like to pay for the booking?",
+    "res": "Which reservation is this about? Please describe the trip.",
+    "flight": "Which flight do you mean? Please give its flight number and date, or its route and time.",
+    "change": "Which flights would you like to change, and to which flights?",
+    "passenger": "Which passenger's details should change, and to what?",
+}
+SLOT_TOPICS = {  # words by which any agent's question names the group (on the lower-cased question)
+    "route": r"\bfrom\b.*\bto\b|\bone-way\b|\bround trip\b|\bwhere\b|\bdestination\b|\borigin\b",
+    "flights": r"\bflights?\b",
+    "cabin": r"\bcabin\b|\bclass\b|\beconomy\b|\bbusiness\b",
+    "travellers": r"\bpassengers?\b|\btravell?(?:ing|ers?)\b|\bwho\b|\bdate of birth\b",
+    "bags": r"\bbag(?:s|gage)?\b|\bluggage\b",
+    "insurance": r"\binsurance\b",
+    "pay": r"\bpay(?:ment|ing)?\b|\bcard\b|\bcertificate\b|\bmethod\b",
+    "res": r"\breservation\b(?! (?:number|id|code)\b)|\btrip\b|\bbooking\b",
+    "flight": r"\bflight\b",
+    "change": r"\bflights?\b|\bchange\b",
+    "passenger": r"\bpassengers?\b|\bdate of birth\b|\bwho\b|\bname\b",
 }

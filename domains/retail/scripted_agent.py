@@ -26,6 +26,7 @@ from actors.scripted.plans import Context, Goal, Plan, Write, find_method, first
 from actors.scripted.transcript import AskAgainError, CannotResolveError, Transcript
 
 DOMAIN = "retail"
+STATED_ID_ALLOWS_READS = False  # a record is read only once a lookup found the customer
 WRITES = frozenset({
     "cancel_pending_order", "modify_pending_order_address", "modify_pending_order_payment", "modify_pending_order_items",
     "exchange_delivered_order_items", "return_delivered_order_items", "modify_user_address",
@@ -361,4 +362,34 @@ _RESOLVERS = {
     "modify_user_address": _user_address,
     "info_gift_card_balance": _gift_card_balance,
     "info_tracking_number": _tracking,
+}
+
+
+# --- slots: what each request is made of (actors/scripted/slots.py merges every domain's) ---------
+
+SLOT_GROUPS: dict[str, tuple[tuple[str, tuple[str, ...]], ...]] = {  # goal type -> ((group, its fields), ...) in the order a customer gives them
+    "cancel_order": (("order", ("order",)), ("reason", ("reason",))),
+    "modify_order_address": (("order", ("order",)), ("where", ("where",))),
+    "modify_order_payment": (("order", ("order",)), ("method", ("method",))),
+    "info_tracking_number": (("order", ("order",)),),
+    "return_items": (("order", ("order",)), ("items", ("items",)), ("method", ("method",))),
+    "info_refund_total": (("order", ("order",)), ("items", ("items",))),
+    "modify_order_items": (("order", ("order",)), ("swaps", ("swaps",)), ("method", ("method",))),
+    "exchange_items": (("order", ("order",)), ("swaps", ("swaps",)), ("method", ("method",))),
+    "modify_user_address": (("address", ("address",)),),
+    "info_gift_card_balance": (),
+}
+SLOT_QUESTIONS = {  # the scripted agent's question for a group it misses (saying its topic in the user's topic words)
+    "order": "Which order is this about? Please describe it, for example by an item in it.",
+    "where": "What address should the order be shipped to instead?",
+    "address": "What is the new address you would like on your profile?",
+    "items": "Which item or items from that order do you mean?",
+    "swaps": "Which items would you like to change, and what would you like instead of each?",
+}
+SLOT_TOPICS = {  # words by which any agent's question names the group (on the lower-cased question)
+    "order": r"\border\b(?! (?:number|id)\b)",
+    "where": r"\baddress\b|\bship(?:ped|ping)?\b",
+    "address": r"\baddress\b",
+    "items": r"\bitems?\b|\bproducts?\b|\bwhich one\b|\breturn\b",
+    "swaps": r"\bitems?\b|\bproducts?\b|\binstead\b|\bvariant\b|\bchange\b|\bexchange\b|\bswap\b",
 }

@@ -26,3 +26,43 @@ async def test_an_episode_runs_to_its_verdict_over_http(tmp_path, nats_server, d
     with EventStore(tmp_path / "out" / "events.db", readonly=True) as store:
         events = store.events(observation["episode_id"])
     assert events[-1].type == "dialogue_verified" and events[-1].verdict == last["verdict"]
+
+
+EQUIVALENCE_COUNT = 20
+
+
+def _verdict_without_ids(verdict: dict, dialogue_id: str) -> str:
+    import json
+
+    return json.dumps(verdict, sort_keys=True).replace(dialogue_id, "<dialogue>")
+
+
+@pytest.mark.parametrize("domain", ["retail", "airline"])
+async def test_episodes_get_the_verdicts_of_cove_run_and_re_verify(tmp_path, nats_server, domain):
+    """With the scripted agent's decisions as the policy, served episodes of tasks 0..19 get exactly `cove run`'s verdicts for the same seed, and `cove verify` passes on the served log."""
+    import asyncio
+
+    from typer.testing import CliRunner
+
+    from cove.cli import app
+    from cove.run import run_dialogues
+    from cove.settings import RunSettings
+    from tests.serve_helpers import BASE
+
+    run = RunSettings(domain=domain, count=EQUIVALENCE_COUNT, seed=5, concurrency=8, out=tmp_path / "run", **BASE)
+    await run_dialogues(run)
+    with EventStore(run.out / "events.db", readonly=True) as store:
+        expected = [_verdict_without_ids(store.events(run.dialogue_id(i))[-1].verdict, run.dialogue_id(i)) for i in range(EQUIVALENCE_COUNT)]
+    async with served(tmp_path / "serve", domain, nats_server.url) as (server, client):
+        policy = ScriptedPolicy(serve_settings(tmp_path, domain, None))
+
+        async def episode(index: int) -> str:
+            [observation] = (await client.post("/episodes", json={"seed": 5, "task_index": index}, params={"with_acts": True})).json()
+            last = await play(client, policy, observation)
+            return _verdict_without_ids(last["verdict"], observation["episode_id"])
+
+        served_verdicts = await asyncio.gather(*(episode(i) for i in range(EQUIVALENCE_COUNT)))
+    assert served_verdicts == expected
+    assert len({v for v in expected}) > 1  # not one verdict for all: the tasks differ
+    result = CliRunner().invoke(app, ["verify", str(tmp_path / "serve")])
+    assert result.exit_code == 0, result.output

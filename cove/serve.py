@@ -192,10 +192,12 @@ class EpisodeService:
         episode = await self._known(episode_id)
         async with episode.lock:
             view = DialogueView.of(episode.events)
+            last = view.next_seq - 1
             if view.ended is None:
                 await self._publish(episode_id, view, [draft(DialogueEnded, reason="abandoned", detail="abandoned by the trainer")], "serve")
                 self.metrics.abandoned += 1
-            view = await self._wait(episode_id, view.next_seq)
+                last += 1
+            view = await self._wait(episode_id, last)
         return await self._observation(episode_id, view, False, since=len(transcript(view, self.system_prompt)))
 
     def health(self) -> dict[str, Any]:

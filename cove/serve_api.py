@@ -82,22 +82,22 @@ def build_app(service: EpisodeService) -> FastAPI:
     async def episode_error(request: Request, exc: EpisodeError) -> JSONResponse:
         return JSONResponse({"detail": exc.message}, status_code=exc.status)
 
-    @app.post("/episodes", response_model=list[Observation], response_model_exclude_none=True, tags=["episodes"])
+    @app.post("/episodes", response_model=list[Observation], tags=["episodes"])
     async def create_episodes(body: CreateEpisodes, with_acts: bool = WITH_ACTS) -> list[dict[str, Any]]:
         """Create `n` episodes of one task; each answer holds the system prompt, the tools and the messages so far."""
         return await service.create(seed=body.seed, task_index=body.task_index, n=body.n, constraints=body.constraints, fuzz=body.fuzz, with_acts=with_acts)
 
-    @app.post("/episodes/{episode_id}/step", response_model=StepResult, response_model_exclude_none=True, tags=["episodes"])
+    @app.post("/episodes/{episode_id}/step", response_model=StepResult, tags=["episodes"])
     async def step_episode(episode_id: str, body: PolicyStep, with_acts: bool = WITH_ACTS) -> dict[str, Any]:
         """Play the policy's message; answer with what happens next, and the verdict when the episode is done."""
         return await service.step(episode_id, body.message, model=body.model, usage=body.usage, with_acts=with_acts)
 
-    @app.get("/episodes/{episode_id}", response_model=Observation, response_model_exclude_none=True, tags=["episodes"])
+    @app.get("/episodes/{episode_id}", response_model=Observation, tags=["episodes"])
     async def read_episode(episode_id: str, with_acts: bool = WITH_ACTS) -> dict[str, Any]:
         """The episode's transcript, status and (once done) verdict."""
         return await service.read(episode_id, with_acts=with_acts)
 
-    @app.delete("/episodes/{episode_id}", response_model=StepResult, response_model_exclude_none=True, tags=["episodes"])
+    @app.delete("/episodes/{episode_id}", response_model=StepResult, tags=["episodes"])
     async def abandon_episode(episode_id: str) -> dict[str, Any]:
         """End the episode unscored (termination `abandoned`); an episode already ended keeps its verdict."""
         return await service.abandon(episode_id)

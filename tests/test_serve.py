@@ -7,6 +7,8 @@ import pytest
 from store.eventlog import EventStore
 from tests.serve_helpers import ScriptedPolicy, play, served, serve_settings
 
+pytestmark = pytest.mark.timeout(120)
+
 
 @pytest.mark.parametrize("domain", ["retail", "airline"])
 async def test_an_episode_runs_to_its_verdict_over_http(tmp_path, nats_server, domain):

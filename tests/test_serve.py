@@ -68,3 +68,36 @@ async def test_episodes_get_the_verdicts_of_cove_run_and_re_verify(tmp_path, nat
     assert len({v for v in expected}) > 1  # not one verdict for all: the tasks differ
     result = CliRunner().invoke(app, ["verify", str(tmp_path / "serve")])
     assert result.exit_code == 0, result.output
+
+
+async def test_the_gymnasium_client_runs_episodes_and_groups(tmp_path, nats_server):
+    """CoveEnv.reset/step (a blocking client, as a trainer's rollout worker uses it) plays episodes to their reward; CoveEnv.group gives n of one task; close() abandons an open one."""
+    import asyncio
+
+    from cove.env_client import CoveEnv
+
+    async with served(tmp_path / "out", "retail", nats_server.url) as (server, client):
+        policy = ScriptedPolicy(serve_settings(tmp_path, "retail", None))
+        loop = asyncio.get_running_loop()
+
+        def rollout(env: CoveEnv, messages: list, info: dict) -> tuple[float | None, bool, bool, dict]:
+            while True:
+                action = asyncio.run_coroutine_threadsafe(policy(messages[0]["content"], messages[1:], env.tools, info["policy_seed"]), loop).result()
+                messages, reward, terminated, truncated, info = env.step(action)
+                if terminated or truncated:
+                    return reward, terminated, truncated, info
+
+        def rollouts() -> tuple[list, CoveEnv]:
+            env = CoveEnv(server.url, with_acts=True)
+            results = [rollout(env, *env.reset(seed=9, task_index=0))]
+            results += [rollout(e, m, i) for e, m, i in CoveEnv.group(server.url, 2, with_acts=True, seed=9, task_index=1)]
+            left_open = CoveEnv(server.url)
+            left_open.reset(seed=9)
+            left_open.close()
+            return results, left_open
+
+        results, left_open = await asyncio.to_thread(rollouts)
+        read = (await client.get(f"/episodes/{left_open.episode_id}")).json()
+    for reward, terminated, truncated, info in results:
+        assert terminated and not truncated and reward == info["verdict"]["score"] and reward is not None
+    assert read["termination"]["reason"] == "abandoned"

@@ -84,6 +84,8 @@ def _listen(host: str, port: int) -> socket.socket:
         sock = socket.create_server((host, port), reuse_port=False, backlog=2048)
     except OSError as exc:
         raise RunError(f"cannot listen on {host}:{port}: {exc.strerror or exc}") from None
+    # accepted connections inherit it: an answer written in parts must not wait for the client's delayed ACK (~40 ms)
+    sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
     return sock
 
 

@@ -91,7 +91,7 @@ def _listen(host: str, port: int) -> socket.socket:
 
 @asynccontextmanager
 async def _actors(settings: RunSettings, base, nats_url: str, auth: dict, store: EventStore, options: ServeOptions) -> AsyncIterator[EpisodeService]:
-    from actors.bus import make_broker, start_bus, stop_bus
+    from actors.bus import ACK_WAIT, make_broker, start_bus, stop_bus
 
     broker = make_broker(nats_url, name="cove-serve", **auth)
     ctx = include_actor_types(settings, broker, base)
@@ -118,7 +118,7 @@ async def _actors(settings: RunSettings, base, nats_url: str, auth: dict, store:
         yield service
         from cove.run import _recorder_caught_up
 
-        await _recorder_caught_up(broker, timeout=10.0)  # a graceful stop leaves events.db complete
+        await _recorder_caught_up(broker, timeout=2 * ACK_WAIT + 5)  # a graceful stop leaves events.db complete (a dead process's unacked events come back after ack_wait)
     finally:
         await service.stop()
         await stop_bus(broker)

@@ -87,7 +87,7 @@ class ActorContext:
     retry: RetryPolicy = field(default_factory=RetryPolicy)
     clock: Callable[[], float] = time.time
     on_published: Callable[[Event], None] | None = None
-    _sequences: dict[tuple[str, int], TaskSequence] = field(default_factory=dict)
+    _sequences: dict[tuple[str, int, str, str], TaskSequence] = field(default_factory=dict)
 
     def base(self, domain: str, content_hash: str | None = None) -> Database:
         base = self.bases.get(domain)
@@ -107,9 +107,11 @@ class ActorContext:
         return self.user_pool[name]
 
     def sequence(self, request: DialogueRequested) -> TaskSequence:
-        key = (request.domain, request.seed)
+        """The task sequence of the request's seed, with the goal range and fuzz level its config records (else this worker's)."""
+        sampling = SamplingSettings(constraints=request.config.get("constraints", self.sampling.constraints), fuzz=request.config.get("fuzz", self.sampling.fuzz))
+        key = (request.domain, request.seed, sampling.constraints, sampling.fuzz)
         if key not in self._sequences:
-            self._sequences[key] = TaskSequence(request.domain, self.base(request.domain), request.seed, self.sampling)
+            self._sequences[key] = TaskSequence(request.domain, self.base(request.domain), request.seed, sampling)
         return self._sequences[key]
 
     async def fetch(self, dialogue_id: str, up_to: int) -> list[Event]:
@@ -176,6 +178,14 @@ async def _verifier(ctx: ActorContext, view: DialogueView) -> list[Draft]:
     return verify_ended_dialogue(view, ctx.base(view.domain, view.task_event.base_db_hash))
 
 
+def call_seed(view: DialogueView, role: str) -> int:
+    """The seed of a model call at this point of the dialogue: the run's seed (or, for the user, the request's
+    `user_seed`) times a stride, plus the call's position."""
+    request = view.request
+    base = 0 if request is None else request.user_seed if role == "user" and request.user_seed is not None else request.seed
+    return base * 1_000_003 + view.next_seq
+
+
 async def _with_model(ctx: ActorContext, view: DialogueView, role: str, step: Any, reply: Callable[..., list[Draft]], client: Any = None) -> list[Draft]:
     if isinstance(step, list):
         return step
@@ -183,7 +193,7 @@ async def _with_model(ctx: ActorContext, view: DialogueView, role: str, step: An
     from actors.llm import ModelCallError
 
     client = client if client is not None else ctx.models[role]
-    seed = (view.request.seed if view.request else 0) * 1_000_003 + view.next_seq
+    seed = call_seed(view, role)
     try:
         result = await client.complete(step.messages, step.tools, seed=seed)
     except ModelCallError as error:
@@ -226,8 +236,8 @@ async def dead_letter(broker: NatsBroker, actor: str, msg: NatsMessage, error: s
     log.error("poison_message_dead_lettered", actor=actor, subject=delivery.subject, error=error)
 
 
-async def handle_trigger(ctx: ActorContext, actor: str, msg: NatsMessage) -> None:
-    """One delivery: parse, rebuild the dialogue, decide, publish; idempotent under redelivery."""
+async def handle_trigger(ctx: ActorContext, actor: str, msg: NatsMessage, decide: Decide | None = None) -> None:
+    """One delivery: parse, rebuild the dialogue, decide (`decide`, default the actor's own), publish; idempotent under redelivery."""
     try:
         event = parse_event(msg.body)
     except EventError as error:
@@ -240,15 +250,16 @@ async def handle_trigger(ctx: ActorContext, actor: str, msg: NatsMessage) -> Non
         view = await ctx.cache.view(event, ctx.fetch)
         if ctx.cache.known(event.dialogue_id) > event.seq + 1:
             return  # this trigger was already answered (a redelivery)
-        drafts = await DECISIONS[actor](ctx, view)
+        drafts = await (decide or DECISIONS[actor])(ctx, view)
         if drafts:
             await ctx.publish(stamp(drafts, event.dialogue_id, event.seq + 1, actor, event.event_id, ctx.clock))
     finally:
         structlog.contextvars.unbind_contextvars("dialogue_id")
 
 
-def build_router(actor: str, ctx: ActorContext, *, max_workers: int = 1, ack_wait: float = ACK_WAIT) -> ActorRouter:
-    """The subscribers of one actor type (not the recorder: see actors/recorder.py)."""
+def build_router(actor: str, ctx: ActorContext, *, max_workers: int = 1, ack_wait: float = ACK_WAIT, decide: Decide | None = None) -> ActorRouter:
+    """The subscribers of one actor type (not the recorder: see actors/recorder.py); `decide` replaces its decision
+    (`cove serve` plays the agent with one that leaves the model's turns to the trainer's policy)."""
     router = ActorRouter(actor, ctx.retry)
     subjects = [subject_pattern(event_type) for event_type in TRIGGERS[actor]]
 
@@ -258,6 +269,6 @@ def build_router(actor: str, ctx: ActorContext, *, max_workers: int = 1, ack_wai
 
     @router.consumes(subjects, consumer=actor, max_workers=max_workers, batch_size=batch_size, ack_wait=ack_wait)
     async def on_event(msg: NatsMessage) -> None:
-        await handle_trigger(ctx, actor, msg)
+        await handle_trigger(ctx, actor, msg, decide)
 
     return router

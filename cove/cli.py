@@ -733,6 +733,64 @@ def worker(
     raise typer.Exit(worker_command(settings))
 
 
+@app.command("serve")
+def serve(
+    domain: DomainOption = DomainName.retail,
+    db: Annotated[Path | None, typer.Option("--db", help="Base db.json; default: our generated sandbox.")] = None,
+    db_seed: Annotated[int, typer.Option(help="Seed of the generated sandbox when no --db is given.")] = 0,
+    scale: Annotated[float, typer.Option(min=0.01, max=100.0, help="Size of the generated sandbox.")] = 1.0,
+    port: Annotated[int, typer.Option(min=0, max=65535, help="HTTP port (0: any free one).")] = 8080,
+    host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
+    out: Annotated[Path, typer.Option(help="Folder of the event log (events.db) and the embedded nats-server's store; a restart with the same --out continues its open episodes.")] = Path("runs/serve"),
+    seed: Annotated[int, typer.Option(help="Default task-sequence seed of new episodes.")] = 0,
+    concurrency: Annotated[int, typer.Option(min=1, max=4096, help="User-simulator turns handled at once by this process.")] = 256,
+    idle_timeout: Annotated[float, typer.Option(min=0.1, help="Seconds a policy's turn may stay idle before the episode ends unscored (policy_timeout).")] = 600.0,
+    actors: Annotated[str, typer.Option(help="Actor types in this process besides the served agent (comma-separated, or 'none' with `cove worker`s).")] = "sampler,fuzzifier,user,executor,verifier",
+    nats_url: Annotated[str | None, typer.Option(envvar="COVE_NATS_URL", help="External NATS; default: an embedded nats-server under --out.")] = None,
+    nats_timeout: Annotated[float, typer.Option(min=0.1, help="Seconds to reach NATS before giving up.")] = 10.0,
+    nats_user: NatsUser = None,
+    nats_password: NatsPassword = None,
+    nats_token: NatsToken = None,
+    nats_creds: NatsCreds = None,
+    nats_nkey: NatsNKey = None,
+    nats_tls_ca: NatsTlsCa = None,
+    nats_tls_cert: NatsTlsCert = None,
+    nats_tls_key: NatsTlsKey = None,
+    user_model: UserModels = None,
+    user_pool: UserPoolFile = None,
+    user_base_url: Annotated[str | None, typer.Option(help="User simulator API base URL (every --user-model's).")] = None,
+    user_api_key_env: Annotated[str | None, typer.Option(help="NAME of the env variable holding the user simulator's API key.")] = None,
+    user_temperature: Annotated[float, typer.Option()] = 0.0,
+    user_max_tokens: Annotated[int | None, typer.Option()] = None,
+    model_timeout: Annotated[float, typer.Option(min=0.1, help="Seconds per model call attempt.")] = 60.0,
+    scripted_error_rate: Annotated[float, typer.Option(min=0.0, max=1.0, help="Share of dialogues in which the scripted user makes one realistic mistake.")] = 0.1,
+    constraints: Annotated[str, typer.Option(help="Default goals per task of new episodes, e.g. 1-3.")] = "1-3",
+    fuzz: Annotated[str, typer.Option(help="Default fuzz level: exact, partial or full.")] = "full",
+    max_turns: Annotated[int, typer.Option(min=2)] = 100,
+) -> None:
+    """cove as an RL environment: an HTTP API (OpenAPI page at /docs) where the trainer's policy plays the agent."""
+    from actors.runtime import ACTORS
+    from cove.runner import serve_command
+    from cove.serve_main import ServeOptions
+    from cove.settings import RunSettings
+
+    actor_list = () if actors.strip() == "none" else tuple(a.strip() for a in actors.split(",") if a.strip())
+    unknown = [a for a in actor_list if a not in ACTORS or a in ("recorder", "agent")]
+    if unknown:
+        fail(f"unknown actor(s) {unknown}: choose from sampler, fuzzifier, user, executor, verifier (the server plays the agent)")
+    if db is not None and not db.is_file():
+        fail(f"{db}: no such database file")
+    check_nats_url(nats_url)
+    settings = RunSettings(
+        domain=domain.value, db=db, db_seed=db_seed, scale=scale, count=None, seed=seed, concurrency=concurrency, out=out, nats_url=nats_url,
+        nats_connect_timeout=nats_timeout, actors=actor_list, progress=False,
+        nats_auth=_nats_auth(nats_user, nats_password, nats_token, nats_creds, nats_nkey, nats_tls_ca, nats_tls_cert, nats_tls_key),
+        **_user_simulators(user_model, user_pool, user_base_url, user_api_key_env, user_temperature, user_max_tokens, model_timeout, concurrency),
+        scripted_error_rate=scripted_error_rate, constraints=constraints, fuzz=fuzz, max_turns=max_turns,
+    )  # fmt: skip
+    raise typer.Exit(serve_command(settings, ServeOptions(host=host, port=port, idle_timeout=idle_timeout)))
+
+
 @app.command("export")
 def export(
     run_dirs: Annotated[list[Path], typer.Argument(help="Run folders, each with its sft.jsonl; give several (a retail and an airline run) for one dataset.", metavar="RUN_DIR", show_default=False)],

@@ -122,3 +122,26 @@ def worker_command(settings: RunSettings) -> int:
         print(f"cove: error: {exc}", file=sys.stderr)
         return 2
     return serve_until_stopped(settings, auth, slots=settings.concurrency, base=base)
+
+
+def serve_command(settings: RunSettings, options) -> int:
+    """Serve until SIGINT or SIGTERM; exit 0 then, 2 for input the service cannot use."""
+    from cove.logs import configure_logging
+    from cove.preflight import RunError
+    from cove.serve_main import serving
+
+    configure_logging(os.environ.get("COVE_LOG_LEVEL", "ERROR"))
+
+    async def main() -> None:
+        async with serving(settings, options) as server:
+            print(f"cove serve: {settings.domain} episodes at {server.url} (OpenAPI page: {server.url}/docs; events in {settings.out / 'events.db'})", file=sys.stderr, flush=True)
+            await server.wait_closed()
+
+    try:
+        asyncio.run(main())
+    except RunError as exc:
+        print(f"cove: error: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        pass
+    return 0

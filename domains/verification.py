@@ -33,7 +33,7 @@ from domains.text import keys
 VERIFIER_VERSION = "3"  # 3: the third audit's rules (answers in words, corrections, echoed yes, unrequested_offer...)
 REDUNDANCY_FACTOR = 0.5
 SCORING_TERMINATION = "user_stop"
-UNSCORED_TERMINATIONS = ("infrastructure_failure",)
+UNSCORED_TERMINATIONS = ("infrastructure_failure", "policy_timeout", "abandoned")  # the last two: `cove serve` episodes the policy never finished
 VERIFIER_CHANGES = {
     "2": "information goals as whole normalised tokens, the last statement of the fact, bound to what was asked and not negated; "
     "the policy's conversation rules (authentication, confirmation, one tool call per turn, no text with a tool call, transfers, "

@@ -15,7 +15,9 @@ class DialogueRequested(Envelope):
     """A run asks for one more dialogue: task number `task_index` of the run seeded `seed`.
     `config` holds the run settings that matter for the result (domain, models, limits), never secrets.
     `user_simulator`: the simulator of the run's pool (`config.user_pool`) drawn for this dialogue; left out
-    of the JSON when the run has one simulator, so such a run's events are what they were before pools."""
+    of the JSON when the run has one simulator, so such a run's events are what they were before pools.
+    `user_seed`: the seed of the user simulator's calls when it is not the run's `seed` (the members of a
+    `cove serve` group share a task and differ in it); left out of the JSON when None, like `user_simulator`."""
 
     type: Literal["dialogue_requested"] = "dialogue_requested"
     domain: str
@@ -24,12 +26,14 @@ class DialogueRequested(Envelope):
     task_index: int
     config: dict[str, Any] = {}
     user_simulator: str | None = None
+    user_seed: int | None = None
 
     @model_serializer(mode="wrap")
     def _leave_out_no_simulator(self, handler: SerializerFunctionWrapHandler) -> dict[str, Any]:
         data = handler(self)
-        if data.get("user_simulator") is None:
-            data.pop("user_simulator", None)
+        for name in ("user_simulator", "user_seed"):
+            if data.get(name) is None:
+                data.pop(name, None)
         return data
 
 
@@ -88,6 +92,8 @@ class TerminationReason(StrEnum):
     INFRASTRUCTURE_FAILURE = "infrastructure_failure"
     AGENT_ERROR = "agent_error"
     USER_ERROR = "user_error"
+    POLICY_TIMEOUT = "policy_timeout"  # `cove serve`: the trainer's policy left its turn idle past the timeout (unscored)
+    ABANDONED = "abandoned"  # `cove serve`: the trainer abandoned the episode (unscored)
 
 
 class DialogueEnded(Envelope):

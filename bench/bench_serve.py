@@ -1,0 +1,148 @@
+"""`cove serve` under load: the time a step adds (p50, p99) and steps/s, with 1 and with 256 episodes in flight.
+
+The server runs as its own process (`cove serve`, embedded nats-server, scripted user simulator); this
+process plays the policy with cove's scripted agent and times each HTTP step from request to answer,
+so the policy's own time is not counted: what is left is what cove adds (the agent's event, the tools
+or the customer's reply, the events back, the verdict at the end). With N episodes in flight each
+step also waits for the others' (Little's law: latency ≈ N / steps-per-second), so the latency the
+service itself adds is the 1-in-flight figure, and the 256-in-flight run gives the throughput.
+
+    python -m bench.bench_serve [--domain retail] [--inflight 1,256] [--seconds 30]
+    python -m bench.bench_serve --equivalence 200     # 200 served episodes per domain vs `cove run`, same seed: same verdicts
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import shutil
+import signal
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import httpx
+
+SCALE, DB_SEED = 0.2, 1
+
+
+async def start_server(out: Path, domain: str) -> tuple[asyncio.subprocess.Process, str]:
+    process = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "cove.cli", "serve", "--domain", domain, "--scale", str(SCALE), "--db-seed", str(DB_SEED), "--port", "0", "--out", str(out),
+        "--concurrency", "512", stderr=asyncio.subprocess.PIPE, env={**os.environ, "COVE_LOG_LEVEL": "ERROR"},
+    )  # fmt: skip
+    line = (await asyncio.wait_for(process.stderr.readline(), 120)).decode()
+    if " at http://" not in line:
+        raise RuntimeError(f"cove serve did not start: {line}")
+    return process, line.split(" at ", 1)[1].split()[0]
+
+
+def scripted_policy(domain: str):
+    from cove.actor_setup import build_models
+    from cove.settings import RunSettings
+
+    client = build_models(RunSettings(domain=domain, actors=("agent",)))["agent"]
+
+    async def policy(system_prompt: str, messages: list, tools: list, seed: int) -> dict:
+        return (await client.complete([{"role": "system", "content": system_prompt}, *messages], tools, seed=seed)).message
+
+    return policy
+
+
+async def load(url: str, domain: str, inflight: int, seconds: float, seed: int) -> dict:
+    """Keep `inflight` episodes going for `seconds`; each step timed from request to answer."""
+    policy = scripted_policy(domain)
+    latencies: list[float] = []
+    episodes, deadline = 0, time.monotonic() + seconds
+    next_index = iter(range(10**9))
+    limits = httpx.Limits(max_connections=inflight + 8, max_keepalive_connections=inflight + 8)
+    async with httpx.AsyncClient(base_url=url, timeout=600, limits=limits) as client:
+
+        async def worker() -> None:
+            nonlocal episodes
+            while time.monotonic() < deadline:
+                [observation] = (await client.post("/episodes", json={"seed": seed, "task_index": next(next_index)}, params={"with_acts": True})).json()
+                messages, answer = list(observation["messages"]), observation
+                while not answer["done"]:
+                    message = await policy(observation["system_prompt"], messages, observation["tools"], answer["policy_seed"])
+                    started = time.perf_counter()
+                    response = await client.post(f"/episodes/{observation['episode_id']}/step", json={"message": message}, params={"with_acts": True})
+                    latencies.append(time.perf_counter() - started)
+                    answer = response.json()
+                    messages += [m for m in [answer["recorded"], *answer["messages"]] if m is not None]
+                episodes += 1
+
+        started = time.monotonic()
+        await asyncio.gather(*(worker() for _ in range(inflight)))
+        elapsed = time.monotonic() - started
+    latencies.sort()
+    return {"inflight": inflight, "episodes": episodes, "steps": len(latencies), "seconds": round(elapsed, 2), "steps_per_s": round(len(latencies) / elapsed, 1),
+            "step_ms_p50": round(statistics.median(latencies) * 1000, 2), "step_ms_p99": round(latencies[int(0.99 * (len(latencies) - 1))] * 1000, 2)}  # fmt: skip
+
+
+async def equivalence(count: int, domain: str, seed: int = 5) -> dict:
+    """`count` served episodes (scripted agent as policy) against `cove run --count count --seed seed`: verdicts equal, ids aside."""
+    from cove.run import run_dialogues
+    from cove.settings import RunSettings
+    from store.eventlog import EventStore
+
+    folder = Path(tempfile.mkdtemp(prefix="cove-bench-serve-"))
+    try:
+        run = RunSettings(domain=domain, count=count, seed=seed, concurrency=32, out=folder / "run", scale=SCALE, db_seed=DB_SEED, progress=False)
+        await run_dialogues(run)
+        with EventStore(run.out / "events.db", readonly=True) as store:
+            expected = [json.dumps(store.events(run.dialogue_id(i))[-1].verdict, sort_keys=True).replace(run.dialogue_id(i), "<d>") for i in range(count)]
+        process, url = await start_server(folder / "serve", domain)
+        policy = scripted_policy(domain)
+        try:
+            async with httpx.AsyncClient(base_url=url, timeout=600) as client:
+                semaphore = asyncio.Semaphore(64)
+
+                async def episode(index: int) -> str:
+                    async with semaphore:
+                        [observation] = (await client.post("/episodes", json={"seed": seed, "task_index": index}, params={"with_acts": True})).json()
+                        messages, answer = list(observation["messages"]), observation
+                        while not answer["done"]:
+                            message = await policy(observation["system_prompt"], messages, observation["tools"], answer["policy_seed"])
+                            answer = (await client.post(f"/episodes/{observation['episode_id']}/step", json={"message": message}, params={"with_acts": True})).json()
+                            messages += [m for m in [answer["recorded"], *answer["messages"]] if m is not None]
+                        return json.dumps(answer["verdict"], sort_keys=True).replace(observation["episode_id"], "<d>")
+
+                served = await asyncio.gather(*(episode(i) for i in range(count)))
+        finally:
+            process.send_signal(signal.SIGTERM)
+            await process.wait()
+        same = sum(a == b for a, b in zip(served, expected, strict=True))
+        return {"domain": domain, "episodes": count, "same_verdicts": same, "passing": sum('"score": 1.0' in v for v in expected)}
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+async def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--domain", default="retail")
+    parser.add_argument("--inflight", default="1,256")
+    parser.add_argument("--seconds", type=float, default=30.0)
+    parser.add_argument("--equivalence", type=int, default=0, help="instead: this many served episodes per domain against `cove run`")
+    args = parser.parse_args()
+    if args.equivalence:
+        for domain in ("retail", "airline"):
+            print(json.dumps(await equivalence(args.equivalence, domain)))
+        return
+    for inflight in (int(n) for n in args.inflight.split(",")):
+        folder = Path(tempfile.mkdtemp(prefix="cove-bench-serve-"))
+        process, url = await start_server(folder, args.domain)
+        try:
+            print(json.dumps({"domain": args.domain, **await load(url, args.domain, inflight, args.seconds, seed=inflight)}), flush=True)
+        finally:
+            process.send_signal(signal.SIGTERM)
+            await process.wait()
+            shutil.rmtree(folder, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    asyncio.run(main())

@@ -735,7 +735,7 @@ def worker(
 
 @app.command("serve")
 def serve(
-    domain: DomainOption = DomainName.retail,
+    domain: DomainOption = DEFAULT_DOMAIN,
     db: Annotated[Path | None, typer.Option("--db", help="Base db.json; default: our generated sandbox.")] = None,
     db_seed: Annotated[int, typer.Option(help="Seed of the generated sandbox when no --db is given.")] = 0,
     scale: Annotated[float, typer.Option(min=0.01, max=100.0, help="Size of the generated sandbox.")] = 1.0,
@@ -782,7 +782,7 @@ def serve(
         fail(f"{db}: no such database file")
     check_nats_url(nats_url)
     settings = RunSettings(
-        domain=domain.value, db=db, db_seed=db_seed, scale=scale, count=None, seed=seed, concurrency=concurrency, out=out, nats_url=nats_url,
+        domain=domain, db=db, db_seed=db_seed, scale=scale, count=None, seed=seed, concurrency=concurrency, out=out, nats_url=nats_url,
         nats_connect_timeout=nats_timeout, actors=actor_list, progress=False,
         nats_auth=_nats_auth(nats_user, nats_password, nats_token, nats_creds, nats_nkey, nats_tls_ca, nats_tls_cert, nats_tls_key),
         **_user_simulators(user_model, user_pool, user_base_url, user_api_key_env, user_temperature, user_max_tokens, model_timeout, concurrency),

@@ -9,12 +9,15 @@ other replicas than an existing stream has is refused with one line.
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
+from functools import partial
 from typing import Any
 
 from nats.js.api import StorageType, StreamConfig, StreamInfo
 from nats.js.errors import APIError, BadRequestError, NotFoundError, ServiceUnavailableError
 
-from actors.outages import is_transient
+from actors.outages import is_transient, until_answered
+from events import Event, parse_event
 from events.dead_letters import DEAD_LETTER_PREFIX
 
 STREAM_NAME = "COVE"
@@ -85,3 +88,18 @@ def _cannot_create(wanted: StreamConfig, exc: APIError) -> StreamReplicasError:
     replicas = wanted.num_replicas or 1
     hint = " (each replica needs its own JetStream server in one cluster)" if replicas > 1 else ""
     return StreamReplicasError(f"cannot create stream {STREAM_NAME} with {replicas} replica(s) on this NATS: {exc.description or exc}{hint}")
+
+
+async def read_subject(broker: Any, subject: str) -> AsyncIterator[Event]:
+    """Every event the stream holds on `subject` (a pattern), oldest first, read back one message at a time;
+    a stream electing a leader is asked again (the log of record, with no consumer)."""
+    state = broker.config.connection_state
+    next_seq = 1
+    while True:
+        try:
+            read = partial(state.stream.get_msg, STREAM_NAME, seq=next_seq, subject=subject, next=True)
+            raw = await until_answered(read, state.connection, "read_back")
+        except NotFoundError:
+            return
+        yield parse_event(raw.data)
+        next_seq = raw.seq + 1

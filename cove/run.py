@@ -41,7 +41,7 @@ from actors.llm import stops_the_run
 from actors.outages import until_answered
 from actors.recorder import Recorder, build_recorder_router
 from actors.runtime import ActorContext
-from actors.stream import StreamReplicasError
+from actors.stream import StreamReplicasError, read_subject
 from cove.actor_setup import include_actor_types, start_up_frozen
 from cove.export import export_run
 from cove.files import OutputPathError, atomic_write_text, check_output_folder
@@ -50,7 +50,7 @@ from cove.runfile import RUN_FILE, RunRecord, config_differences, load_run_file,
 from cove.settings import RunSettings
 from cove.user_pool import request_simulator
 from domains.state import Database
-from events import AgentSpoke, DialogueEnded, DialogueRequested, DialogueVerified, Event, ModelCallFailed, UserSpoke, parse_event, subject_pattern
+from events import AgentSpoke, DialogueEnded, DialogueRequested, DialogueVerified, Event, ModelCallFailed, UserSpoke, subject_pattern
 from store.eventlog import EventStore
 
 log = structlog.get_logger(__name__)
@@ -356,8 +356,6 @@ async def _keep_time(settings: RunSettings, before: float, started: float, parts
 
 async def _recorder_caught_up(broker, timeout: float = 30.0) -> None:
     """Wait until the recorder has stored everything the stream holds for it (dead letters included)."""
-    from actors.bus import STREAM_NAME
-
     state = broker.config.connection_state
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
@@ -379,19 +377,10 @@ def _verified_in_store(store: EventStore, settings: RunSettings) -> list[str]:
 
 async def _requested_indices(broker, settings: RunSettings) -> set[int]:
     """Task indices of this run's `DialogueRequested` events in the stream (the log of record)."""
-    from nats.js.errors import NotFoundError
-
-    state = broker.config.connection_state
-    subject, indices, next_seq = subject_pattern(DialogueRequested), set(), 1
-    while True:
-        try:
-            raw = await until_answered(partial(state.stream.get_msg, STREAM_NAME, seq=next_seq, subject=subject, next=True), state.connection, "read_back")
-        except NotFoundError:
-            return indices
-        event = parse_event(raw.data)
-        if isinstance(event, DialogueRequested) and event.run_id == settings.run_id and event.dialogue_id == settings.dialogue_id(event.task_index):
-            indices.add(event.task_index)
-        next_seq = raw.seq + 1
+    return {
+        event.task_index async for event in read_subject(broker, subject_pattern(DialogueRequested))
+        if isinstance(event, DialogueRequested) and event.run_id == settings.run_id and event.dialogue_id == settings.dialogue_id(event.task_index)
+    }
 
 
 async def _dispatch(settings: RunSettings, ctx: ActorContext, progress: Progress, done_queue: asyncio.Queue[str], mine: set[str], on_progress: Callable[[Progress], None] | None, halt: Halt, stop: asyncio.Event | None = None, *, requested: set[int] = frozenset(), in_flight: set[str] | None = None) -> None:

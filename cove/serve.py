@@ -22,14 +22,12 @@ import time
 from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from functools import partial
 from typing import Any
 
 import structlog
 
-from actors.bus import STREAM_NAME
+from actors.stream import read_subject
 from actors.drafts import Draft, draft, stamp
-from actors.outages import until_answered
 from actors.prompts import agent_system_prompt
 from actors.runtime import ActorContext
 from actors.turns import agent_step
@@ -292,35 +290,14 @@ class EpisodeService:
         episode.synced = True
 
     async def _read_back(self, dialogue_id: str, from_seq: int) -> list[Event]:
-        from nats.js.errors import NotFoundError
-
-        state = self.ctx.broker.config.connection_state
-        subject, found, next_seq = subject_pattern(None, dialogue_id), [], 1
-        while True:
-            try:
-                raw = await until_answered(partial(state.stream.get_msg, STREAM_NAME, seq=next_seq, subject=subject, next=True), state.connection, "read_back")
-            except NotFoundError:
-                return found
-            event = parse_event(raw.data)
-            if event.seq >= from_seq:
-                found.append(event)
-            next_seq = raw.seq + 1
+        return [event async for event in read_subject(self.ctx.broker, subject_pattern(None, dialogue_id)) if event.seq >= from_seq]
 
     async def _requests_in_stream(self) -> list[DialogueRequested]:
         """Every episode ever requested of this service's domain (the stream's DialogueRequested events)."""
-        from nats.js.errors import NotFoundError
-
-        state = self.ctx.broker.config.connection_state
-        subject, found, next_seq = subject_pattern(DialogueRequested), [], 1
-        while True:
-            try:
-                raw = await until_answered(partial(state.stream.get_msg, STREAM_NAME, seq=next_seq, subject=subject, next=True), state.connection, "read_back")
-            except NotFoundError:
-                return found
-            event = parse_event(raw.data)
-            if isinstance(event, DialogueRequested) and event.dialogue_id.startswith(SERVE_PREFIX) and event.domain == self.settings.domain:
-                found.append(event)
-            next_seq = raw.seq + 1
+        return [
+            event async for event in read_subject(self.ctx.broker, subject_pattern(DialogueRequested))
+            if isinstance(event, DialogueRequested) and event.dialogue_id.startswith(SERVE_PREFIX) and event.domain == self.settings.domain
+        ]
 
     async def _publish(self, episode_id: str, view: DialogueView, drafts: list[Draft], actor: str) -> None:
         events = stamp(drafts, episode_id, view.next_seq, actor, view.last.event_id, self.clock)

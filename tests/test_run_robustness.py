@@ -21,9 +21,8 @@ from typer.testing import CliRunner
 
 from actors.bus import RetryPolicy, make_broker, start_bus
 from actors.runtime import ActorContext, build_router
-from actors.sampler import SamplingSettings
 from cove.cli import app
-from cove.run import load_base, run_dialogues
+from cove.run import run_dialogues
 from cove.runner import run_command
 from cove.settings import RoleSettings, RunSettings
 from events import DialogueEnded, DialogueRequested, DialogueVerified
@@ -105,7 +104,7 @@ def test_a_dialogue_whose_sampler_gives_up_is_ended_as_failed(tmp_path, nats_ser
 
     async def scenario() -> dict:
         broker = make_broker(nats_server.url)
-        broken = ActorContext(broker=broker, bases={"retail": load_base(settings)}, sampling=SamplingSettings(fuzz="bogus"), retry=RetryPolicy(first_delay=0.05, max_delay=0.2))
+        broken = ActorContext(broker=broker, bases={}, retry=RetryPolicy(first_delay=0.05, max_delay=0.2))  # a sampler with no database fails on every trigger
         broker.include_router(build_router("sampler", broken, max_workers=4))
         await start_bus(broker)
         try:
@@ -120,7 +119,7 @@ def test_a_dialogue_whose_sampler_gives_up_is_ended_as_failed(tmp_path, nats_ser
         for dialogue_id in store.dialogue_ids():
             events = store.events(dialogue_id)
             assert [type(e) for e in events] == [DialogueRequested, DialogueEnded, DialogueVerified]
-            assert events[1].reason == "infrastructure_failure" and "the sampler gave up" in events[1].detail and "unknown fuzz level" in events[1].detail
+            assert events[1].reason == "infrastructure_failure" and "the sampler gave up" in events[1].detail and "has no retail database" in events[1].detail
             assert events[2].verdict["scored"] is False
     verified = CliRunner().invoke(app, ["verify", "--store", str(out / "events.db")])
     assert verified.exit_code == 0, verified.output  # no task, no turn, an unscored verdict: nothing wrong in the store

@@ -18,6 +18,7 @@ from typing import Any
 
 import structlog
 from faststream.nats import NatsBroker, NatsMessage
+from nats.aio.msg import Msg
 from nats.js.errors import NotFoundError
 
 from actors.bus import ACK_WAIT, STREAM_NAME, ActorRouter, Delivery, RetryPolicy, publish_event
@@ -200,11 +201,12 @@ DECISIONS: dict[str, Decide] = {
 }
 
 
-async def dead_letter(broker: NatsBroker, actor: str, msg: NatsMessage, error: str) -> None:
-    """Keep a message nobody can handle as a dead-letter event, and say so in the log."""
-    delivery = Delivery.of(msg.raw_message)
+async def dead_letter(broker: NatsBroker, actor: str, msg: NatsMessage | Msg, error: str) -> None:
+    """Keep a message nobody can handle (FastStream's or nats-py's) as a dead-letter event, and say so in the log."""
+    raw = getattr(msg, "raw_message", msg)  # NatsMessage is a generic alias: no isinstance
+    delivery = Delivery.of(raw)
     dead = MessageDeadLettered(
-        actor=actor, subject=delivery.subject, payload=msg.body if isinstance(msg.body, bytes) else bytes(msg.body),
+        actor=actor, subject=delivery.subject, payload=bytes(raw.data),
         headers=delivery.headers, error=error, num_delivered=delivery.num_delivered, stream_seq=delivery.stream_seq,
     )  # fmt: skip
     await publish_event(broker, dead_letter_subject(actor), dead, f"deadletter.{actor}.{delivery.stream_seq}")

@@ -320,7 +320,7 @@ class ActorRouter(NatsRouter):
         )
 
     def consumes_batches(
-        self, subjects: str, *, consumer: str, batch_size: int = 256, max_wait: float = 0.05, ack_wait: float = ACK_WAIT
+        self, subjects: str, *, consumer: str, batch_size: int = 256, max_wait: float = 0.25, ack_wait: float = ACK_WAIT
     ) -> Any:
         """Subscriber decorator for a handler of whole batches (`msg.raw_message` is a list of nats-py `Msg`).
 

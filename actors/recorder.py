@@ -1,6 +1,6 @@
 """The recorder: every event of the stream into the SQLite store, in batches, acked once stored.
 
-The recorder's consumer hands over whatever arrived within a few milliseconds as one batch; the
+The recorder's consumer hands over whatever arrived within a quarter of a second as one batch; the
 batch is stored in one transaction, and each message acked once its event is in the store. Events
 of a dialogue are stored strictly in sequence: one that arrives ahead of a missing predecessor
 waits in memory until the gap is filled (its message stays unacked meanwhile, kept alive by a

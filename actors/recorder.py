@@ -18,7 +18,8 @@ from faststream.nats import NatsBroker, NatsMessage
 from nats.aio.msg import Msg
 
 from actors.bus import HEARTBEAT_INTERVAL, ActorRouter, RetryPolicy, retry_or_dead_letter, unsettled
-from events import Event, EventError, MessageDeadLettered, parse_event
+from actors.cache import DialogueCache
+from events import Event, EventError, MessageDeadLettered
 from events.dead_letters import DEAD_LETTER_PREFIX
 from store.eventlog import EventStore
 
@@ -138,9 +139,14 @@ class Recorder:
 
 def build_recorder_router(
     recorder: Recorder, broker: NatsBroker, retry: RetryPolicy, *, batch_size: int = 256,
-    on_dead_letter: Callable[[MessageDeadLettered], Awaitable[None]] | None = None,
+    on_dead_letter: Callable[[MessageDeadLettered], Awaitable[None]] | None = None, cache: DialogueCache | None = None,
 ) -> ActorRouter:  # fmt: skip
-    """The recorder's subscribers: all dialogue events, and dead letters (each handed to `on_dead_letter` once stored)."""
+    """The recorder's subscribers: all dialogue events, and dead letters (each handed to `on_dead_letter` once stored).
+
+    `cache`: the actors' cache in this process; an event they published is taken from it instead of parsed again.
+    """
+    from actors.runtime import delivered_event
+
     router = ActorRouter("recorder", retry)
 
     @router.consumes_batches("cove.>", consumer="recorder-events", batch_size=batch_size)
@@ -151,7 +157,7 @@ def build_recorder_router(
                 await retry_or_dead_letter(broker, "recorder", retry, raw, error)
                 continue
             try:
-                deliveries.append((parse_event(raw.data), raw))
+                deliveries.append((delivered_event(cache, raw), raw))
             except EventError as error:
                 await _dead_letter_poison(broker, retry, raw, error)
         try:

@@ -121,7 +121,9 @@ class ActorContext:
         """Publish in order, each durable before the next; the cache learns them first."""
         for event in events:
             self.cache.remember(event)
-            ack = await publish_event(self.broker, subject_for(event), event_to_json(event), event.event_id)
+            body = event_to_json(event)
+            self.cache.published(event, body)
+            ack = await publish_event(self.broker, subject_for(event), body, event.event_id)
             if isinstance(event, DialogueVerified):
                 self.cache.finish(event.dialogue_id)  # over: nobody in this process needs it any more
             elif getattr(ack, "duplicate", False):
@@ -213,10 +215,19 @@ async def dead_letter(broker: NatsBroker, actor: str, msg: NatsMessage | Msg, er
     log.error("poison_message_dead_lettered", actor=actor, subject=delivery.subject, error=error)
 
 
+def delivered_event(cache: DialogueCache | None, raw: Msg) -> Event:
+    """The event in a delivery: the one this process published with these very bytes, or else parsed (EventError if malformed)."""
+    if cache is not None:
+        event = cache.delivered((raw.headers or {}).get("Nats-Msg-Id"), raw.data)
+        if event is not None:
+            return event
+    return parse_event(raw.data)
+
+
 async def handle_trigger(ctx: ActorContext, actor: str, msg: NatsMessage) -> None:
-    """One delivery: parse, rebuild the dialogue, decide, publish; idempotent under redelivery."""
+    """One delivery: parse (or take the event this process published), rebuild the dialogue, decide, publish; idempotent under redelivery."""
     try:
-        event = parse_event(msg.body)
+        event = delivered_event(ctx.cache, msg.raw_message)
     except EventError as error:
         await dead_letter(ctx.broker, actor, msg, f"EventError: {error}")
         return

@@ -246,20 +246,24 @@ class SettleMessage(BaseMiddleware):
             return await call_next(msg)
         if error := unsettled(self.retry, self.msg):
             raise error
-        heartbeat = asyncio.create_task(self._keep_alive())
+        # A timer, not a task per message: most handlers end long before the first beat
+        loop = asyncio.get_running_loop()
+        self._beat_timer = loop.call_later(HEARTBEAT_INTERVAL, self._beat, loop)
         try:
             return await call_next(msg)
         finally:
-            heartbeat.cancel()
+            self._beat_timer.cancel()
 
-    async def _keep_alive(self) -> None:
+    def _beat(self, loop: asyncio.AbstractEventLoop) -> None:
         """Reset the message's ack_wait while the handler runs (a dead process stops doing so)."""
-        while True:
-            await asyncio.sleep(HEARTBEAT_INTERVAL)
-            try:
-                await self.msg.in_progress()
-            except Exception as error:  # e.g. disconnected: the next beat tries again
-                log.debug("heartbeat_failed", error=repr(error))
+        self._in_progress = loop.create_task(self._tell_in_progress())
+        self._beat_timer = loop.call_later(HEARTBEAT_INTERVAL, self._beat, loop)
+
+    async def _tell_in_progress(self) -> None:
+        try:
+            await self.msg.in_progress()
+        except Exception as error:  # e.g. disconnected: the next beat tries again
+            log.debug("heartbeat_failed", error=repr(error))
 
     async def after_processed(self, exc_type: Any = None, exc: Any = None, tb: Any = None) -> bool:
         try:

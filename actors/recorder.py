@@ -167,6 +167,11 @@ def build_recorder_router(
                 if item.msg is not None:
                     await retry_or_dead_letter(broker, "recorder", retry, item.msg, failed.error)
             return
+        except Exception as error:  # e.g. the store cannot even be read: the whole batch is tried again
+            log.error("recorder_batch_failed", error=repr(error), events=len(deliveries))
+            for _, raw in deliveries:
+                await retry_or_dead_letter(broker, "recorder", retry, raw, error)
+            return
         for raw in stored:
             await raw.ack()
 

@@ -55,3 +55,24 @@ async def test_recorder_holds_early_events_across_batches_and_acks_each_once_sto
         await recorder.stop()
     assert [e.seq for e in recorder.store.events("d1")] == [0, 1, 2, 3]
     assert recorder.held() == [] and recorder.stored == 4
+
+
+async def test_recorder_retries_a_batch_the_store_cannot_take(nats_server: EmbeddedNats, tmp_path) -> None:
+    """A batch that fails to store is nak'ed, not acked, and stored on a redelivery once the store works again."""
+    event = _turns("d2", 1)[0]
+    recorder = Recorder(EventStore(tmp_path / "events.db"))
+    recorder.store.close()  # every read and write now raises
+    broker = make_broker(nats_server.url)
+    broker.include_router(build_recorder_router(recorder, broker, RetryPolicy(max_deliver=50, first_delay=0.05, max_delay=0.1)))
+    await start_bus(broker)
+    js = broker.config.connection_state.stream
+    try:
+        await publish_event(broker, subject_for(event), event_to_json(event), event.event_id)
+        async with asyncio.timeout(TIMEOUT):
+            while (await js.consumer_info(STREAM_NAME, "recorder-events")).num_redelivered < 1:
+                await asyncio.sleep(0.01)
+        recorder.store = EventStore(tmp_path / "events.db")
+        await _settled(js, recorder, held=0)
+    finally:
+        await stop_bus(broker)
+    assert [e.event_id for e in recorder.store.events("d2")] == [event.event_id]

@@ -35,7 +35,7 @@ from events.dead_letters import MessageDeadLettered, dead_letter_subject
 
 log = structlog.get_logger(__name__)
 
-__all__ = ["STREAM_CONFIG", "STREAM_NAME", "ActorRouter", "Delivery", "RetryPolicy", "make_broker", "publish_event", "split_servers", "start_bus", "stop_bus"]
+__all__ = ["STREAM_CONFIG", "STREAM_NAME", "ActorRouter", "Delivery", "RetryPolicy", "make_broker", "publish_event", "retry_or_dead_letter", "split_servers", "start_bus", "stop_bus", "unsettled"]
 
 # declare=False: FastStream turns `declare` off on a JStream after the first broker start, so a
 # second broker in the same process would not create it; `start_bus` declares the stream instead.
@@ -191,71 +191,94 @@ async def publish_event(
     return await until_answered(publish, connection, "publish", subject=subject, msg_id=msg_id)
 
 
+async def retry_or_dead_letter(broker: NatsBroker, actor: str, retry: RetryPolicy, raw: Msg, exc: Exception) -> None:
+    """Settle a delivery whose handling failed: nak with backoff, or after `retry.max_deliver` tries dead-letter and term it."""
+    d = Delivery.of(raw)
+    delivered = d.num_delivered
+    if delivered < retry.max_deliver:
+        delay = retry.delay(delivered)
+        log.warning("handler_failed_retrying", error=repr(exc), num_delivered=delivered, delay=delay)
+        await raw.nak(delay=delay)
+        return
+    dead = MessageDeadLettered(
+        actor=actor, subject=d.subject, payload=raw.data, headers=d.headers,
+        error=repr(exc), num_delivered=delivered, stream_seq=d.stream_seq,
+    )  # fmt: skip
+    try:  # the msg id turns a repeated dead-lettering of this message into a no-op
+        await publish_event(broker, dead_letter_subject(actor), dead, f"deadletter.{actor}.{d.stream_seq}")
+    except Exception as publish_error:  # keep the message: it is tried again later
+        log.error("dead_letter_publish_failed", error=repr(publish_error))
+        await raw.nak(delay=retry.max_delay)
+        return
+    log.error("handler_failed_dead_lettered", error=repr(exc), num_delivered=delivered)
+    await raw.term()
+
+
+def unsettled(retry: RetryPolicy, raw: Msg) -> UnsettledDeliveriesError | None:
+    """The error for a delivery past `max_deliver` that was never settled (its handler must not run again)."""
+    delivered = raw.metadata.num_delivered
+    return UnsettledDeliveriesError(f"delivery {delivered}, none settled") if delivered > retry.max_deliver else None
+
+
 class SettleMessage(BaseMiddleware):
-    """Acks, naks with backoff, or dead-letters each message once its handler has finished."""
+    """Acks, naks with backoff, or dead-letters each message once its handler has finished.
+
+    A batch (from `ActorRouter.consumes_batches`) passes through untouched: its handler settles
+    each message of it itself.
+    """
 
     def __init__(self, msg: Msg | None, /, *, context: Any, actor: str, retry: RetryPolicy) -> None:
         super().__init__(msg, context=context)  # msg is None when FastStream wraps a publish
         self.actor, self.retry = actor, retry
+        self.single = not isinstance(msg, list)
 
     async def on_receive(self) -> None:
+        if not self.single:
+            self._log_tokens = structlog.contextvars.bind_contextvars(actor=self.actor)
+            return
         self.delivery = Delivery.of(self.msg)
         self._log_tokens = structlog.contextvars.bind_contextvars(
             actor=self.actor, subject=self.delivery.subject, stream_seq=self.delivery.stream_seq
         )
 
     async def consume_scope(self, call_next: Any, msg: Any) -> Any:
-        if self.delivery.num_delivered > self.retry.max_deliver:
-            raise UnsettledDeliveriesError(f"delivery {self.delivery.num_delivered}, none settled")
-        heartbeat = asyncio.create_task(self._keep_alive())
+        if not self.single:
+            return await call_next(msg)
+        if error := unsettled(self.retry, self.msg):
+            raise error
+        # A timer, not a task per message: most handlers end long before the first beat
+        loop = asyncio.get_running_loop()
+        self._beat_timer = loop.call_later(HEARTBEAT_INTERVAL, self._beat, loop)
         try:
             return await call_next(msg)
         finally:
-            heartbeat.cancel()
+            self._beat_timer.cancel()
 
-    async def _keep_alive(self) -> None:
+    def _beat(self, loop: asyncio.AbstractEventLoop) -> None:
         """Reset the message's ack_wait while the handler runs (a dead process stops doing so)."""
-        while True:
-            await asyncio.sleep(HEARTBEAT_INTERVAL)
-            try:
-                await self.msg.in_progress()
-            except Exception as error:  # e.g. disconnected: the next beat tries again
-                log.debug("heartbeat_failed", error=repr(error))
+        self._in_progress = loop.create_task(self._tell_in_progress())
+        self._beat_timer = loop.call_later(HEARTBEAT_INTERVAL, self._beat, loop)
+
+    async def _tell_in_progress(self) -> None:
+        try:
+            await self.msg.in_progress()
+        except Exception as error:  # e.g. disconnected: the next beat tries again
+            log.debug("heartbeat_failed", error=repr(error))
 
     async def after_processed(self, exc_type: Any = None, exc: Any = None, tb: Any = None) -> bool:
         try:
+            if not self.single:
+                return False
             if exc is None:
                 await self.msg.ack()
                 return False
             if not isinstance(exc, Exception):  # cancelled: redelivered after ack_wait
                 return False
-            await self._retry_or_dead_letter(exc)
+            broker = self.context.get("broker")  # FastStream's per-message context
+            await retry_or_dead_letter(broker, self.actor, self.retry, self.msg, exc)
             return True  # settled here: FastStream need not log it again
         finally:
             structlog.contextvars.reset_contextvars(**self._log_tokens)
-
-    async def _retry_or_dead_letter(self, exc: Exception) -> None:
-        delivered = self.delivery.num_delivered
-        if delivered < self.retry.max_deliver:
-            delay = self.retry.delay(delivered)
-            log.warning("handler_failed_retrying", error=repr(exc), num_delivered=delivered, delay=delay)
-            await self.msg.nak(delay=delay)
-            return
-        d = self.delivery
-        dead = MessageDeadLettered(
-            actor=self.actor, subject=d.subject, payload=self.msg.data, headers=d.headers,
-            error=repr(exc), num_delivered=delivered, stream_seq=d.stream_seq,
-        )  # fmt: skip
-        try:  # the msg id turns a repeated dead-lettering of this message into a no-op
-            broker = self.context.get("broker")  # FastStream's per-message context
-            msg_id = f"deadletter.{self.actor}.{d.stream_seq}"
-            await publish_event(broker, dead_letter_subject(self.actor), dead, msg_id)
-        except Exception as publish_error:  # keep the message: it is tried again later
-            log.error("dead_letter_publish_failed", error=repr(publish_error))
-            await self.msg.nak(delay=self.retry.max_delay)
-            return
-        log.error("handler_failed_dead_lettered", error=repr(exc), num_delivered=delivered)
-        await self.msg.term()
 
 
 class ActorRouter(NatsRouter):
@@ -298,4 +321,22 @@ class ActorRouter(NatsRouter):
                 durable_name=durable, ack_wait=ack_wait, max_deliver=-1,
                 filter_subjects=patterns if len(patterns) > 1 else None,
             ),  # fmt: skip
+        )
+
+    def consumes_batches(
+        self, subjects: str, *, consumer: str, batch_size: int = 256, max_wait: float = 0.25, ack_wait: float = ACK_WAIT
+    ) -> Any:
+        """Subscriber decorator for a handler of whole batches (`msg.raw_message` is a list of nats-py `Msg`).
+
+        Each call gets what arrived within `max_wait` seconds (at most `batch_size` messages): one
+        FastStream pass, and a handful of pull requests, per batch instead of per message. The
+        handler settles every message itself (`Msg.ack`, `retry_or_dead_letter`), and must not
+        wait on later batches: the next pull starts when it returns.
+        """
+        return self.subscriber(
+            subjects,
+            stream=COVE_STREAM,
+            durable=consumer,
+            pull_sub=PullSub(batch_size=batch_size, timeout=max_wait, batch=True),
+            config=ConsumerConfig(durable_name=consumer, ack_wait=ack_wait, max_deliver=-1),
         )

@@ -24,6 +24,7 @@ class DialogueEntry:
     events: list[Event] = field(default_factory=list)
     world: State | None = None  # the tool world after `world_calls` executed tool calls
     world_calls: int = 0
+    wire: dict[int, bytes] = field(default_factory=dict)  # seq -> the bytes this process published
 
 
 class DialogueCache:
@@ -52,6 +53,29 @@ class DialogueCache:
         if event.seq == len(entry.events):
             entry.events.append(event)
 
+    def published(self, event: Event, body: bytes) -> None:
+        """Keep the bytes this process published for a remembered event, so its deliveries need no parsing."""
+        entry = self._entries.get(event.dialogue_id)
+        if entry is not None and event.seq < len(entry.events) and entry.events[event.seq] is event:
+            entry.wire[event.seq] = body
+
+    def delivered(self, msg_id: str | None, body: bytes) -> Event | None:
+        """The event a delivery carries, if this process published exactly these bytes under that id; else None (parse it).
+
+        Equal bytes parse to an equal event, so handing back the remembered one changes nothing.
+        """
+        if not msg_id:
+            return None
+        dialogue_id, _, seq_text = msg_id.rpartition(":")
+        entry = self._entries.get(dialogue_id)
+        if entry is None or not seq_text.isdigit():
+            return None
+        seq = int(seq_text)
+        if entry.wire.get(seq) != body:
+            return None
+        event = entry.events[seq]
+        return event if event.event_id == msg_id else None
+
     def forget(self, dialogue_id: str) -> None:
         self._entries.pop(dialogue_id, None)
 
@@ -75,7 +99,7 @@ class DialogueCache:
         if len(entry.events) < trigger.seq:
             self.misses += 1
             entry.events = await fetch(trigger.dialogue_id, trigger.seq)
-            entry.world, entry.world_calls = None, 0
+            entry.world, entry.world_calls, entry.wire = None, 0, {}
         else:
             self.hits += 1
         self.remember(trigger)

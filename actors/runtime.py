@@ -18,6 +18,7 @@ from typing import Any
 
 import structlog
 from faststream.nats import NatsBroker, NatsMessage
+from nats.aio.msg import Msg
 from nats.js.errors import NotFoundError
 
 from actors.bus import ACK_WAIT, STREAM_NAME, ActorRouter, Delivery, RetryPolicy, publish_event
@@ -136,7 +137,9 @@ class ActorContext:
         """Publish in order, each durable before the next; the cache learns them first."""
         for event in events:
             self.cache.remember(event)
-            ack = await publish_event(self.broker, subject_for(event), event_to_json(event), event.event_id)
+            body = event_to_json(event)
+            self.cache.published(event, body)
+            ack = await publish_event(self.broker, subject_for(event), body, event.event_id)
             if isinstance(event, DialogueVerified):
                 self.cache.finish(event.dialogue_id)  # over: nobody in this process needs it any more
             elif getattr(ack, "duplicate", False):
@@ -225,21 +228,32 @@ DECISIONS: dict[str, Decide] = {
 }
 
 
-async def dead_letter(broker: NatsBroker, actor: str, msg: NatsMessage, error: str) -> None:
-    """Keep a message nobody can handle as a dead-letter event, and say so in the log."""
-    delivery = Delivery.of(msg.raw_message)
+async def dead_letter(broker: NatsBroker, actor: str, msg: NatsMessage | Msg, error: str) -> None:
+    """Keep a message nobody can handle (FastStream's or nats-py's) as a dead-letter event, and say so in the log."""
+    raw = getattr(msg, "raw_message", msg)  # NatsMessage is a generic alias: no isinstance
+    delivery = Delivery.of(raw)
     dead = MessageDeadLettered(
-        actor=actor, subject=delivery.subject, payload=msg.body if isinstance(msg.body, bytes) else bytes(msg.body),
+        actor=actor, subject=delivery.subject, payload=bytes(raw.data),
         headers=delivery.headers, error=error, num_delivered=delivery.num_delivered, stream_seq=delivery.stream_seq,
     )  # fmt: skip
     await publish_event(broker, dead_letter_subject(actor), dead, f"deadletter.{actor}.{delivery.stream_seq}")
     log.error("poison_message_dead_lettered", actor=actor, subject=delivery.subject, error=error)
 
 
+def delivered_event(cache: DialogueCache | None, raw: Msg) -> Event:
+    """The event in a delivery: the one this process published with these very bytes, or else parsed (EventError if malformed)."""
+    if cache is not None:
+        event = cache.delivered((raw.headers or {}).get("Nats-Msg-Id"), raw.data)
+        if event is not None:
+            return event
+    return parse_event(raw.data)
+
+
 async def handle_trigger(ctx: ActorContext, actor: str, msg: NatsMessage, decide: Decide | None = None) -> None:
-    """One delivery: parse, rebuild the dialogue, decide (`decide`, default the actor's own), publish; idempotent under redelivery."""
+    """One delivery: parse (or take the event this process published), rebuild the dialogue, decide (`decide`, default
+    the actor's own), publish; idempotent under redelivery."""
     try:
-        event = parse_event(msg.body)
+        event = delivered_event(ctx.cache, msg.raw_message)
     except EventError as error:
         await dead_letter(ctx.broker, actor, msg, f"EventError: {error}")
         return

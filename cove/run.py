@@ -243,7 +243,7 @@ async def _run_part(settings: RunSettings, base: Database, url: str, auth: dict[
     async def on_dead_letter(dead) -> None:
         await end_dead_lettered_dialogue(ctx, dead, lambda dialogue_id: dialogue_id.startswith(prefix))
 
-    broker.include_router(build_recorder_router(recorder, broker, ctx.retry, on_dead_letter=on_dead_letter))
+    broker.include_router(build_recorder_router(recorder, broker, ctx.retry, on_dead_letter=on_dead_letter, cache=ctx.cache))
     started = time.monotonic()
     helpers = None
     background: list[asyncio.Task] = []

@@ -14,7 +14,7 @@ from actors.turns import DialogueLimits, ModelNeeded, agent_reply, agent_step, m
 from actors.view import GREETING, DialogueView
 from domains.constraints import Action, Constraint, Task
 from domains.registry import get_domain
-from events import AgentSpoke, DialogueEnded, InstructionFuzzified, ModelCall, TaskSampled, ToolCallRequest, ToolFailed, ToolReturned, UserSpoke
+from events import AgentSpoke, DialogueEnded, InstructionFuzzified, ModelCall, TaskSampled, ToolCallRequest, ToolFailed, ToolReturned, UserSpoke, event_to_json, parse_event
 from store.eventlog import EventStore
 
 LIMITS = DialogueLimits(max_turns=6, max_tool_errors=2)
@@ -181,3 +181,29 @@ def test_cache_reads_back_only_what_it_lacks_and_forgets_finished_dialogues(worl
     first, second, cache = asyncio.run(scenario())
     assert fetched == [2] and len(first.events) == 3 and len(second.events) == 4
     assert not cache.finished("d1") and cache.finished("d3")  # bounded: the oldest verdict is forgotten first
+
+
+@pytest.mark.parametrize("case", ["same bytes", "other bytes", "other id", "no id", "forgotten"])
+def test_cache_hands_back_a_published_event_only_for_the_very_bytes_published(world, case):
+    """A delivery of the bytes this process published under that event id yields the remembered event; anything else is parsed."""
+    base, task, _ = world
+    events = _view(task, base, (AgentSpoke, {"content": GREETING})).events
+    from actors.cache import DialogueCache
+
+    cache = DialogueCache()
+    for event in events:
+        cache.remember(event)
+        cache.published(event, event_to_json(event))
+    event = events[2]
+    body, msg_id = event_to_json(event), event.event_id
+    if case == "other bytes":
+        body = event_to_json(event.model_copy(update={"time": event.time + 1}))
+    elif case == "other id":
+        msg_id = events[1].event_id
+    elif case == "no id":
+        msg_id = None
+    elif case == "forgotten":
+        cache.forget("d1")
+    found = cache.delivered(msg_id, body)
+    assert (found is event) if case == "same bytes" else found is None
+    assert parse_event(body) == event or case == "other bytes"  # what a parse would have given

@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 from faststream.nats import NatsBroker, NatsMessage
 
+from actors import bus
 from actors.bus import (
     STREAM_NAME,
     ActorRouter,
@@ -174,6 +175,23 @@ async def test_unsettled_deliveries_are_dead_lettered_unrun(nats_server: Embedde
         release.set()
     assert (dead.actor, dead.num_delivered) == ("stuck", 2) and "UnsettledDeliveriesError" in dead.error
     assert run_by_b == []
+
+
+async def test_a_running_handler_keeps_its_message_past_ack_wait(nats_server: EmbeddedNats, monkeypatch: pytest.MonkeyPatch) -> None:
+    """While its handler runs, a message's heartbeat resets ack_wait, so it is not redelivered however long the handler takes."""
+    monkeypatch.setattr(bus, "HEARTBEAT_INTERVAL", 0.05)
+    router, deliveries = ActorRouter("slow"), []
+
+    @router.consumes("cove.work.>", ack_wait=0.3, max_workers=2)
+    async def slow(msg: NatsMessage) -> None:
+        deliveries.append(Delivery.of(msg.raw_message).num_delivered)
+        await asyncio.sleep(1.0)  # the long handler under test: more than three ack_waits
+
+    async with running_broker(nats_server.url, router) as broker:
+        await publish_event(broker, "cove.work.long", b"{}", "long-1")
+        await wait_until_settled(broker, "slow", 1)
+        info = await broker.config.connection_state.stream.consumer_info(STREAM_NAME, "slow")
+    assert deliveries == [1] and info.num_redelivered == 0
 
 
 async def test_messages_survive_a_server_restart(nats_server: EmbeddedNats) -> None:

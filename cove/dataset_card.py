@@ -11,6 +11,7 @@ import inspect
 from collections import Counter
 from typing import Any
 
+from cove.chat_messages import row_messages
 from cove.hf_dataset import DECODE_SNIPPET, features_yaml, split_path
 
 # What each check of a verdict's `checks` means (keys must cover domains.conversation.Rule; a test holds them together).
@@ -86,11 +87,9 @@ def _front_matter(splits: dict[str, list[dict[str, Any]]]) -> list[str]:
 
 
 def _counts_table(splits: dict[str, list[dict[str, Any]]], drop_greeting: bool) -> list[str]:
-    from cove.formats import without_greeting
-
     lines = ["| split | dialogues | messages | tool calls |", "|---|---|---|---|"]
     for split, rows in splits.items():
-        messages = [m for row in rows for m in (without_greeting(row["messages"]) if drop_greeting else row["messages"])]
+        messages = [m for row in rows for m in row_messages(row, drop_greeting)]
         calls = sum(len(m.get("tool_calls") or ()) for m in messages)
         lines.append(f"| `{split}` | {len(rows)} | {len(messages)} | {calls} |")
     return lines

@@ -21,6 +21,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from cove.chat_messages import row_messages
+
 FORMATS = ("hf", "openai", "sharegpt")
 MESSAGE_KEYS = ("role", "content", "tool_calls", "tool_call_id")
 ROLES = ("system", "user", "assistant", "tool")
@@ -161,25 +163,12 @@ def _tool_problem(tool: Any) -> str | None:
     return None
 
 
-# --- the greeting ----------------------------------------------------------------------------
-
-
-def without_greeting(messages: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """The messages without the agent's opening words: its text turns before the first user turn."""
-    first_user = next((i for i, m in enumerate(messages) if m["role"] == "user"), len(messages))
-    return [m for i, m in enumerate(messages) if not (i < first_user and m["role"] == "assistant" and not m.get("tool_calls"))]
-
-
-def _messages(row: dict[str, Any], drop_greeting: bool) -> list[dict[str, Any]]:
-    return without_greeting(row["messages"]) if drop_greeting else row["messages"]
-
-
 # --- openai ----------------------------------------------------------------------------------
 
 
 def openai_row(row: dict[str, Any], drop_greeting: bool = False) -> dict[str, Any]:
     """OpenAI's chat fine-tuning example: the conversation and the tools offered, nothing else."""
-    return {"messages": _messages(row, drop_greeting), "tools": row["tools"]}
+    return {"messages": row_messages(row, drop_greeting), "tools": row["tools"]}
 
 
 # --- sharegpt --------------------------------------------------------------------------------
@@ -193,7 +182,7 @@ def sharegpt_row(row: dict[str, Any], drop_greeting: bool = False) -> dict[str, 
     message (the ###STOP###, which nothing answers) is left out, a turn with several tool calls is one
     function_call whose value is a JSON list, and their results are one observation.
     """
-    messages = _messages(row, drop_greeting)
+    messages = row_messages(row, drop_greeting)
     system = messages[0]["content"] if messages[0]["role"] == "system" else None
     turns: list[dict[str, str]] = []
     for index, message in enumerate(messages[1:] if system is not None else messages, 1 if system is not None else 0):
@@ -269,9 +258,11 @@ def export_files(splits: dict[str, list[SourceRow]], fmt: str, drop_greeting: bo
     if fmt not in FORMATS:
         raise ExportError(f"unknown format {fmt!r}: choose one of {', '.join(FORMATS)}")
     if fmt == "hf":
+        from cove.dataset_card import dataset_card
         from cove.hf_dataset import hf_files
 
-        return hf_files({split: [s.row for s in rows] for split, rows in splits.items()}, drop_greeting)
+        rows_by_split = {split: [s.row for s in rows] for split, rows in splits.items()}
+        return {**hf_files(rows_by_split, drop_greeting), "README.md": dataset_card(rows_by_split, drop_greeting).encode("utf-8")}
     make = openai_row if fmt == "openai" else sharegpt_row
     files: dict[str, bytes] = {}
     for split, rows in splits.items():
@@ -334,5 +325,5 @@ def export_runs(run_dirs: list[Path], fmt: str, out: Path, drop_greeting: bool =
 
 __all__ = [
     "ExportError", "FORMATS", "SourceRow", "check_new_folder", "export_files", "export_runs", "llamafactory_dataset_info",
-    "openai_row", "read_runs", "row_problem", "sharegpt_row", "without_greeting", "write_folder",
+    "openai_row", "read_runs", "row_problem", "sharegpt_row", "write_folder",
 ]

@@ -15,7 +15,7 @@ from typing import Any
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from cove.formats import without_greeting
+from cove.chat_messages import row_messages
 
 _STRING = pa.string()
 TOOL_CALL = pa.struct([("id", _STRING), ("type", _STRING), ("function", pa.struct([("name", _STRING), ("arguments", _STRING)]))])
@@ -42,7 +42,7 @@ def split_path(split: str) -> str:
 
 def hf_record(row: dict[str, Any], drop_greeting: bool = False) -> dict[str, Any]:
     """An sft.jsonl row in the fixed schema: parameters and meta as JSON strings, absent message keys as nulls."""
-    messages = without_greeting(row["messages"]) if drop_greeting else row["messages"]
+    messages = row_messages(row, drop_greeting)
     return {
         "messages": [{"role": m["role"], "content": m["content"], "tool_calls": m.get("tool_calls"), "tool_call_id": m.get("tool_call_id")} for m in messages],
         "tools": [{"type": t["type"], "function": {**t["function"], "parameters": json.dumps(t["function"]["parameters"], ensure_ascii=False)}} for t in row["tools"]],
@@ -83,9 +83,5 @@ def _feature_lines(name: str, type_: pa.DataType, indent: int) -> list[str]:
 
 
 def hf_files(splits: dict[str, list[dict[str, Any]]], drop_greeting: bool = False) -> dict[str, bytes]:
-    """The dataset folder: one parquet file per split and README.md, the dataset card."""
-    from cove.dataset_card import dataset_card
-
-    files = {split_path(split): parquet_bytes([hf_record(row, drop_greeting) for row in rows]) for split, rows in splits.items()}
-    files["README.md"] = dataset_card(splits, drop_greeting).encode("utf-8")
-    return files
+    """The dataset folder's data: one parquet file per split (the card, README.md, is cove/dataset_card.py's)."""
+    return {split_path(split): parquet_bytes([hf_record(row, drop_greeting) for row in rows]) for split, rows in splits.items()}

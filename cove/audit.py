@@ -124,21 +124,15 @@ class StoreAuditor:
         is one labelled with a version this code does not know or with fields its version never wrote.
         """
         result = AuditResult(dialogue_id)
-        if self.manifest is not None:
-            try:
-                stored = self.store.content_heads(dialogue_id).get(dialogue_id)
-                deleted = stored is None and dialogue_id in self.manifest.heads and not self.store.has_summary(dialogue_id)
-            except Exception as exc:  # a store that cannot be read is this dialogue's problem
-                result.problems.append(f"cannot read the dialogue: {exc}")
-                return result
-            result.problems += self.manifest.problems(dialogue_id, stored)
-            if deleted:
-                return result  # deleted whole: the store has nothing more to say about it
         try:
             stored = self.store.read_dialogue(dialogue_id)
         except Exception as exc:  # a store that cannot be read is this dialogue's problem
             result.problems.append(f"cannot read the dialogue: {exc}")
             return result
+        if self.manifest is not None:
+            result.problems += self.manifest.problems(dialogue_id, stored.content)
+            if stored.content is None and stored.summary is None and dialogue_id in self.manifest.heads:
+                return result  # deleted whole: the store has nothing more to say about it
         events, unreadable = stored.events, stored.unreadable
         result.problems += stored.chain_problems
         if events and stored.summary is None:

@@ -79,6 +79,12 @@ class StoredDialogue:
     chain_problems: list[str]
     summary: dict[str, Any] | None
     constraint_types: list[str]
+    payloads: list[object] = field(default_factory=list)  # as stored, in seq order
+
+    @property
+    def content(self) -> ContentHead | None:
+        """Its stored event count and content-chain head (what a run's manifest lists); None with no stored event."""
+        return ContentHead(len(self.payloads), content_head(self.payloads)) if self.payloads else None
 
 
 @dataclass
@@ -291,7 +297,7 @@ class EventStore:
         else:
             chain = chain_problems(rows, parsed) + _count_problems(len(rows), counted)
         events, unreadable = _readable(dialogue_id, [(row.seq, row.payload, event) for row, event in zip(rows, parsed)])
-        return StoredDialogue(events, unreadable, chain, summary, kinds)
+        return StoredDialogue(events, unreadable, chain, summary, kinds, [row.payload for row in rows])
 
     def events_of_types(self, *types: str) -> Iterator[Event]:
         """Every readable stored event of these types, dialogue by dialogue in seq order (unreadable rows are skipped:

@@ -13,21 +13,19 @@ import asyncio
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
-from functools import partial
 from typing import Any
 
 import structlog
 from faststream.nats import NatsBroker, NatsMessage
 from nats.aio.msg import Msg
-from nats.js.errors import NotFoundError
 
-from actors.bus import ACK_WAIT, STREAM_NAME, ActorRouter, Delivery, RetryPolicy, publish_event
+from actors.bus import ACK_WAIT, ActorRouter, Delivery, RetryPolicy, publish_event
 from actors.cache import DialogueCache
 from actors.drafts import Draft, stamp
 from actors.executor import execute_tool_calls, rebuild_world
 from actors.fuzzifier import RewriteSettings, rewritten_instruction, template_instruction
-from actors.outages import until_answered
 from actors.sampler import SamplingSettings, TaskSequence, sample_requested_task
+from actors.stream import read_subject
 from actors.turns import DialogueLimits, ModelNeeded, agent_reply, agent_step, model_failure, user_reply, user_step
 from actors.verifier import unscored, verify_ended_dialogue
 from actors.view import DialogueView
@@ -117,17 +115,11 @@ class ActorContext:
 
     async def fetch(self, dialogue_id: str, up_to: int) -> list[Event]:
         """Events 0..up_to of a dialogue, read back from the stream (the log of record)."""
-        state = self.broker.config.connection_state
-        js, subject, found, next_seq = state.stream, subject_pattern(None, dialogue_id), {}, 1
-        while len(found) <= up_to:
-            try:  # while the stream elects a leader, ask again
-                read = partial(js.get_msg, STREAM_NAME, seq=next_seq, subject=subject, next=True)
-                raw = await until_answered(read, state.connection, "read_back", dialogue_id=dialogue_id)
-            except NotFoundError:
-                break
-            event = parse_event(raw.data)
+        found: dict[int, Event] = {}
+        async for event in read_subject(self.broker, subject_pattern(None, dialogue_id), dialogue_id=dialogue_id):
             found.setdefault(event.seq, event)
-            next_seq = raw.seq + 1
+            if len(found) > up_to:
+                break
         events = [found[seq] for seq in range(up_to + 1) if seq in found]
         if len(events) != up_to + 1:
             raise LookupError(f"dialogue {dialogue_id}: stream holds {len(events)} of its first {up_to + 1} events")

@@ -90,15 +90,16 @@ def _cannot_create(wanted: StreamConfig, exc: APIError) -> StreamReplicasError:
     return StreamReplicasError(f"cannot create stream {STREAM_NAME} with {replicas} replica(s) on this NATS: {exc.description or exc}{hint}")
 
 
-async def read_subject(broker: Any, subject: str) -> AsyncIterator[Event]:
+async def read_subject(broker: Any, subject: str, **context: Any) -> AsyncIterator[Event]:
     """Every event the stream holds on `subject` (a pattern), oldest first, read back one message at a time;
-    a stream electing a leader is asked again (the log of record, with no consumer)."""
+    a stream electing a leader is asked again (the log of record, with no consumer). `context` names the
+    reading in the outage log lines."""
     state = broker.config.connection_state
     next_seq = 1
     while True:
         try:
             read = partial(state.stream.get_msg, STREAM_NAME, seq=next_seq, subject=subject, next=True)
-            raw = await until_answered(read, state.connection, "read_back")
+            raw = await until_answered(read, state.connection, "read_back", **context)
         except NotFoundError:
             return
         yield parse_event(raw.data)

@@ -12,6 +12,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
+from actors.scripted import slips
 from actors.scripted.phrases import NAME, PAYMENT, address_fields, dollars
 from actors.scripted.plans import Context, Goal, Plan, Write, find_method, first_goal
 from actors.scripted.transcript import CannotResolveError, Transcript
@@ -306,3 +307,35 @@ SLOT_TOPICS = {  # words by which any agent's question names the group (on the l
     "bill": r"\bbills?\b|\bstatement\b|\binvoice\b",
     "address": r"\baddress\b",
 }
+
+
+# --- optional members: what the generic agent asks of its domain when its mistakes are on ---------
+
+REFRESHES = {  # a write whose result is the new version of a record a read returned: (read, its id argument)
+    **{name: ("get_line_details", "line_id") for name in ("change_plan", "add_addon", "remove_addon", "suspend_line", "resume_line")},
+    "pay_bill": ("get_bill_details", "bill_id"),
+    "update_billing_address": ("get_user_details", "user_id"),
+}
+ID_READS = (  # a record the customer named by its id: (goal field, read, its id argument, the id in the field)
+    ("line", "get_line_details", "line_id", r"line (line_\d+)"),
+    ("bill", "get_bill_details", "bill_id", r"bill (bill_\d+)"),
+)
+INFO_GOALS = frozenset({"info_data_used", "info_amount_due"})
+MISTAKE_GOALS = {  # mistake class -> the goal types it can fall on
+    "wrong_payment_method": frozenset({"pay_bill"}),
+    "write_then_undo": frozenset({"change_plan", "update_billing_address"}),
+    "wrong_amount": frozenset({"info_amount_due"}), "corrected_to_wrong": frozenset({"info_amount_due"}),
+    "digit_swap": INFO_GOALS, "amount_containing_answer": INFO_GOALS, "no_answer": INFO_GOALS,
+}  # fmt: skip
+SLIPS = {"wrong_payment_method": lambda plan, ctx: slips.wrong_payment_method(plan, ctx, method_text)}
+
+
+def undo(write: Write, ctx: Context) -> dict[str, Any] | None:
+    """The arguments that put back what a plan change or an address change changed, from the record as first read."""
+    if write.name == "change_plan":
+        line = ctx.knowledge.first("get_line_details", line_id=write.arguments["line_id"])
+        return {**write.arguments, "plan_id": line["plan_id"]} if line else None
+    if write.name == "update_billing_address":
+        user = ctx.knowledge.first("get_user_details", user_id=write.arguments["user_id"])
+        return {"user_id": write.arguments["user_id"], **user["address"]} if user else None
+    return None

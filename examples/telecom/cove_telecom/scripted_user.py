@@ -106,4 +106,34 @@ INFORMS = {  # group -> templates for its words ({x}; {X} capitalised)
     "address": ("The new address is {x}.", "It's {x}.", "I'm now at {x}.", "Please make it {x}."),
 }
 
-__all__ = ["INFORMS", "NEEDS", "group_words", "recognises"]
+
+
+# --- optional members: what the generic user asks of its domain when its mistakes are on ----------
+
+
+def wrong_details(goal_type: str, fields: dict[str, str]) -> dict[str, str] | None:
+    """A suspension a day shorter (still within the policy), or an address with another house number (confirms_wrong_details)."""
+    if goal_type == "suspend_line":
+        return {**fields, "days": str(int(fields["days"]) - 1)}
+    number = re.match(r"\d+", fields.get("address", "")) if goal_type == "update_billing_address" else None
+    return {"address": str(int(number.group(0)) + 2) + fields["address"][number.end():]} if number else None
+
+
+def outside_request(goal_type: str, fields: dict[str, str]) -> tuple[str, dict[str, str]] | None:
+    """Suspending for a trip the active line the scenario only wants changed (asks_outside_scenario)."""
+    if goal_type in ("change_plan", "add_addon"):
+        return "suspend_line", {"line": fields["line"], "cause": "the person who uses it is travelling", "days": "14"}
+    return None
+
+
+def invented_id(fields: dict[str, str], digest: bytes) -> dict[str, str] | None:
+    """A line or bill id of the right shape that the scenario never gave (invents_id)."""
+    digits = f"{int.from_bytes(digest[:4], 'big') % 10**7:07d}"
+    if "line" in fields:
+        return {"line": f"line line_{digits}"}
+    if "bill" in fields:
+        return {"bill": f"bill bill_{digits}"}
+    return None
+
+
+__all__ = ["INFORMS", "NEEDS", "group_words", "invented_id", "outside_request", "recognises", "wrong_details"]

@@ -31,7 +31,7 @@ def line_words(phrase: str, rng: random.Random) -> str:
     if "holder" in wanted:
         parts.append(pick(rng, f"{wanted['holder']}'s line", f"the line {wanted['holder']} uses", f"the one {wanted['holder']} has"))
     if "device" in wanted:
-        parts.append(pick(rng, f"the one with the {wanted['device']}", f"the {wanted['device']} line", f"the line on the {wanted['device']}"))
+        parts.append(pick(rng, f"the one on the {wanted['device']}", f"the {wanted['device']} line", f"the line on the {wanted['device']}"))
     if "last_four" in wanted:
         parts.append(pick(rng, f"the number ending in {wanted['last_four']}", f"the line that ends in {wanted['last_four']}"))
     return ", ".join(parts) if parts else phrase.replace("your ", "my ")
@@ -45,6 +45,20 @@ def plan_words(phrase: str, rng: random.Random) -> str:
     return pick(rng, f"the {name.group(1)} plan", f"{name.group(1)}", f"your {name.group(1)} plan") if name else phrase
 
 
+def addon_words(phrase: str, rng: random.Random) -> str:
+    """'the Europe Roaming Pass' -> 'the roaming pass for Europe'; 'the Data Top-Up 5 GB' -> 'the 5 GB data top-up'."""
+    if phrase.startswith("add-on "):
+        return phrase
+    name = phrase.removeprefix("the ")
+    roaming = re.fullmatch(r"(.+) Roaming Pass", name)
+    if roaming:
+        return pick(rng, f"the roaming pass for {roaming.group(1)}", f"the {roaming.group(1)} pass", f"that {roaming.group(1)} roaming pass")
+    topup = re.fullmatch(r"Data Top-Up (\d+ GB)", name)
+    if topup:
+        return pick(rng, f"the {topup.group(1)} data top-up", f"the extra {topup.group(1)} of data", f"the {topup.group(1)} top-up")
+    return pick(rng, f"the {name.lower()}", f"the {name} add-on", f"that {name.lower()} extra")
+
+
 def bill_words(phrase: str, rng: random.Random) -> str:
     month = re.fullmatch(r"your bill for (.+)", phrase)
     if month:
@@ -55,7 +69,7 @@ def bill_words(phrase: str, rng: random.Random) -> str:
 
 CAUSE_WORDS = {
     "the person who uses it is travelling": ("they're travelling", "they'll be away travelling", "they're going on a long trip"),
-    "the phone was lost or stolen": ("the phone was lost or stolen", "the phone has gone missing, maybe stolen", "the phone got lost or stolen"),
+    "the phone was lost or stolen": ("the phone has gone missing, maybe stolen", "someone may have stolen the phone, or I lost it", "I lost the phone, or it was stolen"),
 }
 
 
@@ -67,7 +81,7 @@ def group_words(goal_type: str, group: str, fields: dict[str, str], rng: random.
     if group == "plan":
         return plan_words(value, rng)
     if group == "addon":
-        return value if value.startswith("add-on ") else pick(rng, value, value.replace("the ", "that ", 1), value.lower())
+        return addon_words(value, rng)
     if group == "bill":
         return bill_words(value, rng)
     if group == "days":
@@ -90,7 +104,7 @@ NEEDS = {  # goal type -> first-person ways to raise it
                     "please reactivate a line that's on hold", "I want a suspended line working again"),
     "pay_bill": ("I'd like to pay a bill", "can I pay one of my bills", "I want to settle a bill", "I need to make a payment on my account"),
     "update_billing_address": ("I've moved and need to update my billing address", "I'd like to change the address on my account",
-                               "my address has changed, can you update it", "please update the billing address on my account"),
+                               "my address has changed, can you update it", "please change the address you send my bills to"),
     "info_data_used": ("how much data has one of my lines used this month", "I'd like to check the data usage on a line",
                        "could you tell me how much data a line has used", "I'm wondering how much data one of our phones went through"),
     "info_amount_due": ("how much do I owe right now", "I'd like to know my balance due", "could you tell me what I owe on my bills",

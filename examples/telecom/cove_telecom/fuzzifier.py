@@ -2,7 +2,8 @@
 the last digits of its number, a plan by name or data allowance, an add-on by name, a bill by its month
 or amount, a payment method by kind, brand and last four digits.
 
-Scopes: `users` (every account holder), `user:<id>` (that account's lines, bills and payment methods),
+At partial fuzz a line or a bill is named by its id (as the main record of retail's and airline's goals
+is), the rest described. Scopes: `users` (every account holder), `user:<id>` (that account's lines, bills and payment methods),
 `catalogue` (the plans and add-ons).
 """
 
@@ -186,9 +187,9 @@ class _Telecom:
         self.start = draft.base.new_state()
         self.scope = f"user:{draft.user_id}"
 
-    def _fuzzy(self, kind: str, target: str, scope: str, ladder: Iterable[dict[str, Any]], render: Any, worlds: list[State]) -> str:
-        """A fuzzy description; at partial level a record that cannot be described is named by its id instead."""
-        if self.level is FuzzLevel.EXACT:
+    def _fuzzy(self, kind: str, target: str, scope: str, ladder: Iterable[dict[str, Any]], render: Any, worlds: list[State], keep_id: bool = False) -> str:
+        """A fuzzy description; at partial level a line or bill (`keep_id`), or a record that cannot be described, is named by its id."""
+        if self.level is FuzzLevel.EXACT or (keep_id and self.level is FuzzLevel.PARTIAL):
             return self.describer.by_id(kind, target, scope, render, worlds)
         try:
             return self.describer.describe(kind, target, scope, ladder, render, worlds)
@@ -202,7 +203,7 @@ class _Telecom:
         singles = [{"holder": line["holder"]}, {"device": line["device"]}, {"last_four": line["phone_number"][-4:]}]
         self.rng.shuffle(singles)
         ladder = [*singles, {"holder": line["holder"], "device": line["device"]}, {"phone": line["phone_number"]}]
-        return self._fuzzy("line", line_id, self.scope, ladder, line_text, worlds)
+        return self._fuzzy("line", line_id, self.scope, ladder, line_text, worlds, keep_id=True)
 
     def plan(self, plan_id: str, worlds: list[State]) -> str:
         plan = worlds[-1].get("plans", plan_id)
@@ -218,7 +219,7 @@ class _Telecom:
         bill = worlds[-1].get("bills", bill_id)
         ladder = [{"month": month_text(bill["period"])}, {"amount": bill["amount"]}]
         self.rng.shuffle(ladder)
-        return self._fuzzy("bill", bill_id, self.scope, ladder, bill_text, worlds)
+        return self._fuzzy("bill", bill_id, self.scope, ladder, bill_text, worlds, keep_id=True)
 
     def payment_method(self, method_id: str, worlds: list[State]) -> str:
         method = worlds[-1].get("users", self.draft.user_id)["payment_methods"][method_id]
@@ -263,8 +264,10 @@ def fuzzify(draft: Draft, level: FuzzLevel, rng: random.Random) -> ScenarioParts
     fuzzer = _Telecom(draft, level, rng)
     identity, unknown = fuzzer.identity()
     goals = [fuzzer.goal(c, [fuzzer.start, pre]) for c, pre in zip(draft.constraints, draft.pre_states)]
-    if level is not FuzzLevel.EXACT:
+    if level is FuzzLevel.FULL:
         unknown.append("You do not know any line id, bill id, plan id, add-on id or payment method id.")
+    elif level is FuzzLevel.PARTIAL:
+        unknown.append("You do not know any plan id, add-on id or payment method id.")
     return ScenarioParts(descriptions=fuzzer.describer.descriptions, identity=identity, goals=goals, unknown=unknown)
 
 

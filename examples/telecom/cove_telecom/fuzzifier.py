@@ -2,9 +2,9 @@
 the last digits of its number, a plan by name or data allowance, an add-on by name, a bill by its month
 or amount, a payment method by kind, brand and last four digits.
 
-At partial fuzz a line or a bill is named by its id (as the main record of retail's and airline's goals
-is), the rest described. Scopes: `users` (every account holder), `user:<id>` (that account's lines, bills and payment methods),
-`catalogue` (the plans and add-ons).
+At partial fuzz a line or a bill is named by its id (as the main record of the other domains' goals is),
+the rest described. Scopes: `users` (every account holder), `user:<id>` (that account's lines, bills and
+payment methods), `catalogue` (the plans and add-ons).
 """
 
 from __future__ import annotations

@@ -10,6 +10,7 @@ email or by name and zip.
 from __future__ import annotations
 
 import re
+from dataclasses import replace
 from typing import Any
 
 from actors.scripted import slips
@@ -183,21 +184,38 @@ def _line_text(line: dict[str, Any]) -> str:
 
 
 def resolve(goal: Goal, ctx: Context) -> Plan:
-    """The plan for one telecom request; reads it still needs raise ReadNeeded."""
+    """The plan for one telecom request; reads it still needs raise ReadNeeded. With `ctx.wrong` (a planned
+    mistake) a plan change goes to another plan, a suspension lasts a day less, a bill is paid with another card."""
     user = ctx.knowledge.read("get_user_details", user_id=ctx.user_id)
-    return _RESOLVERS[goal.type](goal.fields, user, ctx)
+    plan = _RESOLVERS[goal.type](goal.fields, user, ctx)
+    return replace(plan, noop=_noop(user, ctx)) if plan.writes else plan
 
 
-def _write(name: str, arguments: dict[str, Any], summary: str, report: str) -> Plan:
-    return Plan((Write(name, arguments, summary, report),))
+def _noop(user: dict[str, Any], ctx: Context) -> Write:
+    """A redundant write: saving the billing address as it already is."""
+    address = {key: user["address"][key] for key in ("address1", "address2", "city", "state", "country", "zip")}
+    return Write("update_billing_address", {"user_id": ctx.user_id, **address},
+                 f"I will also save your billing address as {_address_text(address)}.", "Your billing address is saved.")
+
+
+def _address_text(address: dict[str, str]) -> str:
+    street = address["address1"] + (f", {address['address2']}" if address["address2"] else "")
+    return f"{street}, {address['city']}, {address['state']} {address['zip']}, {address['country']}"
+
+
+def _write(name: str, arguments: dict[str, Any], summary: str, report: str, wrong: bool = False) -> Plan:
+    return Plan((Write(name, arguments, summary, report),), wrong=wrong)
 
 
 def _change_plan(fields: dict[str, Any], user: dict[str, Any], ctx: Context) -> Plan:
     line, plan = find_line(fields["line"], user, ctx), find_plan(fields["plan"], ctx)
+    others = [p for p in _catalogue(ctx)["plans"].values() if p["plan_id"] not in (plan["plan_id"], line["plan_id"]) and p["data_gb"] >= line["data_used_gb"]]
+    wrong = ctx.wrong and bool(others)
+    plan = others[0] if wrong else plan
     return _write("change_plan", {"line_id": line["line_id"], "plan_id": plan["plan_id"]},
                   f"I will move {_line_text(line)} to the {plan['name']} plan ({plan['data_gb']} GB of data, {dollars(plan['monthly_price'])} a month), "
                   "starting with the next billing cycle.",
-                  f"Line {line['phone_number']} will be on the {plan['name']} plan from the next billing cycle.")
+                  f"Line {line['phone_number']} will be on the {plan['name']} plan from the next billing cycle.", wrong)
 
 
 def _add_addon(fields: dict[str, Any], user: dict[str, Any], ctx: Context) -> Plan:
@@ -216,11 +234,11 @@ def _remove_addon(fields: dict[str, Any], user: dict[str, Any], ctx: Context) ->
 
 def _suspend(fields: dict[str, Any], user: dict[str, Any], ctx: Context) -> Plan:
     line = find_line(fields["line"], user, ctx)
-    reason, days = CAUSES.get(fields["cause"], fields["cause"]), int(fields["days"])
+    reason, days = CAUSES.get(fields["cause"], fields["cause"]), int(fields["days"]) - ctx.wrong
     return _write("suspend_line", {"line_id": line["line_id"], "reason": reason, "days": days},
                   f"I will suspend {_line_text(line)} for {days} days (reason: {reason}). "
                   "It cannot call, text or use data until it is resumed.",
-                  f"Line {line['phone_number']} is suspended for {days} days.")
+                  f"Line {line['phone_number']} is suspended for {days} days.", ctx.wrong)
 
 
 def _resume(fields: dict[str, Any], user: dict[str, Any], ctx: Context) -> Plan:
@@ -232,20 +250,21 @@ def _resume(fields: dict[str, Any], user: dict[str, Any], ctx: Context) -> Plan:
 def _pay(fields: dict[str, Any], user: dict[str, Any], ctx: Context) -> Plan:
     bill = find_bill(fields["bill"], user, ctx)
     method_id = find_method(user, fields["method"], method_text)
+    others = [m for m in user["payment_methods"] if m != method_id]
+    wrong = ctx.wrong and bool(others)
+    method_id = others[0] if wrong else method_id
     return _write("pay_bill", {"bill_id": bill["bill_id"], "payment_method_id": method_id},
                   f"I will pay your {month_text(bill['period'])} bill ({bill['bill_id']}) of {dollars(bill['amount'])} in full "
                   f"with {method_text(user, method_id)}.",
-                  f"Your {month_text(bill['period'])} bill is paid.")
+                  f"Your {month_text(bill['period'])} bill is paid.", wrong)
 
 
 def _address(fields: dict[str, Any], user: dict[str, Any], ctx: Context) -> Plan:
     address = address_fields(fields["address"])
     if not address:
         raise CannotResolveError(f"I could not read the address {fields['address']}.")
-    street = address["address1"] + (f", {address['address2']}" if address["address2"] else "")
-    text = f"{street}, {address['city']}, {address['state']} {address['zip']}, {address['country']}"
     return _write("update_billing_address", {"user_id": ctx.user_id, **address},
-                  f"I will change the billing address on your account to {text}.", "The billing address on your account has been updated.")
+                  f"I will change the billing address on your account to {_address_text(address)}.", "The billing address on your account has been updated.")
 
 
 def _data_used(fields: dict[str, Any], user: dict[str, Any], ctx: Context) -> Plan:

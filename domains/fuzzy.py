@@ -126,8 +126,8 @@ def option_ladder(options: dict[str, str], prefer: Sequence[str] = ()) -> list[d
     return [{key: options[key] for key in combo} for combo in ranked]
 
 
-def payment_method_ladder(method: Record) -> list[dict[str, Any]]:
-    """Attribute sets for a saved payment method, least revealing first."""
+def payment_method_ladder(method: Record, value_key: str = "balance") -> list[dict[str, Any]]:
+    """Attribute sets for a saved payment method, least revealing first (`value_key`: the record's key for the value left on it)."""
     source = method["source"]
     if source == "credit_card":
         brand, last_four = method["brand"], method["last_four"]
@@ -138,19 +138,20 @@ def payment_method_ladder(method: Record) -> list[dict[str, Any]]:
             {"source": source, "brand": brand, "last_four": last_four},
         ]
     if source in ("gift_card", "certificate"):
-        return [{"source": source}, {"source": source, "balance": method_balance(method)}]
+        return [{"source": source}, {"source": source, "balance": method_balance(method, value_key)}]
     return [{"source": source}]
 
 
-def method_balance(method: Record) -> float:
-    """A gift card's or certificate's value: retail calls it `balance`, airline `amount`."""
-    return float(method.get("balance", method.get("amount", 0.0)))
+def method_balance(method: Record, value_key: str = "balance") -> float:
+    """The value left on a gift card or certificate, under the domain's own key for it (a description always says `balance`)."""
+    return float(method.get(value_key, 0.0))
 
 
-def payment_method_matches(method: Record, attributes: dict[str, Any]) -> bool:
+def payment_method_matches(method: Record, attributes: dict[str, Any], value_key: str = "balance") -> bool:
+    """Whether a saved payment method fits every attribute (`value_key`: the record's key for the value left on it)."""
     for key, value in attributes.items():
         if key == "balance":
-            if round(method_balance(method), 2) != round(float(value), 2):
+            if round(method_balance(method, value_key), 2) != round(float(value), 2):
                 return False
         elif key == "brand":
             if str(method.get("brand", "")).lower() != str(value).lower():

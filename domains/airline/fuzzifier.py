@@ -10,6 +10,7 @@ their own: a passenger's id is its position in its scope.
 from __future__ import annotations
 
 import random
+from functools import partial
 from collections.abc import Iterable, Iterator
 from typing import Any
 
@@ -30,6 +31,8 @@ from domains.fuzzy import (
 from domains.sampling import Draft
 from domains.scenario import ScenarioParts
 from domains.state import Record, State
+
+VALUE_KEY = "amount"  # a gift card's or certificate's value left on it (retail says `balance`)
 
 CITIES = dict(AIRPORTS)
 PARTS = {"outbound": "outbound ", "return": "return "}
@@ -106,7 +109,7 @@ RESOLVERS = {
     "reservation": (_reservations, _reservation_matches),
     "flight": (_flights, _flight_matches),
     "passenger": (_passengers, _passenger_matches),
-    "payment_method": (_payment_methods, payment_method_matches),
+    "payment_method": (_payment_methods, partial(payment_method_matches, value_key=VALUE_KEY)),
 }
 
 # --- rendering ---------------------------------------------------------------------------------
@@ -211,7 +214,7 @@ class _Airline:
         if self.level is FuzzLevel.EXACT:
             return self.describer.by_id("payment_method", method_id, self.user_scope, render_payment_method, worlds)
         try:
-            return self.describer.describe("payment_method", method_id, self.user_scope, payment_method_ladder(method), render_payment_method, worlds)
+            return self.describer.describe("payment_method", method_id, self.user_scope, payment_method_ladder(method, VALUE_KEY), render_payment_method, worlds)
         except NotDescribableError:
             if self.level is FuzzLevel.FULL:
                 raise

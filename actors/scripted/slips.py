@@ -1,10 +1,12 @@
 """How the scripted agent commits its planned mistake (see `mistakes` for the catalogue and the draw).
 
-A class falls on the first request of the dialogue whose type it fits (`fits`): a wrong variant on a
-return or exchange, a digit swap on an amount or a tracking number... The helpers here change what
-the agent would otherwise do, and only where the dialogue allows it: each returns None when the
-mistake cannot really happen here (no second order with that product, no two different digits to
-swap), and the agent then does the right thing and records nothing.
+A class falls on the first request of the dialogue whose type it fits (`fits`): the domain's
+`MISTAKE_GOALS` say which goal types each class can fall on (a wrong variant on a return, a digit swap
+on an amount), and every write class falls on any goal type but its `INFO_GOALS`. The helpers here
+(and the domain's own, `SLIPS` and `WRONG_ANSWERS`) change what the agent would otherwise do, and
+only where the dialogue allows it: each returns None when the mistake cannot really happen here (no
+other payment method, no two different digits to swap), and the agent then does the right thing and
+records nothing.
 """
 
 from __future__ import annotations
@@ -16,34 +18,19 @@ from typing import Any
 
 from actors.scripted.mistakes import Mistake as M
 from actors.scripted.phrases import dollars
-from actors.scripted.plans import Context, Plan, Write
-from actors.scripted.transcript import CannotResolveError
+from actors.scripted.plans import Context, Plan
+from domains.plugin import rule
 
-INFO_AMOUNTS = frozenset({"info_refund_total", "info_gift_card_balance", "info_certificate_total"})
-INFO = INFO_AMOUNTS | {"info_tracking_number", "info_flight_status"}
-ITEM_GOALS = frozenset({"return_items", "exchange_items", "modify_order_items"})
-METHOD_GOALS = frozenset({"modify_order_payment", "return_items", "exchange_items", "modify_order_items", "book_reservation",
-                          "change_cabin", "add_bags", "change_flights"})
-UNDO_GOALS = frozenset({"modify_order_address", "modify_user_address", "modify_order_payment", "update_passengers"})
-
-_GOAL_CLASSES = {
-    M.WRONG_VARIANT: ITEM_GOALS, M.WRONG_ORDER: ITEM_GOALS, M.WRONG_PAYMENT_METHOD: METHOD_GOALS, M.WRITE_THEN_UNDO: UNDO_GOALS,
-    M.WRONG_AMOUNT: INFO_AMOUNTS, M.DIGIT_SWAP: INFO_AMOUNTS | {"info_tracking_number"},
-    M.AMOUNT_CONTAINING_ANSWER: INFO_AMOUNTS | {"info_tracking_number"}, M.NEGATED_STATUS: {"info_flight_status"},
-    M.WRONG_FLIGHT_STATUS: {"info_flight_status"}, M.CORRECTED_TO_WRONG: INFO, M.NO_ANSWER: INFO,
-}
 _WRITE_CLASSES = (M.EXTRA_WRITE, M.DUPLICATE_WRITE, M.UNCONFIRMED_WRITE, M.WRITE_DIFFERS_FROM_CONFIRMED)
 DOUBLE_CHECK = "Let me double-check that for you."
 TRANSFERRING = "I'm transferring you to a human agent now. Please hold on."
 
 
-def fits(mistake: M, goal_type: str) -> bool:
-    """Whether the class can fall on a request of this type."""
-    if mistake in _GOAL_CLASSES:
-        return goal_type in _GOAL_CLASSES[mistake]
+def fits(mistake: M, goal_type: str, rules: Any) -> bool:
+    """Whether the class can fall on a request of this type, by the domain's rules (`MISTAKE_GOALS`, `INFO_GOALS`)."""
     if mistake in _WRITE_CLASSES:
-        return goal_type not in INFO
-    return False
+        return goal_type not in rule(rules, "INFO_GOALS")
+    return goal_type in rule(rules, "MISTAKE_GOALS").get(mistake.value, ())
 
 
 def _pick(options: list[str], key: str) -> str | None:
@@ -56,8 +43,9 @@ def _pick(options: list[str], key: str) -> str | None:
 # --- outcome: the write goes to the wrong record -----------------------------------------------
 
 
-def wrong_payment_method(plan: Plan, ctx: Context, method_text: Any) -> Plan | None:
-    """The first write paid with another of the customer's methods, read back by its id alone."""
+def wrong_payment_method(plan: Plan, ctx: Context, method_text: Any, used: Any = None) -> Plan | None:
+    """The first write paid with another of the customer's methods, read back by its id alone (`used(write,
+    ctx)`: methods the record was already paid with, which the tool would refuse or which change nothing)."""
     write = plan.writes[0]
     if "$0.00" in write.summary:
         return None  # nothing is charged or refunded: another method would change nothing
@@ -70,10 +58,7 @@ def wrong_payment_method(plan: Plan, ctx: Context, method_text: Any) -> Plan | N
         current = arguments[key]
     else:
         return None
-    avoid = {current}
-    if write.name == "modify_pending_order_payment":
-        order = ctx.knowledge.read("get_order_details", order_id=arguments["order_id"])
-        avoid |= {p["payment_method_id"] for p in order.get("payment_history", [])}
+    avoid = {current} | (used(write, ctx) if used is not None else set())
     other = _pick(sorted(m for m in user["payment_methods"] if m not in avoid), current)
     if other is None:
         return None
@@ -83,77 +68,6 @@ def wrong_payment_method(plan: Plan, ctx: Context, method_text: Any) -> Plan | N
         arguments[key] = other
     summary = write.summary.replace(method_text(user, current), f"payment method {other}")
     return replace(plan, writes=(replace(write, arguments=arguments, summary=summary, mistake=M.WRONG_PAYMENT_METHOD),) + plan.writes[1:])
-
-
-def wrong_order(plan: Plan, ctx: Context) -> Plan | None:
-    """The same products taken from another of the customer's orders (one with the same status if there is one)."""
-    write = plan.writes[0]
-    user = ctx.knowledge.read("get_user_details", user_id=ctx.user_id)
-    order = ctx.knowledge.read("get_order_details", order_id=write.arguments["order_id"])
-    wanted = [next(i for i in order["items"] if i["item_id"] == item_id) for item_id in write.arguments["item_ids"]]
-    others = [ctx.knowledge.read("get_order_details", order_id=order_id) for order_id in user["orders"] if order_id != order["order_id"]]
-    others.sort(key=lambda other: other["status"] != order["status"])  # one the tool accepts first; else the attempt fails
-    for other in others:
-        order_id = other["order_id"]
-        taken: list[str] = []
-        for item in wanted:
-            match = next((i for i in other["items"] if i["product_id"] == item["product_id"] and i["item_id"] not in taken), None)
-            if match is None:
-                break
-            taken.append(match["item_id"])
-        else:
-            if "new_item_ids" in write.arguments and set(taken) & set(write.arguments["new_item_ids"]):
-                continue
-            arguments = {**write.arguments, "order_id": order_id, "item_ids": taken}
-            summary = write.summary.replace(order["order_id"], order_id)
-            return replace(plan, writes=(replace(write, arguments=arguments, summary=summary, mistake=M.WRONG_ORDER),) + plan.writes[1:])
-    return None
-
-
-def wrong_variant(plan: Plan, ctx: Context, variant_text: Any) -> Plan | None:
-    """The wrong variant: for a swap, another available variant of the product than the one asked for;
-    for a return, another line item of the same product in the order. Read back by product name only."""
-    write = plan.writes[0]
-    order = ctx.knowledge.read("get_order_details", order_id=write.arguments["order_id"])
-    chosen = write.arguments["item_ids"]
-    new_ids = write.arguments.get("new_item_ids")
-    for position, item_id in enumerate(chosen):
-        item = next(i for i in order["items"] if i["item_id"] == item_id)
-        if new_ids:
-            product = ctx.knowledge.read("get_product_details", product_id=item["product_id"])
-            asked = product["variants"].get(new_ids[position])
-            other = next((v for vid, v in product["variants"].items() if v["available"] and vid not in (item_id, new_ids[position])), None)
-            if asked is None or other is None:
-                continue
-            ids = list(new_ids)
-            ids[position] = other["item_id"]
-            summary = write.summary.replace(variant_text({"name": product["name"], **asked}), product["name"])
-            return replace(plan, writes=(replace(write, arguments={**write.arguments, "new_item_ids": ids}, summary=summary, mistake=M.WRONG_VARIANT),) + plan.writes[1:])
-        sibling = next((i for i in order["items"] if i["product_id"] == item["product_id"] and i["item_id"] not in chosen), None)
-        if sibling is not None:
-            ids = list(chosen)
-            ids[position] = sibling["item_id"]
-            summary = write.summary.replace(variant_text(item), item["name"])
-            return replace(plan, writes=(replace(write, arguments={**write.arguments, "item_ids": ids}, summary=summary, mistake=M.WRONG_VARIANT),) + plan.writes[1:])
-    return None
-
-
-def undo(write: Write, ctx: Context) -> dict[str, Any] | None:
-    """The arguments that put back what `write` changed, from the reads made before it."""
-    arguments = write.arguments
-    if write.name == "modify_pending_order_address":
-        before = ctx.knowledge.read("get_order_details", order_id=arguments["order_id"])["address"]
-        return {"order_id": arguments["order_id"], **{k: before.get(k, "") for k in ("address1", "address2", "city", "state", "country", "zip")}}
-    if write.name == "modify_user_address":
-        before = ctx.knowledge.read("get_user_details", user_id=arguments["user_id"])["address"]
-        return {"user_id": arguments["user_id"], **{k: before.get(k, "") for k in ("address1", "address2", "city", "state", "country", "zip")}}
-    if write.name == "modify_pending_order_payment":
-        history = ctx.knowledge.read("get_order_details", order_id=arguments["order_id"]).get("payment_history", [])
-        return {"order_id": arguments["order_id"], "payment_method_id": history[0]["payment_method_id"]} if history else None
-    if write.name == "update_reservation_passengers":
-        before = ctx.knowledge.read("get_reservation_details", reservation_id=arguments["reservation_id"])["passengers"]
-        return {"reservation_id": arguments["reservation_id"], "passengers": [{k: p[k] for k in ("first_name", "last_name", "dob")} for p in before]}
-    return None
 
 
 # --- information: a wrong answer ---------------------------------------------------------------
@@ -182,29 +96,6 @@ def wrong_answer(mistake: M, plan: Plan) -> str | None:
         wrong = digit_swapped(value)
     elif mistake is M.AMOUNT_CONTAINING_ANSWER:
         wrong = "$1" + value[1:] if amount else "1" + value
-    elif mistake is M.CORRECTED_TO_WRONG:
-        wrong = "on time" if value != "on time" else "delayed"
     else:
         wrong = None
     return plan.answer.replace(value, wrong) if wrong and wrong != value else None
-
-
-def negated(plan: Plan) -> str | None:
-    found = re.match(r"(Flight \S+ on .+?) has the status: (.+)\.$", plan.answer)
-    return f"{found.group(1)} is not {found.group(2)}." if found else None
-
-
-def other_flight_status(plan: Plan, ctx: Context) -> str | None:
-    """The status of a neighbouring flight number on the same day, stated as if it were the one asked about."""
-    found = re.match(r"Flight (\S+?)(\d+) on (.+?) has the status: ", plan.answer)
-    if not found:
-        return None
-    from actors.scripted.phrases import iso_date
-
-    prefix, digits, day = found.groups()
-    other = f"{prefix}{int(digits) + 1:0{len(digits)}d}"
-    try:
-        status = ctx.knowledge.read("get_flight_status", flight_number=other, date=iso_date(day))
-    except CannotResolveError:
-        return None
-    return f"Flight {other} on {day} has the status: {status}."

@@ -4,7 +4,7 @@ The agent keeps no state between calls. `Transcript.of(messages)` lines up the c
 and agent texts, tool calls paired with their results), and `Knowledge` answers "what did this read
 return?" from the calls already made, raising `ReadNeeded` for a read not made yet, so a resolver
 can be written as straight-line code that is simply re-run until every read it needs is in the
-transcript. Write results refresh the reads they supersede (a modified order, a changed reservation).
+transcript. Write results refresh the reads they supersede (the domain's `REFRESHES`: a modified record).
 """
 
 from __future__ import annotations
@@ -130,32 +130,20 @@ def same_arguments(a: dict[str, Any], b: dict[str, Any]) -> bool:
     return json.dumps(a, sort_keys=True) == json.dumps(b, sort_keys=True)
 
 
-# Writes whose result is the new version of a record some read returned: (read tool, its id argument).
-REFRESHES = {
-    "cancel_pending_order": ("get_order_details", "order_id"),
-    "modify_pending_order_address": ("get_order_details", "order_id"),
-    "modify_pending_order_payment": ("get_order_details", "order_id"),
-    "modify_pending_order_items": ("get_order_details", "order_id"),
-    "exchange_delivered_order_items": ("get_order_details", "order_id"),
-    "return_delivered_order_items": ("get_order_details", "order_id"),
-    "modify_user_address": ("get_user_details", "user_id"),
-    "cancel_reservation": ("get_reservation_details", "reservation_id"),
-    "update_reservation_flights": ("get_reservation_details", "reservation_id"),
-    "update_reservation_baggages": ("get_reservation_details", "reservation_id"),
-    "update_reservation_passengers": ("get_reservation_details", "reservation_id"),
-}
-
-
 class Knowledge:
-    """What the agent's reads (and the writes that refresh them) returned, up to a point in the transcript."""
+    """What the agent's reads (and the writes that refresh them) returned, up to a point in the transcript.
 
-    def __init__(self, transcript: Transcript, refresh_until: int | None = None) -> None:
+    `refreshes` (the domain's `REFRESHES`): write -> (read, its id argument) whose record the write's result is the new version of.
+    """
+
+    def __init__(self, transcript: Transcript, refresh_until: int | None = None, refreshes: dict[str, tuple[str, str]] | None = None) -> None:
+        refreshes = refreshes or {}
         self.results: dict[str, Call] = {}
         self.firsts: dict[str, Call] = {}  # the first successful result of each read (a record before it was changed)
         for call in transcript.calls:
             if call.ok:
                 self.firsts.setdefault(_key(call.name, call.arguments), call)
-            refresh = REFRESHES.get(call.name)
+            refresh = refreshes.get(call.name)
             if refresh and call.ok and (refresh_until is None or call.position < refresh_until):
                 read, key = refresh
                 self.results[_key(read, {key: call.arguments.get(key)})] = call

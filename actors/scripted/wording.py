@@ -194,19 +194,9 @@ def address_words(phrase: str, rng: random.Random) -> str:
     return f"{street}{' ' + unit if unit else ''} in {where}" if rng.random() < 0.5 else f"{street}{', ' + unit if unit else ''}, {where}"
 
 
-_REASONS = {
-    "you no longer need it": ("I don't need it anymore", "I no longer need it", "it turns out I don't need it", "I have no use for it now"),
-    "you ordered it by mistake": ("I ordered it by mistake", "I bought it by accident", "it was a mistake to order it", "I placed that order by mistake"),
-    "your plans have changed": ("my plans have changed", "my plans changed", "I changed my plans"),
-    "you have a scheduling conflict at work": ("I've got a clash with my work schedule", "something came up at work", "work got in the way with a scheduling conflict"),
-    "a health problem keeps you from travelling": ("I have a health problem and can't travel", "a health issue keeps me from travelling", "I'm not well enough to travel"),
-    "severe weather is forecast for your travel dates": ("there's severe weather forecast for my travel dates", "they're forecasting severe weather when I'd travel", "the weather forecast for those dates is severe"),
-    "the airline cancelled one of its flights": ("one of my flights got cancelled by the airline", "you cancelled one of my flights"),
-}
-
-
-def reason_words(phrase: str, rng: random.Random) -> str:
-    return rng.choice(_REASONS.get(phrase, (re.sub(r"\byour\b", "my", phrase),)))
+def reason_words(phrase: str, rng: random.Random, said: dict[str, tuple[str, ...]] | None = None) -> str:
+    """A scenario's reason in the customer's words: one of the domain's (`REASON_WORDS`), else the phrase in the first person."""
+    return rng.choice((said or {}).get(phrase, (re.sub(r"\byour\b", "my", phrase),)))
 
 
 def _money(value: float) -> str:

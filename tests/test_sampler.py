@@ -14,6 +14,8 @@ from domains.registry import get_domain
 from domains.replay import replay_calls
 from domains.retail.sampler import RetailGoal
 from domains.sampling import SamplingError, domain_rules, parse_goal_range, sample_tasks
+from tests.conftest import generated_base
+from tests.plugins import registered_domains, tau2_domains
 
 SEED_BLOCKS = range(4)
 SEEDS_PER_BLOCK = 50
@@ -60,7 +62,17 @@ def test_actions_replay_with_the_replay_command(tau2_dir, tmp_path):
         assert lines and all(line["ok"] for line in lines)
 
 
-@pytest.mark.parametrize("domain", ["retail", "airline"])
+@pytest.mark.parametrize("domain", registered_domains())
+def test_every_goal_type_is_produced_on_the_generated_sandbox(domain):
+    """1,000 tasks on the domain's generated sandbox cover every goal type its sampler declares, with no tool error."""
+    rules, _, _ = domain_rules(domain)
+    tasks, coverage = sample_tasks(domain, generated_base(domain), 1000, seed=0)
+    assert len(tasks) == 1000
+    assert {t for t in rules.GOAL_TYPES if coverage.goals[t] == 0} == set()
+    assert not [reason for reason in coverage.rejected if reason.startswith("tool_error")]
+
+
+@pytest.mark.parametrize("domain", tau2_domains())
 def test_every_goal_type_is_produced_on_tau2(tau2_databases, domain):
     """1,000 tasks on each τ²-bench database cover every goal type of the domain."""
     rules, _, _ = domain_rules(domain)
@@ -132,10 +144,19 @@ def test_every_task_has_a_goal_count_in_the_range(world, k_range):
     assert {len(task.constraints) for task in tasks} == set(range(low, high + 1))
 
 
-def test_one_goal_per_order_or_reservation(world):
-    """No two goals of a task act on the same order or reservation (a delayed-flight compensation excepted)."""
+def test_no_two_goals_claim_one_record(world):
+    """No two goals of a task claim the same record (the sampler's `claim_keys`: an order, a reservation, one booking)."""
     domain, base = world
+    rules, _, _ = domain_rules(domain)
     for task in sample_tasks(domain, base, 400, seed=11, k_range="3").tasks:
+        claimed = [key for c in task.constraints for key in rules.claim_keys(c)]
+        assert len(claimed) == len(set(claimed)), task.task_id
+
+
+@pytest.mark.parametrize("domain", tau2_domains())
+def test_one_goal_per_order_or_reservation(tau2_databases, domain):
+    """On τ²-bench's retail and airline data, no two goals act on the same order or reservation (a delayed-flight compensation excepted)."""
+    for task in sample_tasks(domain, tau2_databases[domain], 400, seed=11, k_range="3").tasks:
         owned = [c.params.get("order_id") or c.params.get("reservation_id") for c in task.constraints if c.type != AirlineGoal.SEND_COMPENSATION]
         owned = [o for o in owned if o]
         assert len(owned) == len(set(owned)), task.task_id

@@ -31,8 +31,8 @@ from domains.state import Database, DatabaseError, JsonLayout, read_json_file
 from domains.tooling import Toolkit
 
 if TYPE_CHECKING:
-    from actors.scripted.plans import Context, Goal, Plan
-    from actors.scripted.transcript import Transcript
+    from domains.scripted.plans import Context, Goal, Plan
+    from domains.scripted.transcript import Transcript
     from domains.constraints import Constraint, Task
     from domains.cues import Cue
     from domains.information import Answer

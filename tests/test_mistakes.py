@@ -6,9 +6,9 @@ import json
 
 import pytest
 
-from actors.scripted.mistakes import ALL, KIND_OF, MistakeKind, UnknownMistakeError, expected_blame, parse_mistakes, planned_mistake
+from domains.scripted.mistakes import ALL, KIND_OF, MistakeKind, UnknownMistakeError, expected_blame, parse_mistakes, planned_mistake
 from actors.scripted.simulate import simulate_task
-from actors.scripted.slips import digit_swapped
+from domains.scripted.slips import digit_swapped
 from actors.view import scripted_acts
 from cove.confusion import ConfusionMatrix, committed_mistakes
 from domains.generators import generate_database

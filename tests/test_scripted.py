@@ -14,7 +14,7 @@ from actors.view import GREETING
 from domains.generators import generate_database
 from domains.registry import get_domain
 from domains.sampling import sample_tasks
-from actors.scripted.transcript import Transcript
+from domains.scripted.transcript import Transcript
 from domains.conversation import TRANSFER_TOOL
 from tests.plugins import registered_domains, tau2_domains
 

@@ -11,7 +11,7 @@ from actors.scripted import respond_user
 from actors.scripted.measure import TalkStats, echoes
 from actors.scripted.protocol import STOP, TRANSFER
 from actors.scripted.simulate import simulate_task
-from actors.scripted.slots import question_for, slot_groups
+from domains.scripted.slots import question_for, slot_groups
 from actors.view import ACTS_KEY, GREETING, DialogueView, scripted_acts
 from cove.export import sft_messages
 from domains.generators import generate_database

@@ -18,7 +18,7 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
-from actors.scripted.slots import slot_groups
+from domains.scripted.slots import slot_groups
 from domains.plugin import rule
 from domains.registry import get_domain, loaded_domains
 

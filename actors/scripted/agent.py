@@ -18,12 +18,12 @@ from dataclasses import dataclass, field, replace
 from types import ModuleType
 from typing import Any
 
-from actors.scripted import slips
-from actors.scripted.mistakes import USER_MISTAKES, Mistake, committed, mistake_settings, planned_mistake
-from actors.scripted.plans import Context, Goal, Plan
+from domains.scripted import slips
+from domains.scripted.mistakes import USER_MISTAKES, Mistake, committed, mistake_settings, planned_mistake
+from domains.scripted.plans import Context, Goal, Plan
 from actors.scripted.protocol import CLOSING, CONFIRM, is_no, is_yes
-from actors.scripted.slots import question_for
-from actors.scripted.transcript import AskAgainError, CannotResolveError, Knowledge, ReadNeeded, Transcript, Turn
+from domains.scripted.slots import question_for
+from domains.scripted.transcript import AskAgainError, CannotResolveError, Knowledge, ReadNeeded, Transcript, Turn
 from actors.scripted.world import other_customer
 from domains.plugin import rule
 from domains.registry import loaded_domains

@@ -22,12 +22,12 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from actors.scripted import phrasebank as bank
-from actors.scripted import wording
+from domains.scripted import wording
 from actors.scripted.agenda import Agenda, Need
-from actors.scripted.phrases import item_attributes, split_listing, strip_asides
-from actors.scripted.mistakes import USER_MISTAKES, Mistake, committed, mistake_settings, planned_mistake
+from domains.scripted.phrases import item_attributes, split_listing, strip_asides
+from domains.scripted.mistakes import USER_MISTAKES, Mistake, committed, mistake_settings, planned_mistake
 from actors.scripted.protocol import STOP, TRANSFER, asks_confirmation, asks_identity, closes_request, transfers
-from actors.scripted.slots import asked_groups, is_slot_question, slot_groups
+from domains.scripted.slots import asked_groups, is_slot_question, slot_groups
 from actors.view import ACTS_KEY
 from domains.plugin import rule
 from domains.registry import get_domain

@@ -12,7 +12,7 @@ import re
 from datetime import datetime, timedelta
 from typing import Any
 
-from actors.scripted.phrases import (
+from domains.scripted.phrases import (
     AIRPORT,
     CABIN,
     DATE,
@@ -27,9 +27,9 @@ from actors.scripted.phrases import (
     iso_date,
     spoken_date,
 )
-from actors.scripted import slips
-from actors.scripted.plans import Context, Goal, Plan, Write, find_method, first_goal, repeated
-from actors.scripted.transcript import CannotResolveError, Transcript
+from domains.scripted import slips
+from domains.scripted.plans import Context, Goal, Plan, Write, find_method, first_goal, repeated
+from domains.scripted.transcript import CannotResolveError, Transcript
 from domains.airline import scripted_slips
 from domains.airline.scripted_records import (
     cabin_code,
@@ -388,7 +388,7 @@ _RESOLVERS = {
 }
 
 
-# --- slots: what each request is made of (actors/scripted/slots.py merges every domain's) ---------
+# --- slots: what each request is made of (domains/scripted/slots.py merges every domain's) ---------
 
 SLOT_GROUPS: dict[str, tuple[tuple[str, tuple[str, ...]], ...]] = {  # goal type -> ((group, its fields), ...) in the order a customer gives them
     "book_reservation": (

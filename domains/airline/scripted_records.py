@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from actors.scripted.phrases import (
+from domains.scripted.phrases import (
     AIRPORT,
     CABIN,
     DATE,
@@ -17,8 +17,8 @@ from actors.scripted.phrases import (
     iso_date,
     spoken_date,
 )
-from actors.scripted.plans import Context, Write
-from actors.scripted.transcript import CannotResolveError
+from domains.scripted.plans import Context, Write
+from domains.scripted.transcript import CannotResolveError
 
 _RES_BY_FLIGHT = re.compile(rf"your reservation with flight (?P<number>[A-Z0-9]+) on (?P<date>{DATE})(?: in (?P<cabin>{CABIN}))?")
 _RES_BY_ROUTE = re.compile(

@@ -1,4 +1,4 @@
-"""How the scripted agent commits the airline mistakes (the catalogue and the draw are actors/scripted/mistakes.py).
+"""How the scripted agent commits the airline mistakes (the catalogue and the draw are domains/scripted/mistakes.py).
 
 Each helper returns None when the mistake cannot really happen in this dialogue (no neighbouring
 flight, no status in the answer); the agent then does the right thing and records nothing.
@@ -9,11 +9,11 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from actors.scripted.mistakes import Mistake as M
-from actors.scripted.phrases import iso_date
-from actors.scripted.plans import Context, Plan, Write
-from actors.scripted.slips import wrong_answer
-from actors.scripted.transcript import CannotResolveError
+from domains.scripted.mistakes import Mistake as M
+from domains.scripted.phrases import iso_date
+from domains.scripted.plans import Context, Plan, Write
+from domains.scripted.slips import wrong_answer
+from domains.scripted.transcript import CannotResolveError
 
 
 def undo(write: Write, ctx: Context) -> dict[str, Any] | None:

@@ -9,8 +9,8 @@ from __future__ import annotations
 import random
 import re
 
-from actors.scripted.phrases import FLIGHT, airport_code, flight_attributes, flight_list
-from actors.scripted.wording import count_words, day_words, joined, method_words, pick, spoken_dob
+from domains.scripted.phrases import FLIGHT, airport_code, flight_attributes, flight_list
+from domains.scripted.wording import count_words, day_words, joined, method_words, pick, spoken_dob
 from domains.airline.scripted_agent import _TRAVELLER_PARTS
 from domains.airline.scripted_records import reservation_attributes
 from domains.airline.tools import AIRPORTS

@@ -12,7 +12,7 @@ import re
 from dataclasses import replace
 from typing import Any
 
-from actors.scripted.phrases import (
+from domains.scripted.phrases import (
     NAME,
     PAYMENT,
     address_fields,
@@ -22,9 +22,9 @@ from actors.scripted.phrases import (
     split_listing,
     strip_asides,
 )
-from actors.scripted import slips
-from actors.scripted.plans import Context, Goal, Plan, Write, find_method, first_goal, repeated
-from actors.scripted.transcript import AskAgainError, CannotResolveError, Transcript
+from domains.scripted import slips
+from domains.scripted.plans import Context, Goal, Plan, Write, find_method, first_goal, repeated
+from domains.scripted.transcript import AskAgainError, CannotResolveError, Transcript
 from domains.retail import scripted_slips
 
 DOMAIN = "retail"
@@ -367,7 +367,7 @@ _RESOLVERS = {
 }
 
 
-# --- slots: what each request is made of (actors/scripted/slots.py merges every domain's) ---------
+# --- slots: what each request is made of (domains/scripted/slots.py merges every domain's) ---------
 
 SLOT_GROUPS: dict[str, tuple[tuple[str, tuple[str, ...]], ...]] = {  # goal type -> ((group, its fields), ...) in the order a customer gives them
     "cancel_order": (("order", ("order",)), ("reason", ("reason",))),

@@ -1,4 +1,4 @@
-"""How the scripted agent commits the retail mistakes (the catalogue and the draw are actors/scripted/mistakes.py).
+"""How the scripted agent commits the retail mistakes (the catalogue and the draw are domains/scripted/mistakes.py).
 
 Each helper returns None when the mistake cannot really happen in this dialogue (no second order with
 that product, no other variant); the agent then does the right thing and records nothing.
@@ -9,8 +9,8 @@ from __future__ import annotations
 from dataclasses import replace
 from typing import Any
 
-from actors.scripted.mistakes import Mistake as M
-from actors.scripted.plans import Context, Plan, Write
+from domains.scripted.mistakes import Mistake as M
+from domains.scripted.plans import Context, Plan, Write
 
 
 def paid_with(write: Write, ctx: Context) -> set[str]:

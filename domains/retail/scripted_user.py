@@ -9,7 +9,7 @@ from __future__ import annotations
 import random
 import re
 
-from actors.scripted.wording import item_words, joined, pick
+from domains.scripted.wording import item_words, joined, pick
 from domains.retail.scripted_agent import order_attributes
 
 _SCENARIO = re.compile(r"\bstore\b|\bemail address\b|\bzip code\b")

@@ -163,6 +163,7 @@ class ScriptedAgentRules(Protocol):
     MISTAKE_GOALS: dict[str, frozenset[str]]  # mistake class (its value) -> goal types it can fall on; default {} (only the write classes)
     SLIPS: dict[str, Callable[[Plan, Context], Plan | None]]  # outcome mistake class -> its plan with the mistake made (None: cannot here); default {}
     WRONG_ANSWERS: dict[str, Callable[[Plan, Context], str | None]]  # information mistake class -> the wrong answer (None: cannot here); default {}
+    USER_READ: str  # the read of a customer's profile by `user_id` (another customer's, or a second call in a turn, by mistake); default "get_user_details"
 
     def undo(self, write: Any, ctx: Context) -> dict[str, Any] | None:
         """Optional: the arguments that put back what `write` changed, from the reads before it (default: None, no undo)."""
@@ -193,6 +194,7 @@ class ScriptedUserRules(Protocol):
     PAYMENT_FIELDS: tuple[str, ...]  # fields besides the shared `method` that name a saved payment method; default ()
     LISTED_ITEMS_GOALS: frozenset[str]  # goal types whose `items` the customer may list in part and re-lists when a read-back misses one; default frozenset()
     INFORM_KEYS: dict[tuple[str, str], str]  # (goal type, group) -> the `INFORMS` entry that says it, when not the group's own; default {}
+    RECORD_NOUNS: tuple[str, ...]  # what its records are called ("order"): asked for one's number or id, the customer says it has none; default ()
 
     def request_key(self, goal_type: str, sentence: str, fields: dict[str, str]) -> str:
         """Optional: the `NEEDS` entry that raises this goal (`type_many` for several records); default the goal type."""
@@ -281,6 +283,7 @@ def _nothing(*args: Any) -> None:
 
 OPTIONAL: dict[str, Any] = {  # the default of every optional rule-module member (see the Protocols above)
     "REFRESHES": {}, "CHANGED_BY": {}, "ID_READS": (), "INFO_GOALS": frozenset(), "MISTAKE_GOALS": {}, "SLIPS": {}, "WRONG_ANSWERS": {},
+    "USER_READ": "get_user_details", "RECORD_NOUNS": (),
     "undo": _no_undo, "result_note": _no_note,
     "GOAL_DEFAULTS": {}, "REASON_WORDS": {}, "PAYMENT_FIELDS": (), "LISTED_ITEMS_GOALS": frozenset(), "INFORM_KEYS": {},
     "request_key": _goal_type_key, "wrong_details": _nothing, "outside_request": _nothing, "invented_id": _nothing,

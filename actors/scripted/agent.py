@@ -25,6 +25,7 @@ from actors.scripted.protocol import CLOSING, CONFIRM, is_no, is_yes
 from domains.scripted.slots import question_for
 from domains.scripted.transcript import AskAgainError, CannotResolveError, Knowledge, ReadNeeded, Transcript, Turn
 from actors.scripted.world import other_customer
+from domains.conversation import TRANSFER_TOOL
 from domains.plugin import rule
 from domains.registry import loaded_domains
 
@@ -117,7 +118,7 @@ def next_move(turn: Turnabout) -> Move:
         if mistake is Mistake.SKIPS_AUTHENTICATION and (early := _unauthenticated_read(turn)) is not None:
             return early
         return _authenticate(transcript, rules)
-    if any(c.name == "transfer_to_human_agents" for c in transcript.calls):
+    if any(c.name == TRANSFER_TOOL for c in transcript.calls):
         return say(slips.TRANSFERRING)
     if not turn.goals:
         return say(ASK_REQUEST)
@@ -126,10 +127,11 @@ def next_move(turn: Turnabout) -> Move:
         return say(CLOSING)  # this request is settled; the customer has not raised a new one
     first = goal.text == turn.goals[0][0].text
     if mistake is Mistake.UNJUSTIFIED_TRANSFER and first:
-        return call("transfer_to_human_agents", {"summary": "The customer needs help with a request."}, turn.record(tool="transfer_to_human_agents"))
+        return call(TRANSFER_TOOL, {"summary": "The customer needs help with a request."}, turn.record(tool=TRANSFER_TOOL))
     if mistake is Mistake.OTHER_CUSTOMER_LOOKUP and first and (other := other_customer(rules.DOMAIN, user_id, transcript.turns("user")[0].text)):
-        if not any(c.name == "get_user_details" and c.arguments.get("user_id") == other for c in transcript.calls):
-            return call("get_user_details", {"user_id": other}, turn.record(call_id=turn.next_call_id, customer=other))
+        user_read = rule(rules, "USER_READ")
+        if not any(c.name == user_read and c.arguments.get("user_id") == other for c in transcript.calls):
+            return call(user_read, {"user_id": other}, turn.record(call_id=turn.next_call_id, customer=other))
     if goal.missing:
         return say(question_for(goal.missing[0]))
     slip = mistake if turn.falls_on(goal) else None
@@ -166,8 +168,9 @@ def _unauthenticated_read(turn: Turnabout) -> Move | None:
 def _read(turn: Turnabout, user_id: str, need: ReadNeeded) -> Move:
     """The read a resolver needs; made together with another call, or with words, when that is the mistake."""
     events = turn.transcript
-    if turn.mistake is Mistake.TWO_TOOL_CALLS_IN_ONE_TURN and not events.multi_call_turns and need.name != "get_user_details":
-        return Move(tool=need.name, arguments=need.arguments, also=(("get_user_details", {"user_id": user_id}),), mistake=turn.record())
+    user_read = rule(turn.rules, "USER_READ")
+    if turn.mistake is Mistake.TWO_TOOL_CALLS_IN_ONE_TURN and not events.multi_call_turns and need.name != user_read:
+        return Move(tool=need.name, arguments=need.arguments, also=((user_read, {"user_id": user_id}),), mistake=turn.record())
     if turn.mistake is Mistake.TEXT_WITH_TOOL_CALL and not events.mixed_turns:
         return Move(text="Let me look that up for you.", tool=need.name, arguments=need.arguments, mistake=turn.record())
     return call(need.name, need.arguments)

@@ -19,6 +19,7 @@ from __future__ import annotations
 import random
 import re
 from dataclasses import dataclass, field
+from functools import cache
 from typing import Any
 
 from actors.scripted import phrasebank as bank
@@ -33,7 +34,6 @@ from domains.plugin import rule
 from domains.registry import get_domain
 
 MAX_EXCHANGES = 8  # agent messages without progress on one request before the customer moves on
-_ID_QUESTION = re.compile(r"\b(?:order|reservation|item|confirmation|booking) (?:number|id|code)\b|\bpayment method id\b", re.IGNORECASE)
 _HOW_CAN_I_HELP = re.compile(r"how can i help|what can i (?:do|help)|what do you need|how may i help", re.IGNORECASE)
 _AMBIGUOUS = re.compile(r"more than one|several|which one|which of", re.IGNORECASE)
 
@@ -106,6 +106,13 @@ def respond_user(messages: list[dict[str, Any]], tools: list[dict[str, Any]] | N
     if made:
         script["mistakes"] = [made]
     return {"role": "assistant", "content": say(acts, agenda, rng), "script": script}
+
+
+@cache
+def id_question(record_nouns: tuple[str, ...]) -> re.Pattern[str]:
+    """A question for a record's number, id or code (the domain's `RECORD_NOUNS`, a booking, a payment method id)."""
+    nouns = "|".join((*record_nouns, "confirmation", "booking"))
+    return re.compile(rf"\b(?:{nouns}) (?:number|id|code)\b|\bpayment method id\b", re.IGNORECASE)
 
 
 def user_rules(agenda: Agenda) -> Any:
@@ -217,7 +224,7 @@ class Customer:
             if _AMBIGUOUS.search(heard):
                 return [{"act": "inform", "goal": need.index, "fields": {k: v for g in groups for k, v in need.group_fields(g).items()}}], None
             return [self.inform(need, groups)], None
-        if _ID_QUESTION.search(heard) and need.groups:
+        if id_question(rule(user_rules(self.agenda), "RECORD_NOUNS")).search(heard) and need.groups:
             return [{"act": "no_id"}, {"act": "inform", "goal": need.index, "fields": need.group_fields(need.groups[0])}], None
         if _HOW_CAN_I_HELP.search(heard):
             return [self.request(need.index)], None

@@ -13,17 +13,10 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from domains.scripted.phrases import (
-    AIRPORT,
-    CABIN,
     DATE,
-    FLIGHT,
-    FLIGHTS,
     NAME,
     PAYMENT,
-    airport_code,
     dollars,
-    flight_attributes,
-    flight_list,
     iso_date,
     spoken_date,
 )
@@ -32,6 +25,13 @@ from domains.scripted.plans import Context, Goal, Plan, Write, find_method, firs
 from domains.scripted.transcript import CannotResolveError, Transcript
 from domains.airline import scripted_slips
 from domains.airline.scripted_records import (
+    AIRPORT,
+    CABIN,
+    FLIGHT,
+    FLIGHTS,
+    airport_code,
+    flight_attributes,
+    flight_list,
     cabin_code,
     direct_flight,
     find_reservation,

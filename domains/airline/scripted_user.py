@@ -9,10 +9,9 @@ from __future__ import annotations
 import random
 import re
 
-from domains.scripted.phrases import FLIGHT, airport_code, flight_attributes, flight_list
 from domains.scripted.wording import count_words, day_words, joined, method_words, pick, spoken_dob
 from domains.airline.scripted_agent import _TRAVELLER_PARTS
-from domains.airline.scripted_records import reservation_attributes
+from domains.airline.scripted_records import FLIGHT, airport_code, flight_attributes, flight_list, reservation_attributes
 from domains.airline.tools import AIRPORTS
 
 CITIES = dict(AIRPORTS)
@@ -160,6 +159,7 @@ __all__ = ["INFORMS", "NEEDS", "CITIES", "group_words", "recognises"]
 
 # --- what the generic user asks of its domain (optional members of ScriptedUserRules) -----------
 
+RECORD_NOUNS = ("reservation",)  # asked for one's number or id, the customer says it has none
 GOAL_DEFAULTS = {"book_reservation": {"bags": "0"}}  # "You do not need any checked bags" is an answer too
 REASON_WORDS = {  # a cancellation reason of the scenario -> ways a customer says it
     "your plans have changed": ("my plans have changed", "my plans changed", "I changed my plans"),

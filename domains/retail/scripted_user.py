@@ -87,6 +87,7 @@ __all__ = ["INFORMS", "NEEDS", "group_words", "order_words", "recognises"]
 
 # --- what the generic user asks of its domain (optional members of ScriptedUserRules) -----------
 
+RECORD_NOUNS = ("order", "item")  # asked for one's number or id, the customer says it has none
 REASON_WORDS = {  # a cancellation reason of the scenario -> ways a customer says it
     "you no longer need it": ("I don't need it anymore", "I no longer need it", "it turns out I don't need it", "I have no use for it now"),
     "you ordered it by mistake": ("I ordered it by mistake", "I bought it by accident", "it was a mistake to order it", "I placed that order by mistake"),

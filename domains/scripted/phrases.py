@@ -1,10 +1,11 @@
 """Reading the everyday phrases customers use back into structured values.
 
 Customers describe records the way the scenario templates word them: dates as "May 20, 2024",
-airports as "Denver (DEN)", payment methods as "your Visa credit card ending in 1234", items as
+payment methods as "your Visa credit card ending in 1234", items as
 "the Desk Lamp (color: black)", addresses as "12 Elm St, Apt 4, Austin, TX 78701, USA". These
 parsers turn such phrases into plain dicts that the scripted agent then matches against what its
-tools returned. They only read text; they never see the records a phrase was made from.
+tools returned. They only read text; they never see the records a phrase was made from. A domain's
+own phrases (airline's flights and airports) are read by its plug-in.
 """
 
 from __future__ import annotations
@@ -16,25 +17,17 @@ from typing import Any
 MONTHS = {name: index for index, name in enumerate(
     ("January", "February", "March", "April", "May", "June", "July", "August", "September", "October", "November", "December"), 1)}
 DATE = r"(?:January|February|March|April|May|June|July|August|September|October|November|December) \d{1,2}, \d{4}"
-AIRPORT = r"(?:[A-Z][\w.'-]*(?: [A-Z][\w.'-]*)* \([A-Z]{3}\)|[A-Z]{3})"
-CABIN = r"(?:basic economy|economy|business)"
 NAME = r"[^\W\d_a-z][\w'-]*(?: [^\W\d_a-z][\w'-]*)*"  # capitalised words; non-ASCII initials too
 PAYMENT = (
     r"(?:payment method \S+?|your (?:[A-Z][\w]*(?: [A-Z][\w]*)*? )?(?:credit card|gift card|PayPal account|travel certificate)"
     r"(?: ending in \d{4})?(?: with \$[\d,]+(?:\.\d+)? on it| worth \$[\d,]+(?:\.\d+)?)?)"
 )
-FLIGHT = rf"(?:flight [A-Z0-9]+ on {DATE}|the \d\d:\d\d flight from {AIRPORT} to {AIRPORT} on {DATE})"
-FLIGHTS = rf"{FLIGHT}(?:(?:, | and ){FLIGHT})*"
 
 _SOURCES = {"credit card": "credit_card", "gift card": "gift_card", "PayPal account": "paypal", "travel certificate": "certificate"}
 _BRANDS = {"american express": "amex"}
 _PAYMENT_PARTS = re.compile(
     r"your (?:(?P<brand>[A-Z][\w]*(?: [A-Z][\w]*)*?) )?(?P<source>credit card|gift card|PayPal account|travel certificate)"
     r"(?: ending in (?P<last_four>\d{4}))?(?: with \$(?P<balance>[\d,]+(?:\.\d+)?) on it| worth \$(?P<worth>[\d,]+(?:\.\d+)?))?"
-)
-_FLIGHT_PARTS = re.compile(
-    rf"flight (?P<number>[A-Z0-9]+) on (?P<date>{DATE})"
-    rf"|the (?P<time>\d\d:\d\d) flight from (?P<origin>{AIRPORT}) to (?P<destination>{AIRPORT}) on (?P<day>{DATE})"
 )
 
 
@@ -48,12 +41,6 @@ def spoken_date(iso: str) -> str:
     """'2024-05-20' -> 'May 20, 2024'."""
     day = Date.fromisoformat(iso)
     return f"{day.strftime('%B')} {day.day}, {day.year}"
-
-
-def airport_code(text: str) -> str:
-    """'Denver (DEN)' or 'DEN' -> 'DEN'."""
-    found = re.search(r"\(([A-Z]{3})\)\s*$", text.strip())
-    return found.group(1) if found else text.strip()
 
 
 def dollars(value: float) -> str:
@@ -163,23 +150,3 @@ def item_fits(item: dict[str, Any], wanted: dict[str, Any]) -> bool:
         return False
     options = item.get("options", {})
     return all(options.get(key) == value for key, value in wanted.get("options", {}).items())
-
-
-def flight_attributes(text: str) -> dict[str, str]:
-    """'flight HAT001 on May 20, 2024' or 'the 08:00 flight from Denver (DEN) to ... on ...' as fields."""
-    found = _FLIGHT_PARTS.search(text)
-    if not found:
-        return {}
-    if found["number"]:
-        return {"flight_number": found["number"], "date": iso_date(found["date"])}
-    return {
-        "departure": found["time"],
-        "origin": airport_code(found["origin"]),
-        "destination": airport_code(found["destination"]),
-        "date": iso_date(found["day"]),
-    }
-
-
-def flight_list(text: str) -> list[dict[str, str]]:
-    """Every flight named in a listing, in order."""
-    return [flight_attributes(found.group(0)) for found in _FLIGHT_PARTS.finditer(text)]

@@ -72,7 +72,7 @@ class Context:
     user_id: str
     knowledge: Knowledge
     wrong: bool = False
-    changed: frozenset[str] = frozenset()  # reservations changed or cancelled earlier in the dialogue
+    changed: frozenset[str] = frozenset()  # records changed for good earlier in the dialogue (the domain's `CHANGED_BY`)
     now: str | None = None  # the domain's current time, from the system prompt ('2024-05-15T15:00:00')
 
 

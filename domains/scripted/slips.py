@@ -19,7 +19,7 @@ from typing import Any
 from domains.scripted.mistakes import Mistake as M
 from domains.scripted.phrases import dollars
 from domains.scripted.plans import Context, Plan
-from domains.plugin import rule
+from domains.plugin import OPTIONAL, rule
 
 _WRITE_CLASSES = (M.EXTRA_WRITE, M.DUPLICATE_WRITE, M.UNCONFIRMED_WRITE, M.WRITE_DIFFERS_FROM_CONFIRMED)
 DOUBLE_CHECK = "Let me double-check that for you."
@@ -43,13 +43,13 @@ def _pick(options: list[str], key: str) -> str | None:
 # --- outcome: the write goes to the wrong record -----------------------------------------------
 
 
-def wrong_payment_method(plan: Plan, ctx: Context, method_text: Any, used: Any = None) -> Plan | None:
+def wrong_payment_method(plan: Plan, ctx: Context, method_text: Any, used: Any = None, user_read: str | None = None) -> Plan | None:
     """The first write paid with another of the customer's methods, read back by its id alone (`used(write,
     ctx)`: methods the record was already paid with, which the tool would refuse or which change nothing)."""
     write = plan.writes[0]
     if "$0.00" in write.summary:
         return None  # nothing is charged or refunded: another method would change nothing
-    user = ctx.knowledge.read("get_user_details", user_id=ctx.user_id)
+    user = ctx.knowledge.read(OPTIONAL["USER_READ"] if user_read is None else user_read, user_id=ctx.user_id)
     arguments = dict(write.arguments)
     key = next((k for k in ("payment_method_id", "payment_id") if k in arguments), None)
     if key is None and len(arguments.get("payment_methods") or []) == 1:

@@ -45,7 +45,6 @@ SOURCE_NAMES = {
     "certificate": "travel certificate",
 }
 BRAND_NAMES = {"visa": "Visa", "mastercard": "Mastercard", "amex": "American Express", "discover": "Discover"}
-CABIN_NAMES = {"basic_economy": "basic economy", "economy": "economy", "business": "business"}
 
 
 def format_amount(value: float) -> str:
@@ -80,30 +79,28 @@ def facts_in(text: str) -> str:
     return text.casefold().replace(",", "")
 
 
-def attribute_facts(attributes: dict[str, Any]) -> list[str]:
-    """The literal pieces of a description's attributes that its text must say (and a rewrite keep)."""
+def attribute_facts(attributes: dict[str, Any], own: dict[str, Callable[[Any], list[str]]] | None = None) -> list[str]:
+    """The literal pieces of a description's attributes that its text must say (and a rewrite keep); `own`: the
+    domain's readings of its own attributes (its fuzzifier's `ATTRIBUTE_FACTS`: key -> the facts of a value)."""
     facts: list[str] = []
+    own = own or {}
     for key, value in attributes.items():
-        if key in ("balance", "amount"):
+        if key in own:
+            facts.extend(own[key](value))
+        elif key in ("balance", "amount"):
             facts.append(format_amount(value))
         elif key == "date":
             facts.append(human_date(value))
-        elif key == "departure":
-            facts.append(clock(value))
         elif key == "source":
             facts.append(SOURCE_NAMES.get(value, value))
         elif key == "brand":
             facts.append(brand_name(value))
-        elif key == "cabin":
-            facts.append(CABIN_NAMES.get(value, value))
         elif key == "options":
             facts.extend(str(v) for v in value.values())
         elif key == "items":
             for item in value:
                 facts.append(item["name"])
                 facts.extend(str(v) for v in item.get("options", {}).values())
-        elif key in ("of", "flight_type"):
-            continue  # rendered as words ("your default address", "round trip"), not as a value
         elif isinstance(value, (str, int)):
             facts.append(str(value))
     return facts

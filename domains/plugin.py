@@ -122,6 +122,9 @@ class FuzzifierRules(Protocol):
         """The literal values a scenario must keep for this goal (a rewrite that loses one is refused)."""
         ...
 
+    # optional (default in `OPTIONAL`):
+    ATTRIBUTE_FACTS: dict[str, Callable[[Any], list[str]]]  # own description attribute -> the facts its value says ([]: said in words); default {}
+
 
 class ScriptedAgentRules(Protocol):
     """The offline scripted agent's domain rules: its goal grammar, how it authenticates and resolves a request."""
@@ -283,7 +286,7 @@ def _nothing(*args: Any) -> None:
 
 OPTIONAL: dict[str, Any] = {  # the default of every optional rule-module member (see the Protocols above)
     "REFRESHES": {}, "CHANGED_BY": {}, "ID_READS": (), "INFO_GOALS": frozenset(), "MISTAKE_GOALS": {}, "SLIPS": {}, "WRONG_ANSWERS": {},
-    "USER_READ": "get_user_details", "RECORD_NOUNS": (),
+    "USER_READ": "get_user_details", "RECORD_NOUNS": (), "ATTRIBUTE_FACTS": {},
     "undo": _no_undo, "result_note": _no_note,
     "GOAL_DEFAULTS": {}, "REASON_WORDS": {}, "PAYMENT_FIELDS": (), "LISTED_ITEMS_GOALS": frozenset(), "INFORM_KEYS": {},
     "request_key": _goal_type_key, "wrong_details": _nothing, "outside_request": _nothing, "invented_id": _nothing,

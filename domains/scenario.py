@@ -20,6 +20,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from domains.constraints import Description, Task
 from domains.fuzzy import attribute_facts, facts_in
+from domains.plugin import rule
 
 STOP_TOKEN = "###STOP###"
 
@@ -77,10 +78,11 @@ def required_facts(task: Task) -> list[str]:
     """Every literal fact the scenario must convey: description attributes, stated values, the stop token."""
     from domains.registry import get_domain  # a domain's fuzzifier builds on this module: found by name, not imported
 
-    stated_facts = get_domain(task.domain).fuzzifier.stated_facts
+    fuzzifier = get_domain(task.domain).fuzzifier
+    stated_facts, own = fuzzifier.stated_facts, rule(fuzzifier, "ATTRIBUTE_FACTS")
     facts: list[str] = []
     for description in task.descriptions.values():
-        facts.extend(attribute_facts(description.attributes))
+        facts.extend(attribute_facts(description.attributes, own))
     for constraint in task.constraints:
         facts.extend(stated_facts(constraint))
     facts.append(STOP_TOKEN)

@@ -17,8 +17,8 @@ from typing import Any
 from domains.airline.sampler import REASON_CLAUSES, AirlineGoal, routes
 from domains.airline.tools import AIRPORTS
 from domains.constraints import Constraint
+from domains.airline.models import CABIN_NAMES
 from domains.fuzzy import (
-    CABIN_NAMES,
     Describer,
     FuzzLevel,
     NotDescribableError,
@@ -33,6 +33,11 @@ from domains.scenario import ScenarioParts
 from domains.state import Record, State
 
 VALUE_KEY = "amount"  # a gift card's or certificate's value left on it (retail says `balance`)
+ATTRIBUTE_FACTS = {  # how airline's own description attributes read in a scenario (the facts a rewrite must keep)
+    "departure": lambda value: [clock(value)],
+    "cabin": lambda value: [CABIN_NAMES.get(value, value)],
+    "flight_type": lambda value: [],  # rendered as words ("round trip"), not as a value
+}
 
 CITIES = dict(AIRPORTS)
 PARTS = {"outbound": "outbound ", "return": "return "}

@@ -372,10 +372,7 @@ def _phrases(bank_name: str, key: str, domain: str | None) -> tuple[str, ...]:
     return getattr(get_domain(domain).scripted_user, bank_name)[key]
 
 
-_ONE_FIELD = {  # groups said from their one field of the same name, in any domain
-    "items": wording.items_words, "swaps": wording.swaps_words, "method": wording.method_words,
-    "where": wording.address_words, "address": wording.address_words,
-}  # fmt: skip
+_ONE_FIELD = {"method": wording.method_words}  # shared groups said from their one field of the same name, in any domain
 
 
 def group_words(domain: str | None, goal_type: str, group: str, fields: dict[str, str], rng: random.Random) -> str:

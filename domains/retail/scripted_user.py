@@ -9,7 +9,7 @@ from __future__ import annotations
 import random
 import re
 
-from domains.scripted.wording import item_words, joined, pick
+from domains.scripted.wording import address_words, item_words, items_words, joined, pick, swaps_words
 from domains.retail.scripted_agent import order_attributes
 
 _SCENARIO = re.compile(r"\bstore\b|\bemail address\b|\bzip code\b")
@@ -43,10 +43,15 @@ def order_words(phrase: str, rng: random.Random) -> str:
     return rng.choice(forms)
 
 
+_ONE_FIELD = {  # groups said from their one field of the same name
+    "order": order_words, "items": items_words, "swaps": swaps_words, "where": address_words, "address": address_words,
+}  # fmt: skip
+
+
 def group_words(goal_type: str, group: str, fields: dict[str, str], rng: random.Random) -> str | None:
     """The words for one retail group's fields; None for a group the generic wording says."""
-    if group == "order":
-        return order_words(fields[group], rng)
+    if group in _ONE_FIELD:
+        return _ONE_FIELD[group](fields[group], rng)
     return None
 
 

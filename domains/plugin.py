@@ -12,7 +12,9 @@ registered the same way (`domains.retail.plugin:PLUGIN`, `domains.airline.plugin
 Rule modules are plain modules; the Protocols below list what each must define. Generic code reaches
 them only as `get_domain(name).<member>`, never by importing a domain package. Members marked
 *optional* may be left out: generic code reads them with `rule(module, NAME)`, which gives the default
-listed in `OPTIONAL` when the module has nothing to say.
+listed in `OPTIONAL` when the module has nothing to say. The scripted rules are written with the
+generic `domains.scripted` package (`plans.Goal`, `plans.Plan`, `plans.Context`, `transcript.Transcript`,
+`phrases`, `wording`, `mistakes`, `slips`), never with `actors/`.
 """
 
 from __future__ import annotations

@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from domains.constraints import Task
+from domains.scripted.transcript import ACTS_KEY
 from events import (
     AgentSpoke,
     DialogueEnded,
@@ -29,7 +30,6 @@ from events import (
 )
 
 GREETING = "Hi! How can I help you today?"
-ACTS_KEY = "scripted_acts"  # on a user message sent to a scripted agent: the scripted user's dialogue acts
 STOP_TOKENS = {"###STOP###": "user_stop", "###TRANSFER###": "transfer", "###OUT-OF-SCOPE###": "out_of_scope"}
 
 

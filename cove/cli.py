@@ -628,7 +628,7 @@ def _mistake_classes(spec: str | None) -> str | None:
     """The --scripted-mistakes list in catalogue order (kinds expanded), or a clear error for an unknown name."""
     if spec is None:
         return None
-    from actors.scripted.mistakes import UnknownMistakeError, parse_mistakes
+    from domains.scripted.mistakes import UnknownMistakeError, parse_mistakes
 
     try:
         return ",".join(parse_mistakes(spec))

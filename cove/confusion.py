@@ -26,7 +26,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from actors.scripted.mistakes import ALL, expected_blame
+from domains.scripted.mistakes import ALL, expected_blame
 from events import AgentSpoke, Event, ToolReturned, UserSpoke
 
 

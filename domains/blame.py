@@ -23,7 +23,8 @@ from domains.confirmation import is_confirmation
 from domains.conversation import _ASKS_FOR_HUMAN
 from domains.cues import Cue, Detail, last_position, met
 from domains.dialogue import DialogueRecord, RecordedCall
-from domains.scenario import ID_SHAPED
+from domains.registry import get_domain
+from domains.scenario import id_shaped
 from domains.state import State
 from domains.text import keys
 
@@ -36,7 +37,6 @@ class Attribution(StrEnum):
     INFRASTRUCTURE = "infrastructure"
 
 
-_TARGET_KEYS = ("order_id", "reservation_id", "user_id")
 STOP_TOKENS = re.compile(r"###[A-Z-]+###")
 
 
@@ -111,15 +111,16 @@ def asked_otherwise(goal_details: list[Detail], made_details: list[Detail], said
 def leaked_ids(record: DialogueRecord) -> list[str]:
     """Raw ids the user said that it was never given: not in its scenario, and not in anything the agent
     said to it before (tool results are the agent's; a tool's error echoing the id does not count)."""
+    shaped = id_shaped(record.task.domain)
     if record.turns is None:
         known = record.task.instruction + " ".join(record.agent_messages)
-        return [raw for message in record.user_messages for raw in ID_SHAPED.findall(message) if raw not in known]
+        return [raw for message in record.user_messages for raw in shaped.findall(message) if raw not in known]
     known, leaked = record.task.instruction, []
     for turn in record.turns:
         if turn.role == "agent":
             known += " " + turn.text
         else:
-            leaked += [raw for raw in ID_SHAPED.findall(turn.text) if raw not in known]
+            leaked += [raw for raw in shaped.findall(turn.text) if raw not in known]
     return leaked
 
 
@@ -132,8 +133,9 @@ def transferred_on_request(record: DialogueRecord) -> bool:
     return user_asked_for_human(record) and any(call.name == "transfer_to_human_agents" and call.ok for call in record.calls)
 
 
-def write_target(arguments: dict[str, Any]) -> str | None:
-    return next((str(arguments[key]) for key in _TARGET_KEYS if arguments.get(key)), None)
+def write_target(arguments: dict[str, Any], domain: str) -> str | None:
+    """The record a write is about: the first of the domain's `record_keys` it names, else the customer (`user_id`)."""
+    return next((str(arguments[key]) for key in (*get_domain(domain).record_keys, "user_id") if arguments.get(key)), None)
 
 
 def attribute(
@@ -178,7 +180,7 @@ def extra_write(record: DialogueRecord, call: RecordedCall, before: Callable[[],
     (`goal_writes`) counts as asked only once that goal's write was made and the user asked again: a
     repeat, an undo or a wrong first try by the agent stays the agent's."""
     arguments = call.mapping
-    target = write_target(arguments)
+    target = write_target(arguments, record.task.domain)
     if target is None:
         return ExtraWrite(call, False)
     if (call.name, target) in goal_writes and not _made_before(record, call, target):
@@ -202,7 +204,7 @@ def _made_before(record: DialogueRecord, call: RecordedCall, target: str) -> boo
     for made in record.calls:
         if made is call:
             return False
-        if made.ok and made.name == call.name and write_target(made.mapping) == target:
+        if made.ok and made.name == call.name and write_target(made.mapping, record.task.domain) == target:
             return True
     return False
 
@@ -222,8 +224,8 @@ def request_window(record: DialogueRecord, call: RecordedCall, write_names: set[
             if made is call:
                 last_user = max((i for i, (kind, _) in enumerate(steps) if kind == "user"), default=-1)
                 start = max((i for i, (kind, _) in enumerate(steps[: max(last_user, 0)]) if kind == "write"), default=-1)
-                target = write_target(call.mapping)
-                if any(kind == "write" and other.name == call.name and write_target(other.mapping) == target for kind, other in steps[start + 1 :]):
+                target = write_target(call.mapping, record.task.domain)
+                if any(kind == "write" and other.name == call.name and write_target(other.mapping, record.task.domain) == target for kind, other in steps[start + 1 :]):
                     return []  # the same kind of write on the same record, again, for one request
                 return [text for kind, text in steps[start + 1 :] if kind == "user"]
             if made.ok and made.name in write_names:

@@ -13,7 +13,7 @@ from datetime import date as Date
 from typing import Any, NamedTuple
 
 from domains.constraints import Description
-from domains.fuzzy import BRAND_NAMES, CABIN_NAMES, SOURCE_NAMES, format_amount
+from domains.fuzzy import BRAND_NAMES, SOURCE_NAMES, format_amount
 from domains.state import Record
 from domains.text import find, keys, stems
 
@@ -171,8 +171,10 @@ def rival_payments(user: Record | None, method_id: str) -> Cue:
     return tuple(dict.fromkeys(p for other in methods if other != method_id for p in payment_cue(user, other) if p not in ours))
 
 
-def description_cue(description: Description, place_names: Callable[[str], list[str]] = lambda code: [code]) -> Cue:
-    """Every phrase by which the described record can be referred to, from its attributes."""
+def description_cue(description: Description, place_names: Callable[[str], list[str]] = lambda code: [code], codes: tuple[str, ...] = (),
+                    words: dict[str, Callable[[Any], list[str]]] | None = None) -> Cue:
+    """Every phrase by which the described record can be referred to, from its attributes; a domain adds the
+    attributes said as they are (`codes`: a flight number) and its words for others (`words`: key -> phrases of a value)."""
     a = description.attributes
     if "id" in a:
         return (str(a["id"]),)
@@ -193,13 +195,14 @@ def description_cue(description: Description, place_names: Callable[[str], list[
     for key in ("origin", "destination"):
         if key in a:
             phrases += place_names(a[key])
-    for key in ("flight_number", "first_name", "last_name", "email", "user_id"):
+    for key in (*codes, "first_name", "last_name", "email", "user_id"):
         if key in a:
             phrases.append(str(a[key]))
     if "date" in a:
         phrases += date_phrases(str(a["date"]))
-    if "cabin" in a:
-        phrases.append(CABIN_NAMES.get(a["cabin"], a["cabin"]))
+    for key, said in (words or {}).items():
+        if key in a:
+            phrases += said(a[key])
     return tuple(dict.fromkeys(phrases))
 
 

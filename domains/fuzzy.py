@@ -45,7 +45,6 @@ SOURCE_NAMES = {
     "certificate": "travel certificate",
 }
 BRAND_NAMES = {"visa": "Visa", "mastercard": "Mastercard", "amex": "American Express", "discover": "Discover"}
-CABIN_NAMES = {"basic_economy": "basic economy", "economy": "economy", "business": "business"}
 
 
 def format_amount(value: float) -> str:
@@ -80,30 +79,28 @@ def facts_in(text: str) -> str:
     return text.casefold().replace(",", "")
 
 
-def attribute_facts(attributes: dict[str, Any]) -> list[str]:
-    """The literal pieces of a description's attributes that its text must say (and a rewrite keep)."""
+def attribute_facts(attributes: dict[str, Any], own: dict[str, Callable[[Any], list[str]]] | None = None) -> list[str]:
+    """The literal pieces of a description's attributes that its text must say (and a rewrite keep); `own`: the
+    domain's readings of its own attributes (its fuzzifier's `ATTRIBUTE_FACTS`: key -> the facts of a value)."""
     facts: list[str] = []
+    own = own or {}
     for key, value in attributes.items():
-        if key in ("balance", "amount"):
+        if key in own:
+            facts.extend(own[key](value))
+        elif key in ("balance", "amount"):
             facts.append(format_amount(value))
         elif key == "date":
             facts.append(human_date(value))
-        elif key == "departure":
-            facts.append(clock(value))
         elif key == "source":
             facts.append(SOURCE_NAMES.get(value, value))
         elif key == "brand":
             facts.append(brand_name(value))
-        elif key == "cabin":
-            facts.append(CABIN_NAMES.get(value, value))
         elif key == "options":
             facts.extend(str(v) for v in value.values())
         elif key == "items":
             for item in value:
                 facts.append(item["name"])
                 facts.extend(str(v) for v in item.get("options", {}).values())
-        elif key in ("of", "flight_type"):
-            continue  # rendered as words ("your default address", "round trip"), not as a value
         elif isinstance(value, (str, int)):
             facts.append(str(value))
     return facts
@@ -126,8 +123,8 @@ def option_ladder(options: dict[str, str], prefer: Sequence[str] = ()) -> list[d
     return [{key: options[key] for key in combo} for combo in ranked]
 
 
-def payment_method_ladder(method: Record) -> list[dict[str, Any]]:
-    """Attribute sets for a saved payment method, least revealing first."""
+def payment_method_ladder(method: Record, value_key: str = "balance") -> list[dict[str, Any]]:
+    """Attribute sets for a saved payment method, least revealing first (`value_key`: the record's key for the value left on it)."""
     source = method["source"]
     if source == "credit_card":
         brand, last_four = method["brand"], method["last_four"]
@@ -138,19 +135,20 @@ def payment_method_ladder(method: Record) -> list[dict[str, Any]]:
             {"source": source, "brand": brand, "last_four": last_four},
         ]
     if source in ("gift_card", "certificate"):
-        return [{"source": source}, {"source": source, "balance": method_balance(method)}]
+        return [{"source": source}, {"source": source, "balance": method_balance(method, value_key)}]
     return [{"source": source}]
 
 
-def method_balance(method: Record) -> float:
-    """A gift card's or certificate's value: retail calls it `balance`, airline `amount`."""
-    return float(method.get("balance", method.get("amount", 0.0)))
+def method_balance(method: Record, value_key: str = "balance") -> float:
+    """The value left on a gift card or certificate, under the domain's own key for it (a description always says `balance`)."""
+    return float(method.get(value_key, 0.0))
 
 
-def payment_method_matches(method: Record, attributes: dict[str, Any]) -> bool:
+def payment_method_matches(method: Record, attributes: dict[str, Any], value_key: str = "balance") -> bool:
+    """Whether a saved payment method fits every attribute (`value_key`: the record's key for the value left on it)."""
     for key, value in attributes.items():
         if key == "balance":
-            if round(method_balance(method), 2) != round(float(value), 2):
+            if round(method_balance(method, value_key), 2) != round(float(value), 2):
                 return False
         elif key == "brand":
             if str(method.get("brand", "")).lower() != str(value).lower():

@@ -10,12 +10,17 @@ and cove finds it (`cove tools list --domain hotel`) with no change to cove. Ret
 registered the same way (`domains.retail.plugin:PLUGIN`, `domains.airline.plugin:PLUGIN`).
 
 Rule modules are plain modules; the Protocols below list what each must define. Generic code reaches
-them only as `get_domain(name).<member>`, never by importing a domain package.
+them only as `get_domain(name).<member>`, never by importing a domain package. Members marked
+*optional* may be left out: generic code reads them with `rule(module, NAME)`, which gives the default
+listed in `OPTIONAL` when the module has nothing to say. The scripted rules are written with the
+generic `domains.scripted` package (`plans.Goal`, `plans.Plan`, `plans.Context`, `transcript.Transcript`,
+`phrases`, `wording`, `mistakes`, `slips`), never with `actors/`.
 """
 
 from __future__ import annotations
 
 import random
+import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
@@ -28,8 +33,8 @@ from domains.state import Database, DatabaseError, JsonLayout, read_json_file
 from domains.tooling import Toolkit
 
 if TYPE_CHECKING:
-    from actors.scripted.plans import Context, Goal, Plan
-    from actors.scripted.transcript import Transcript
+    from domains.scripted.plans import Context, Goal, Plan
+    from domains.scripted.transcript import Transcript
     from domains.constraints import Constraint, Task
     from domains.cues import Cue
     from domains.information import Answer
@@ -119,6 +124,9 @@ class FuzzifierRules(Protocol):
         """The literal values a scenario must keep for this goal (a rewrite that loses one is refused)."""
         ...
 
+    # optional (default in `OPTIONAL`):
+    ATTRIBUTE_FACTS: dict[str, Callable[[Any], list[str]]]  # own description attribute -> the facts its value says ([]: said in words); default {}
+
 
 class ScriptedAgentRules(Protocol):
     """The offline scripted agent's domain rules: its goal grammar, how it authenticates and resolves a request."""
@@ -152,6 +160,24 @@ class ScriptedAgentRules(Protocol):
         """A payment method read back in words."""
         ...
 
+    # optional (default in `OPTIONAL`):
+    REFRESHES: dict[str, tuple[str, str]]  # write -> (read, its id argument) whose record the write's result replaces; default {}
+    CHANGED_BY: dict[str, str]  # write -> id argument of the record it changes for the rest of the dialogue (`Context.changed`); default {}
+    ID_READS: tuple[tuple[str, str, str, str], ...]  # (goal field, read, its id argument, regex with the id as group 1): a record named by id; default ()
+    INFO_GOALS: frozenset[str]  # goal types answered rather than written (write mistakes never fall on them); default frozenset()
+    MISTAKE_GOALS: dict[str, frozenset[str]]  # mistake class (its value) -> goal types it can fall on; default {} (only the write classes)
+    SLIPS: dict[str, Callable[[Plan, Context], Plan | None]]  # outcome mistake class -> its plan with the mistake made (None: cannot here); default {}
+    WRONG_ANSWERS: dict[str, Callable[[Plan, Context], str | None]]  # information mistake class -> the wrong answer (None: cannot here); default {}
+    USER_READ: str  # the read of a customer's profile by `user_id` (another customer's, or a second call in a turn, by mistake); default "get_user_details"
+
+    def undo(self, write: Any, ctx: Context) -> dict[str, Any] | None:
+        """Optional: the arguments that put back what `write` changed, from the reads before it (default: None, no undo)."""
+        ...
+
+    def result_note(self, name: str, result: Any) -> str:
+        """Optional: words after a write's report, from its result (" Your reservation id is X."); default ""."""
+        ...
+
 
 class ScriptedUserRules(Protocol):
     """The offline scripted user's domain rules: which scenarios are this domain's, and its own words for them."""
@@ -165,6 +191,30 @@ class ScriptedUserRules(Protocol):
 
     def group_words(self, goal_type: str, group: str, fields: dict[str, str], rng: random.Random) -> str | None:
         """The customer's words for one slot group of this domain (None: a group the generic wording says)."""
+        ...
+
+    # optional (default in `OPTIONAL`):
+    GOAL_DEFAULTS: dict[str, dict[str, str]]  # goal type -> fields a parsed goal has unless its sentence gives them; default {}
+    REASON_WORDS: dict[str, tuple[str, ...]]  # a scenario's reason phrase -> first-person ways to say it; default {} ("your" -> "my")
+    PAYMENT_FIELDS: tuple[str, ...]  # fields besides the shared `method` that name a saved payment method; default ()
+    LISTED_ITEMS_GOALS: frozenset[str]  # goal types whose `items` the customer may list in part and re-lists when a read-back misses one; default frozenset()
+    INFORM_KEYS: dict[tuple[str, str], str]  # (goal type, group) -> the `INFORMS` entry that says it, when not the group's own; default {}
+    RECORD_NOUNS: tuple[str, ...]  # what its records are called ("order"): asked for one's number or id, the customer says it has none; default ()
+
+    def request_key(self, goal_type: str, sentence: str, fields: dict[str, str]) -> str:
+        """Optional: the `NEEDS` entry that raises this goal (`type_many` for several records); default the goal type."""
+        ...
+
+    def wrong_details(self, goal_type: str, fields: dict[str, str]) -> dict[str, str] | None:
+        """Optional: a detail of the goal changed to one the scenario does not ask for (confirms_wrong_details); default None."""
+        ...
+
+    def outside_request(self, goal_type: str, fields: dict[str, str]) -> tuple[str, dict[str, str]] | None:
+        """Optional: (type, fields) of a write the scenario never asks for, about this goal's record (asks_outside_scenario); default None."""
+        ...
+
+    def invented_id(self, fields: dict[str, str], digest: bytes) -> dict[str, str] | None:
+        """Optional: a goal field restated with a record id the scenario never gave, drawn from `digest` (invents_id); default None."""
         ...
 
 
@@ -189,6 +239,9 @@ class DomainPlugin:
     prompt_extras: Callable[[Database], list[str]]  # lines after the policy in the agent's prompt (a clock, for instance)
     scripted_agent: ScriptedAgentRules  # the offline scripted agent's rules
     scripted_user: ScriptedUserRules  # the offline scripted user's rules
+    id_pattern: re.Pattern[str] = re.compile(r"(?!)")  # anything shaped like one of its record ids (a rewrite or a user must not invent one); default: matches nothing
+    id_keys: tuple[str, ...] = ()  # the argument and parameter names whose values are raw record ids (kept out of scenarios); default ()
+    record_keys: tuple[str, ...] = ()  # the id arguments naming the one record a goal is about (an order, a reservation), first found wins; default ()
 
     def load(self, path: str | Path) -> Database:
         """Read a db.json file of this domain and its sidecar, if any; a clear DatabaseError names the file and the problem."""
@@ -215,6 +268,39 @@ class DomainPlugin:
         if not isinstance(data, dict) or all(table in data for table in self.tables):
             return None
         return next((d.name for d in loaded_domains() if d.name != self.name and all(table in data for table in d.tables)), None)
+
+
+def _no_undo(write: Any, ctx: Any) -> None:
+    return None
+
+
+def _no_note(name: str, result: Any) -> str:
+    return ""
+
+
+def _goal_type_key(goal_type: str, sentence: str, fields: dict[str, str]) -> str:
+    return goal_type
+
+
+def _nothing(*args: Any) -> None:
+    return None
+
+
+OPTIONAL: dict[str, Any] = {  # the default of every optional rule-module member (see the Protocols above)
+    "REFRESHES": {}, "CHANGED_BY": {}, "ID_READS": (), "INFO_GOALS": frozenset(), "MISTAKE_GOALS": {}, "SLIPS": {}, "WRONG_ANSWERS": {},
+    "USER_READ": "get_user_details", "RECORD_NOUNS": (), "ATTRIBUTE_FACTS": {},
+    "undo": _no_undo, "result_note": _no_note,
+    "GOAL_DEFAULTS": {}, "REASON_WORDS": {}, "PAYMENT_FIELDS": (), "LISTED_ITEMS_GOALS": frozenset(), "INFORM_KEYS": {},
+    "request_key": _goal_type_key, "wrong_details": _nothing, "outside_request": _nothing, "invented_id": _nothing,
+}  # fmt: skip
+
+
+def rule(rules: Any, name: str) -> Any:
+    """A rule module's member, or (for an optional one it leaves out) its default from `OPTIONAL`."""
+    found = getattr(rules, name, OPTIONAL.get(name, rule))
+    if found is rule:
+        raise AttributeError(f"{getattr(rules, '__name__', rules)!r} has no rule {name!r}, and it is not optional")
+    return found
 
 
 def no_prompt_extras(base: Database) -> list[str]:

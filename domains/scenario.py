@@ -20,11 +20,9 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from domains.constraints import Description, Task
 from domains.fuzzy import attribute_facts, facts_in
+from domains.plugin import rule
 
 STOP_TOKEN = "###STOP###"
-# Anything shaped like an order, item, payment method or reservation id (with a digit).
-ID_SHAPED = re.compile(r"#W\d{7}|\b(?:credit_card|gift_card|paypal|certificate)_\d{7}\b|\b\d{10}\b|\b(?=[A-Z0-9]{6}\b)(?=[A-Z]*\d)[A-Z0-9]{6}\b")
-ID_KEYS = ("order_id", "item_ids", "new_item_ids", "payment_method_id", "payment_method_ids", "payment_id", "reservation_id")
 
 
 @dataclass
@@ -80,10 +78,11 @@ def required_facts(task: Task) -> list[str]:
     """Every literal fact the scenario must convey: description attributes, stated values, the stop token."""
     from domains.registry import get_domain  # a domain's fuzzifier builds on this module: found by name, not imported
 
-    stated_facts = get_domain(task.domain).fuzzifier.stated_facts
+    fuzzifier = get_domain(task.domain).fuzzifier
+    stated_facts, own = fuzzifier.stated_facts, rule(fuzzifier, "ATTRIBUTE_FACTS")
     facts: list[str] = []
     for description in task.descriptions.values():
-        facts.extend(attribute_facts(description.attributes))
+        facts.extend(attribute_facts(description.attributes, own))
     for constraint in task.constraints:
         facts.extend(stated_facts(constraint))
     facts.append(STOP_TOKEN)
@@ -91,7 +90,10 @@ def required_facts(task: Task) -> list[str]:
 
 
 def raw_ids(task: Task) -> list[str]:
-    """The raw record ids a task is about: orders, items, payment methods, reservations."""
+    """The raw record ids a task is about: the values of its domain's `id_keys` (orders, items, payment methods...)."""
+    from domains.registry import get_domain  # a domain's fuzzifier builds on this module: found by name, not imported
+
+    id_keys = get_domain(task.domain).id_keys
     found: dict[str, None] = {}
 
     def collect(value: Any, key: str | None = None) -> None:
@@ -101,7 +103,7 @@ def raw_ids(task: Task) -> list[str]:
         elif isinstance(value, list):
             for v in value:
                 collect(v, key)
-        elif isinstance(value, str) and key in ID_KEYS:
+        elif isinstance(value, str) and key in id_keys:
             found[value] = None
 
     for constraint in task.constraints:
@@ -109,6 +111,13 @@ def raw_ids(task: Task) -> list[str]:
         for action in constraint.actions:
             collect(action.arguments)
     return list(found)
+
+
+def id_shaped(domain: str) -> re.Pattern[str]:
+    """Anything shaped like one of the domain's record ids (its plug-in's `id_pattern`)."""
+    from domains.registry import get_domain  # a domain's fuzzifier builds on this module: found by name, not imported
+
+    return get_domain(domain).id_pattern
 
 
 def leaked_ids(text: str, ids: list[str]) -> list[str]:
@@ -123,7 +132,7 @@ def check_rewrite(task: Task, candidate: str) -> tuple[list[str], list[str]]:
     missing = [fact for fact in required_facts(task) if facts_in(fact) not in folded]
     allowed = set(leaked_ids(task.instruction, raw_ids(task)))
     leaked = [i for i in leaked_ids(candidate, raw_ids(task)) if i not in allowed]
-    invented = [i for i in ID_SHAPED.findall(candidate) if i not in task.instruction and i not in leaked]
+    invented = [i for i in id_shaped(task.domain).findall(candidate) if i not in task.instruction and i not in leaked]
     return missing, leaked + invented
 
 

@@ -189,11 +189,17 @@ def information_answer(constraint: Constraint, agent_messages: list[str], task: 
 # --- the verdict ---------------------------------------------------------------------------
 
 
+def _record_id(arguments: dict[str, Any], record_keys: tuple[str, ...]) -> Any:
+    """The id of the record a call names by one of the domain's `record_keys` (None: none)."""
+    return next((arguments.get(key) for key in record_keys if key in arguments), None)
+
+
 def _reason_for(task: Task, name: str, arguments: dict[str, Any]) -> str | None:
+    record_keys = get_domain(task.domain).record_keys
     for constraint in task.constraints:
         if constraint.params.get("reason") is None:
             continue
-        if any(action.name == name and action.arguments.get("reservation_id", action.arguments.get("order_id")) == arguments.get("reservation_id", arguments.get("order_id")) for action in constraint.actions):
+        if any(action.name == name and _record_id(action.arguments, record_keys) == _record_id(arguments, record_keys) for action in constraint.actions):
             return constraint.params["reason"]
     return None
 
@@ -335,8 +341,9 @@ def _blame(record: DialogueRecord, base: Database, replay: _Replay, constraints:
         otherwise = _asked_otherwise(record, constraint, goal_start, base, toolkit, rules, said)
         asked_for += otherwise
         shortfalls.append(Shortfall(constraint, stated, bool(otherwise), _tried_exactly(constraint, record.calls)))
-    goal_writes = {(action.name, target) for action in task.actions if (target := write_target(action.arguments))}
-    task_records = {target for _, target in goal_writes} | {str(v) for c in task.constraints for k, v in c.params.items() if k in ("order_id", "reservation_id")}
+    goal_writes = {(action.name, target) for action in task.actions if (target := write_target(action.arguments, task.domain))}
+    record_keys = get_domain(task.domain).record_keys
+    task_records = {target for _, target in goal_writes} | {str(v) for c in task.constraints for k, v in c.params.items() if k in record_keys}
     write_names = {name for name, tool_ in toolkit.tools.items() if tool_.mutates_state}
     extra: list[ExtraWrite] = []
     for call in redundant:
@@ -362,7 +369,7 @@ def _asked_otherwise(record: DialogueRecord, constraint: Constraint, goal_start:
     from the goal in details the user last gave as made: the user asked for them instead. The goal's
     details are read on the world it starts from, the write's on the world it met."""
     found: list[RecordedCall] = []
-    targets = {(action.name, write_target(action.arguments)): action for action in constraint.actions}
+    targets = {(action.name, write_target(action.arguments, record.task.domain)): action for action in constraint.actions}
     user_id = record.task.user_id
     write_names = {name for name, tool_ in toolkit.tools.items() if tool_.mutates_state}
     made: list[RecordedCall] = []
@@ -370,7 +377,7 @@ def _asked_otherwise(record: DialogueRecord, constraint: Constraint, goal_start:
         tool_ = toolkit.tools.get(call.name)
         if tool_ is None or not tool_.mutates_state:
             continue
-        action = targets.get((call.name, write_target(call.mapping)))
+        action = targets.get((call.name, write_target(call.mapping, record.task.domain)))
         if action is not None:
             before = _final_state(base, toolkit, made)
             goal = rules.write_details(goal_start, action.name, action.arguments, user_id, complete=True)

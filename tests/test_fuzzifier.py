@@ -23,7 +23,6 @@ from domains.scenario import raw_ids, required_facts
 
 SEED_BLOCKS = range(4)
 SEEDS_PER_BLOCK = 50
-ACTION_ID_KEYS = ("order_id", "item_ids", "new_item_ids", "payment_method_id", "payment_id", "reservation_id")
 
 
 def _tasks_over_seeds(domain, base, block, fuzz="full", n=4):
@@ -31,27 +30,36 @@ def _tasks_over_seeds(domain, base, block, fuzz="full", n=4):
         yield from sample_tasks(domain, base, n, seed, fuzz=fuzz).tasks
 
 
+def _values(value, key: str | None = None):
+    """(key, value) of every scalar in a JSON value, each under the name of the field holding it (list items too)."""
+    if isinstance(value, dict):
+        for inner_key, inner in value.items():
+            yield from _values(inner, inner_key)
+    elif isinstance(value, list):
+        for item in value:
+            yield from _values(item, key)
+    elif isinstance(value, str):
+        yield key, value
+
+
 def _action_ids(task) -> set[str]:
-    found = set()
-    for action in task.actions:
-        for key, value in action.arguments.items():
-            if key in ACTION_ID_KEYS:
-                found.update(value if isinstance(value, list) else [value])
-        for payment in action.arguments.get("payment_methods", []):
-            found.add(payment["payment_id"])
-    return found
+    """The raw ids the task's actions name: values under the plug-in's `id_keys`, at any depth."""
+    id_keys = get_domain(task.domain).id_keys
+    return {value for action in task.actions for key, value in _values(action.arguments) if key in id_keys}
+
+
+def _records(base) -> dict:
+    return {record_id: record for table in base.tables.values() if isinstance(table, dict) for record_id, record in table.items()}
 
 
 def _user_ids(domain, base, user_id) -> set[str]:
-    """Every order, item, payment method and reservation id of a user (the ids that must never leak)."""
-    user = base.tables["users"][user_id]
-    ids = set(user["payment_methods"])
-    if domain == "retail":
-        for order_id in user["orders"]:
-            ids.add(order_id)
-            ids.update(item["item_id"] for item in base.tables["orders"][order_id]["items"])
-    else:
-        ids.update(user["reservations"])
+    """Every id of the user's own records that must never leak: the id-shaped values (the plug-in's `id_pattern`) of
+    the user's record and of the records it names (its orders, reservations), but the ids of shared records (a product, a flight)."""
+    pattern, records = get_domain(domain).id_pattern, _records(base)
+    owned = {value for _, value in _values(records[user_id]) if value in records}
+    ids = set()
+    for record in [records[user_id], *(records[record_id] for record_id in owned)]:
+        ids |= {value for _, value in _values(record) if pattern.fullmatch(value) and (value not in records or value in owned)}
     return ids
 
 

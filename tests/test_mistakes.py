@@ -3,28 +3,27 @@
 from __future__ import annotations
 
 import json
-import re
 
 import pytest
 
-from actors.scripted.mistakes import ALL, KIND_OF, MistakeKind, UnknownMistakeError, expected_blame, parse_mistakes, planned_mistake
+from domains.scripted.mistakes import ALL, KIND_OF, MistakeKind, UnknownMistakeError, expected_blame, parse_mistakes, planned_mistake
 from actors.scripted.simulate import simulate_task
-from actors.scripted.slips import digit_swapped
+from domains.scripted.slips import digit_swapped
 from actors.view import scripted_acts
 from cove.confusion import ConfusionMatrix, committed_mistakes
 from domains.generators import generate_database
 from domains.registry import get_domain
 from domains.sampling import sample_tasks
+from domains.conversation import TRANSFER_TOOL
 from events import AgentSpoke, ToolReturned, UserSpoke
 from tests.plugins import registered_domains
 
 DOMAINS = tuple(registered_domains())
-WRITES = {
-    "retail": {"cancel_pending_order", "modify_pending_order_address", "modify_pending_order_payment", "modify_pending_order_items",
-               "exchange_delivered_order_items", "return_delivered_order_items", "modify_user_address"},
-    "airline": {"book_reservation", "cancel_reservation", "update_reservation_flights", "update_reservation_baggages",
-                "update_reservation_passengers", "send_certificate"},
-}
+
+
+def writes_of(domain: str) -> set[str]:
+    """The domain's tools that change the world, from its toolkit."""
+    return {name for name, tool in get_domain(domain).toolkit.tools.items() if tool.mutates_state}
 
 
 @pytest.fixture(scope="module")
@@ -80,17 +79,18 @@ def _signature(name: str, dialogue, domain: str) -> bool:
     if name == "text_with_tool_call":
         return any(e.content and e.tool_calls for e in turns)
     if name == "unjustified_transfer":
-        return any(c.name == "transfer_to_human_agents" for c, _ in calls) and dialogue.termination == "transfer"
+        return any(c.name == TRANSFER_TOOL for c, _ in calls) and dialogue.termination == "transfer"
     if name == "other_customer_lookup":
         return any(c.name == "get_user_details" and json.loads(c.arguments)["user_id"] != task.user_id and c.id in returned for c, _ in calls)
     if name == "skips_authentication":
-        account = [seq for c, seq in calls if c.name in ("get_order_details", "get_reservation_details")]
-        found = [seq for c, seq in calls if c.name in ("find_user_id_by_email", "find_user_id_by_name_zip", "get_user_details") and c.id in returned]
+        account_tools = get_domain(domain).conversation.ACCOUNT_TOOLS  # a record read: an account tool not given the customer
+        account = [seq for c, seq in calls if c.name in account_tools and "user_id" not in json.loads(c.arguments)]
+        found = [seq for c, seq in calls if c.id in returned and c.name not in writes_of(domain) and (c.name not in account_tools or "user_id" in json.loads(c.arguments))]
         return bool(account) and (not found or min(account) < min(found))
     if name == "unconfirmed_write":
         texts = [(e.seq, e.content) for e in events if isinstance(e, (AgentSpoke, UserSpoke)) and e.content and not getattr(e, "tool_calls", None)]
         for call, seq in calls:
-            if call.name in WRITES[domain]:
+            if call.name in writes_of(domain):
                 agent_before = [text for s, text in texts if s < seq and "Shall I go ahead?" in text]
                 if not agent_before:
                     return True
@@ -99,7 +99,7 @@ def _signature(name: str, dialogue, domain: str) -> bool:
         return len({a["goal"] for a in user_acts if a["act"] == "request"}) < len(task.constraints)
     if name == "invents_id":
         said = " ".join(dialogue.user_texts)
-        return any(found not in task.instruction for found in re.findall(r"#W\d{7}|\b[A-Z0-9]{6}\b", said) if re.search(r"\d", found))
+        return any(found not in task.instruction for found in get_domain(domain).id_pattern.findall(said))
     if name == "asks_outside_scenario":
         return any(a["act"] == "request" and a.get("extra") for a in user_acts)
     if name == "confirms_wrong_details":

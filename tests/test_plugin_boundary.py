@@ -10,18 +10,19 @@ import pytest
 from domains.registry import ENTRY_POINT_GROUP, domain_names, entry_point_of
 
 ROOT = Path(__file__).resolve().parents[1]
-GENERIC_PACKAGES = ("actors", "cove", "store", "events")  # every module under these, and domains/*.py
+GENERIC_PACKAGES = ("actors", "cove", "store", "events", "domains/scripted")  # every module under these, and domains/*.py
+GENERIC_DOMAIN_PACKAGES = ("scripted",)  # generic packages under domains/ (what plug-ins build on), not plug-ins
 
 
 def generic_modules() -> list[Path]:
-    """actors/, cove/, store/, events/ (all depths) and the top-level files of domains/ (not domains/<plugin>/)."""
+    """actors/, cove/, store/, events/, domains/scripted/ (all depths) and the top-level files of domains/ (not domains/<plugin>/)."""
     found = [path for package in GENERIC_PACKAGES for path in (ROOT / package).rglob("*.py")]
     return sorted(found + list((ROOT / "domains").glob("*.py")))
 
 
 def domain_packages() -> set[str]:
-    """The packages that are plug-ins: every package folder under domains/, and each entry point's package."""
-    packages = {f"domains.{path.parent.name}" for path in (ROOT / "domains").glob("*/__init__.py")}
+    """The packages that are plug-ins: every package folder under domains/ but the generic ones, and each entry point's package."""
+    packages = {f"domains.{path.parent.name}" for path in (ROOT / "domains").glob("*/__init__.py") if path.parent.name not in GENERIC_DOMAIN_PACKAGES}
     for name in domain_names():
         module = entry_point_of(name).split(":")[0]
         parts = module.split(".")

@@ -135,6 +135,20 @@ def test_the_installed_script_finds_a_plugin_on_its_path(toy_distribution):
     assert "get_lamp_details" in result.stdout
 
 
+def test_an_optional_rule_left_out_reads_as_its_default():
+    """A rule module without an optional member gets the default `OPTIONAL` lists; a module's own value wins; a name that is not optional is an error."""
+    from types import SimpleNamespace
+
+    from domains.plugin import OPTIONAL, rule
+
+    bare, own = SimpleNamespace(), SimpleNamespace(REFRESHES={"write": ("read", "id")})
+    assert rule(bare, "REFRESHES") == {} and rule(own, "REFRESHES") == {"write": ("read", "id")}
+    assert rule(bare, "result_note")("book", {"id": 1}) == "" and rule(bare, "wrong_details")("type", {}) is None
+    assert rule(None, "USER_READ") == OPTIONAL["USER_READ"]
+    with pytest.raises(AttributeError, match="'parse_goal'.*not optional"):
+        rule(bare, "parse_goal")
+
+
 # --- the example domain in examples/telecom --------------------------------------------------------
 
 ROOT = Path(__file__).resolve().parents[1]

@@ -14,6 +14,8 @@ from domains.registry import get_domain
 from domains.replay import replay_calls
 from domains.retail.sampler import RetailGoal
 from domains.sampling import SamplingError, domain_rules, parse_goal_range, sample_tasks
+from tests.conftest import generated_base
+from tests.plugins import registered_domains, tau2_domains
 
 SEED_BLOCKS = range(4)
 SEEDS_PER_BLOCK = 50
@@ -60,7 +62,17 @@ def test_actions_replay_with_the_replay_command(tau2_dir, tmp_path):
         assert lines and all(line["ok"] for line in lines)
 
 
-@pytest.mark.parametrize("domain", ["retail", "airline"])
+@pytest.mark.parametrize("domain", registered_domains())
+def test_every_goal_type_is_produced_on_the_generated_sandbox(domain):
+    """1,000 tasks on the domain's generated sandbox cover every goal type its sampler declares, with no tool error."""
+    rules, _, _ = domain_rules(domain)
+    tasks, coverage = sample_tasks(domain, generated_base(domain), 1000, seed=0)
+    assert len(tasks) == 1000
+    assert {t for t in rules.GOAL_TYPES if coverage.goals[t] == 0} == set()
+    assert not [reason for reason in coverage.rejected if reason.startswith("tool_error")]
+
+
+@pytest.mark.parametrize("domain", tau2_domains())
 def test_every_goal_type_is_produced_on_tau2(tau2_databases, domain):
     """1,000 tasks on each τ²-bench database cover every goal type of the domain."""
     rules, _, _ = domain_rules(domain)
@@ -80,37 +92,38 @@ def test_same_seed_gives_identical_bytes(world, tmp_path):
     assert first == second and first.count("\n") == 60
 
 
-def test_same_seed_same_bytes_across_processes(tau2_dir):
-    """Two processes with different string-hash seeds write the same bytes for one sampling seed."""
+def test_same_seed_same_bytes_across_processes():
+    """Two processes with different string-hash seeds write the same bytes for one sampling seed, in every registered domain."""
     import os
     import subprocess
     import sys
     from pathlib import Path
 
     script = (
-        "import hashlib, sys\n"
+        "import hashlib\n"
         "from cove.sample_cmd import tasks_jsonl\n"
-        "from domains.registry import get_domain\n"
+        "from domains.generators import generate_database\n"
+        "from domains.registry import domain_names, get_domain\n"
         "from domains.sampling import sample_tasks\n"
-        "for d in ('retail', 'airline'):\n"
-        "    base = get_domain(d).load(sys.argv[1] + '/' + d + '/db.json')\n"
+        "for d in domain_names():\n"
+        "    base = get_domain(d).from_json(generate_database(d, 3, 0.3))\n"
         "    print(hashlib.sha256(tasks_jsonl(sample_tasks(d, base, 150, seed=77).tasks).encode()).hexdigest())\n"
     )
     root = Path(__file__).resolve().parents[1]
     digests = []
     for hash_seed in ("1", "2"):
         env = {**os.environ, "PYTHONHASHSEED": hash_seed}
-        result = subprocess.run([sys.executable, "-c", script, str(tau2_dir)], cwd=root, env=env, capture_output=True, text=True, check=True)
+        result = subprocess.run([sys.executable, "-c", script], cwd=root, env=env, capture_output=True, text=True, check=True)
         digests.append(result.stdout)
-    assert digests[0] == digests[1] and len(digests[0].split()) == 2
+    assert digests[0] == digests[1] and len(digests[0].split()) == len(registered_domains())
 
 
 @pytest.mark.parametrize("seeds", [(1, 2), (7, 8), (100, 2024)])
-def test_different_seeds_give_different_tasks(tau2_databases, seeds):
+def test_different_seeds_give_different_tasks(world, seeds):
     """Two seeds give two different task lists."""
-    for domain, base in tau2_databases.items():
-        a, b = (sample_tasks(domain, base, 20, seed=s).tasks for s in seeds)
-        assert [t.constraint_set_key() for t in a] != [t.constraint_set_key() for t in b]
+    domain, base = world
+    a, b = (sample_tasks(domain, base, 20, seed=s).tasks for s in seeds)
+    assert [t.constraint_set_key() for t in a] != [t.constraint_set_key() for t in b]
 
 
 def test_no_constraint_set_repeats_within_a_run(world):
@@ -132,10 +145,19 @@ def test_every_task_has_a_goal_count_in_the_range(world, k_range):
     assert {len(task.constraints) for task in tasks} == set(range(low, high + 1))
 
 
-def test_one_goal_per_order_or_reservation(world):
-    """No two goals of a task act on the same order or reservation (a delayed-flight compensation excepted)."""
+def test_no_two_goals_claim_one_record(world):
+    """No two goals of a task claim the same record (the sampler's `claim_keys`: an order, a reservation, one booking)."""
     domain, base = world
+    rules, _, _ = domain_rules(domain)
     for task in sample_tasks(domain, base, 400, seed=11, k_range="3").tasks:
+        claimed = [key for c in task.constraints for key in rules.claim_keys(c)]
+        assert len(claimed) == len(set(claimed)), task.task_id
+
+
+@pytest.mark.parametrize("domain", tau2_domains())
+def test_one_goal_per_order_or_reservation(tau2_databases, domain):
+    """On τ²-bench's retail and airline data, no two goals act on the same order or reservation (a delayed-flight compensation excepted)."""
+    for task in sample_tasks(domain, tau2_databases[domain], 400, seed=11, k_range="3").tasks:
         owned = [c.params.get("order_id") or c.params.get("reservation_id") for c in task.constraints if c.type != AirlineGoal.SEND_COMPENSATION]
         owned = [o for o in owned if o]
         assert len(owned) == len(set(owned)), task.task_id

@@ -18,6 +18,7 @@ from domains.scenario import (
     required_facts,
     rewrite_instruction,
 )
+from domains.registry import get_domain
 from domains.sampling import sample_tasks
 from tests.conftest import generated_base
 from tests.plugins import registered_domains
@@ -46,9 +47,10 @@ def _parts() -> ScenarioParts:
     )
 
 
-def test_template_has_four_sections_in_order():
+@pytest.mark.parametrize("domain", registered_domains())
+def test_template_has_four_sections_in_order(domain):
     """The instruction has the four sections, numbered goals in order and the stop token."""
-    text = compose_instruction("retail", _parts(), random.Random(0))
+    text = compose_instruction(domain, _parts(), random.Random(0))
     positions = [text.index(section) for section in SECTIONS]
     assert positions == sorted(positions)
     assert "1. Cancel your order with the Desk Lamp" in text and "2. Find out" in text
@@ -56,17 +58,19 @@ def test_template_has_four_sections_in_order():
     assert STOP_TOKEN in text and "one at a time" in text
 
 
+@pytest.mark.parametrize("domain", registered_domains())
 @pytest.mark.parametrize("seed", [0, 1, 2, 3])
-def test_template_is_deterministic(seed):
+def test_template_is_deterministic(domain, seed):
     """The same parts and the same seed give the same text."""
-    assert compose_instruction("airline", _parts(), random.Random(seed)) == compose_instruction("airline", _parts(), random.Random(seed))
+    assert compose_instruction(domain, _parts(), random.Random(seed)) == compose_instruction(domain, _parts(), random.Random(seed))
 
 
-def test_single_goal_has_no_ordering_line():
+@pytest.mark.parametrize("domain", registered_domains())
+def test_single_goal_has_no_ordering_line(domain):
     """A task with one goal is not told to raise requests one at a time."""
     parts = _parts()
     parts.goals = parts.goals[:1]
-    assert "one at a time" not in compose_instruction("retail", parts, random.Random(0))
+    assert "one at a time" not in compose_instruction(domain, parts, random.Random(0))
 
 
 def _reply(text: str, as_dict: bool = False):
@@ -87,10 +91,11 @@ def _fake(text_for, as_dict: bool = False, calls: list | None = None):
     return completion
 
 
+@pytest.mark.parametrize("domain", registered_domains())
 @pytest.mark.parametrize("as_dict", [False, True])
-def test_rewrite_that_keeps_every_fact_is_accepted(tasks, as_dict):
+def test_rewrite_that_keeps_every_fact_is_accepted(tasks, domain, as_dict):
     """A rewrite that keeps every fact and adds no id replaces the template, and the record keeps model, parameters and usage."""
-    task = tasks[("retail", "full")][0]
+    task = tasks[(domain, "full")][0]
     calls: list = []
     reworded = task.instruction.replace("What you want", "Here is what you are after").replace("Give details only", "Only give details")
     text, record = rewrite_instruction(task, "fake/model", completion=_fake(lambda prompt: reworded, as_dict, calls), temperature=0.3, seed=7)
@@ -121,6 +126,17 @@ def test_rewrite_that_shows_a_raw_id_is_refused(tasks, domain):
     assert not record.accepted and record.leaked_ids == [secret]
 
 
+@pytest.mark.parametrize("domain", registered_domains())
+def test_rewrite_that_invents_an_id_is_refused(tasks, domain):
+    """A rewrite that adds an id of the domain's shape (`id_pattern`) that the task never had is refused and the id recorded."""
+    task, shaped = tasks[(domain, "full")][0], get_domain(domain).id_pattern
+    invented = next((i for other in tasks[(domain, "full")][1:] for i in raw_ids(other) if shaped.fullmatch(i) and i not in raw_ids(task) and i not in task.instruction), None)
+    assert invented is not None, f"no raw id of another {domain} task has the shape of the plug-in's id_pattern"
+    text, record = rewrite_instruction(task, "fake/model", completion=_fake(lambda prompt: task.instruction + f"\nYour reference is {invented}."))
+    assert text == task.instruction
+    assert not record.accepted and record.leaked_ids == [invented]
+
+
 def test_ids_the_template_already_shows_are_not_leaks(tasks):
     """At partial fuzz the template names the order or reservation; a rewrite that keeps it is accepted."""
     for domain in registered_domains():
@@ -139,14 +155,15 @@ def test_ids_the_template_already_shows_are_not_leaks(tasks):
 )
 def test_failed_rewrite_keeps_the_template(tasks, completion, reason):
     """A failing call, an empty reply or a malformed response keeps the template and says why."""
-    task = tasks[("airline", "full")][0]
+    task = tasks[(registered_domains()[0], "full")][0]
     text, record = rewrite_instruction(task, "fake/model", completion=completion)
     assert text == task.instruction
     assert isinstance(record, RewriteRecord) and not record.accepted and record.reason.startswith(reason)
 
 
-def test_check_rewrite_ignores_case_and_thousands_separators(tasks):
+@pytest.mark.parametrize("domain", registered_domains())
+def test_check_rewrite_ignores_case_and_thousands_separators(tasks, domain):
     """Facts are compared case-folded with commas removed, as the communicate check reads agent text."""
-    task = tasks[("retail", "full")][0]
+    task = tasks[(domain, "full")][0]
     assert check_rewrite(task, task.instruction.upper()) == ([], [])
     assert check_rewrite(task, "nothing useful")[0] == required_facts(task)

@@ -14,13 +14,13 @@ from actors.view import GREETING
 from domains.generators import generate_database
 from domains.registry import get_domain
 from domains.sampling import sample_tasks
-from tests.plugins import registered_domains
+from domains.scripted.transcript import Transcript
+from domains.conversation import TRANSFER_TOOL
+from tests.plugins import registered_domains, tau2_domains
 
 DOMAINS = tuple(registered_domains())
 TASKS = 120
 SAMPLE_SEED = 7
-# Ids a customer cannot know unless told: orders, items, payment methods, reservations.
-RAW_ID = re.compile(r"#W\d{7}|\b(?:credit_card|gift_card|paypal|certificate)_\d{7}\b|\b\d{10}\b|\b(?=[A-Z0-9]*\d)(?=[A-Z0-9]*[A-Z])[A-Z0-9]{6}\b")
 
 
 @pytest.fixture(scope="module")
@@ -60,15 +60,16 @@ def _pass_rates(results) -> tuple[float, dict[str, str]]:
 
 @pytest.mark.parametrize("domain", DOMAINS)
 def test_scripted_pair_solves_tasks_on_generated_databases(domain, generated, runs):
-    """With error_rate 0 the scripted pair fully solves at least 90% of sampled tasks on our databases."""
+    """With error_rate 0 the scripted pair fully solves every sampled task on our databases, of every goal type the sampler has."""
     results = runs(generated[domain])
     rate, per_type = _pass_rates(results)
     print(f"\n{domain} generated: {rate:.1%} of {len(results)} tasks scored 1.0; per goal type {per_type}")
     assert len(results) >= 100
     assert rate == 1.0
+    assert set(per_type) == set(get_domain(domain).sampler.GOAL_TYPES)
 
 
-@pytest.mark.parametrize("domain", DOMAINS)
+@pytest.mark.parametrize("domain", tau2_domains())
 def test_scripted_pair_solves_tasks_on_tau2_databases(domain, tau2_databases, runs):
     """With error_rate 0 the scripted pair fully solves at least 90% of sampled tasks on τ²-bench's databases."""
     results = runs(tau2_databases[domain])
@@ -139,7 +140,7 @@ def test_user_never_says_an_id_it_was_not_told(domain, generated, runs):
             if message["role"] == "user":
                 known += " " + message["content"]
             else:
-                assert all(raw in known for raw in RAW_ID.findall(message["content"])), message["content"]
+                assert all(raw in known for raw in get_domain(domain).id_pattern.findall(message["content"])), message["content"]
 
 
 
@@ -151,12 +152,13 @@ def test_agent_identifies_the_customer_before_anything_else(domain, generated):
     messages = [{"role": "system", "content": "policy"}, {"role": "assistant", "content": GREETING}, {"role": "user", "content": request}]
     reply = respond_agent(messages, get_domain(domain).toolkit.openai_schemas, {"seed": 0})
     assert not reply.get("tool_calls")
-    assert ("user id" if domain == "airline" else "email address") in reply["content"]
+    assert reply["content"] == get_domain(domain).scripted_agent.ASK_IDENTITY
 
 
-def test_agent_reports_and_closes_every_request(generated, runs):
+@pytest.mark.parametrize("domain", DOMAINS)
+def test_agent_reports_and_closes_every_request(domain, generated, runs):
     """Every request the agent settles ends with its closing question, which moves the user on."""
-    for dialogue, _ in runs(generated["retail"]):
+    for dialogue, _ in runs(generated[domain]):
         closings = sum(CLOSING in text for text in dialogue.agent_texts)
         assert closings == len(dialogue.task.constraints)
 
@@ -251,26 +253,38 @@ def _listed(write: str, arguments: dict, read_back: str, methods: dict) -> list[
 
 @pytest.mark.parametrize("domain", DOMAINS)
 def test_agent_keeps_the_conversation_rules(domain, generated, runs):
-    """At error rate 0 the agent authenticates first, reads every write's details back, and never transfers or reads another customer."""
-    base = generated[domain]
-    account = {"get_user_details", "get_order_details", "get_reservation_details", *get_domain(domain).scripted_agent.WRITES}
-    for dialogue, _ in runs(base):
-        user = base.tables["users"][dialogue.task.user_id]
-        authenticated, read_back = False, ""
-        stated = False
-        for message in dialogue.agent_messages[1:]:
+    """At error rate 0 the agent authenticates first, never transfers or reads another customer, and the
+    verifier finds every conversation rule kept (each write's details read back and confirmed)."""
+    base, plugin = generated[domain], get_domain(domain)
+    rules = plugin.scripted_agent
+    account = plugin.conversation.ACCOUNT_TOOLS | rules.WRITES
+    for dialogue, verdict in runs(base):
+        user_id, stated = dialogue.task.user_id, False
+        for index, message in enumerate(dialogue.agent_messages[1:], 1):
             if message["role"] == "user":
-                stated = stated or dialogue.task.user_id in message["content"]
-            elif message["role"] == "assistant" and not message.get("tool_calls"):
-                read_back = message["content"]
-            elif message["role"] == "assistant":
+                stated = stated or user_id in message["content"]
+            elif message["role"] == "assistant" and message.get("tool_calls"):
                 function = message["tool_calls"][0]["function"]
                 arguments = json.loads(function["arguments"])
-                assert function["name"] != "transfer_to_human_agents"
-                assert arguments.get("user_id", dialogue.task.user_id) == dialogue.task.user_id
+                assert function["name"] != TRANSFER_TOOL
+                assert arguments.get("user_id", user_id) == user_id
                 if function["name"] in account:
-                    assert authenticated or (domain == "airline" and stated), (function, dialogue.user_texts)
-                if function["name"] in get_domain(domain).scripted_agent.WRITES:
-                    assert not _listed(function["name"], arguments, read_back, user["payment_methods"]), (read_back, arguments)
-            elif message["role"] == "tool" and message["name"].startswith("find_user_id") and message["content"] == dialogue.task.user_id:
-                authenticated = True
+                    authenticated = rules.authenticated_user(Transcript.of(dialogue.agent_messages[:index])) == user_id
+                    assert authenticated or (rules.STATED_ID_ALLOWS_READS and stated), (function, dialogue.user_texts)
+        kept = {rule: result for rule, result in verdict["checks"].items() if rule not in ("state", "information", "policy")}
+        assert kept and set(kept.values()) <= {"passed", "not_applicable"}, (kept, dialogue.task.task_id)
+
+
+@pytest.mark.parametrize("domain", [name for name in ("retail", "airline") if name in DOMAINS])
+def test_read_backs_list_the_details_of_each_write(domain, generated, runs):
+    """Retail and airline read-backs name the write's record, payment method, address, flights, passengers, amount, bags and cabin."""
+    base = generated[domain]
+    for dialogue, _ in runs(base):
+        user, read_back = base.tables["users"][dialogue.task.user_id], ""
+        for message in dialogue.agent_messages[1:]:
+            if message["role"] == "assistant" and not message.get("tool_calls"):
+                read_back = message["content"]
+            elif message["role"] == "assistant" and message["tool_calls"][0]["function"]["name"] in get_domain(domain).scripted_agent.WRITES:
+                function = message["tool_calls"][0]["function"]
+                arguments = json.loads(function["arguments"])
+                assert not _listed(function["name"], arguments, read_back, user["payment_methods"]), (read_back, arguments)

@@ -11,6 +11,7 @@ from actors.scripted import respond_user
 from actors.scripted.measure import TalkStats, echoes
 from actors.scripted.protocol import STOP, TRANSFER
 from actors.scripted.simulate import simulate_task
+from domains.scripted.slots import question_for, slot_groups
 from actors.view import ACTS_KEY, GREETING, DialogueView, scripted_acts
 from cove.export import sft_messages
 from domains.generators import generate_database
@@ -127,8 +128,8 @@ def _first_reply(task, agent_says: str) -> dict:
         ("cancel_order", "I will cancel order #W1234567. Shall I go ahead? (yes/no)", ["confirm"], set()),
     ],
 )
-def test_user_answers_only_from_its_scenario(goal_type, agent_says, expected_acts, fields, generated):
-    """The user gives the asked detail from its scenario, says it does not know the rest, and follows transfers."""
+def test_retail_user_answers_only_from_its_scenario(goal_type, agent_says, expected_acts, fields, generated):
+    """The retail user gives the asked detail from its scenario, says it does not know the rest, and follows transfers."""
     tasks = sample_tasks("retail", generated["retail"], 200, seed=4, k_range="1").tasks
     task = next(t for t in tasks if t.constraints[0].type == goal_type)
     reply = _first_reply(task, agent_says)
@@ -139,9 +140,42 @@ def test_user_answers_only_from_its_scenario(goal_type, agent_says, expected_act
     assert "#W" not in reply["content"] and (TRANSFER in reply["content"]) == ("transfer" in expected_acts)
 
 
-def test_user_wording_varies_with_the_seed_but_not_its_acts(generated):
+def _reply_once_requested(task, agent_says: str) -> dict:
+    """The user's reply to `agent_says`, asked once it has raised its first request (and identified itself, if asked)."""
+    messages = [{"role": "system", "content": user_system_prompt(task.instruction)}, {"role": "user", "content": GREETING}]
+    for prompt in ("How can I help you today?", "How can I help you today?", agent_says):
+        reply = respond_user(messages, None, {"seed": 1})
+        messages += [{"role": "assistant", "content": reply["content"], ACTS_KEY: reply["script"]["acts"]}, {"role": "user", "content": prompt}]
+        if prompt == agent_says:
+            break
+        if any(a["act"] == "request" for a in reply["script"]["acts"]):
+            messages[-1]["content"] = agent_says
+            return respond_user(messages, None, {"seed": 1})
+    return respond_user(messages, None, {"seed": 1})
+
+
+@pytest.mark.parametrize("domain", DOMAINS)
+def test_user_gives_every_group_it_is_asked_for(domain, generated):
+    """For every goal type of the domain, asked the scripted agent's question for any of its slot groups (the
+    domain's or the shared one), the user answers with details of that goal, never a don't-know."""
+    tasks = sample_tasks(domain, generated[domain], 300, seed=4, k_range="1").tasks
+    asked = 0
+    for goal_type in get_domain(domain).sampler.GOAL_TYPES:
+        task = next((t for t in tasks if t.constraints[0].type == goal_type), None)
+        assert task is not None, f"no {domain} task of goal type {goal_type} among 300 sampled"
+        own = {name for _, names in slot_groups(goal_type) for name in names}
+        for group, _ in slot_groups(goal_type):
+            acts = _reply_once_requested(task, question_for(group))["script"]["acts"]
+            said = {name for a in acts if a["act"] == "inform" for name in a.get("fields", {})}
+            assert said and said <= own, (goal_type, group, acts)
+            asked += 1
+    assert asked > 0
+
+
+@pytest.mark.parametrize("domain", DOMAINS)
+def test_user_wording_varies_with_the_seed_but_not_its_acts(domain, generated):
     """Different seeds change the customer's words, never what it does."""
-    task = sample_tasks("retail", generated["retail"], 1, seed=1).tasks[0]
+    task = sample_tasks(domain, generated[domain], 1, seed=1).tasks[0]
     messages = [{"role": "system", "content": user_system_prompt(task.instruction)}, {"role": "user", "content": GREETING}]
     replies = [respond_user(messages, None, {"seed": s}) for s in range(12)]
     assert len({r["content"] for r in replies}) > 6

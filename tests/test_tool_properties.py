@@ -1,11 +1,13 @@
-"""Property tests of every tool of both domains: any arguments give an outcome, never an exception.
+"""Property tests of every tool of every registered domain: any arguments give an outcome, never an exception.
 
-Each domain gets one small generated world (seed 7, scale 0.05), built once per module, and the
-hand-built world of tests/worlds.py, whose odd records (payments by methods no longer on file, a
+Each domain gets one small generated world (seed 7, scale 0.05), built once per module, and (if
+tests/worlds.py has one) its hand-built world, whose odd records (payments by methods no longer on file, a
 reservation without a user) make some tools fail after they began to write. Random JSON arguments
 (as dicts and as raw, possibly malformed, JSON text) prove `Toolkit.execute`'s contract; arguments
 shaped by each tool's own JSON schema, with real ids half of the time, reach the tool bodies and
 must never crash; random call sequences must leave exactly the changes of their successful calls.
+The real values come from the domain's own sampler: the tasks it draws on each world, the records
+they name, and their goals' actions as complete calls, so a new plug-in needs nothing here.
 Every run is derandomized, so a failure reproduces as it is reported.
 """
 
@@ -30,14 +32,14 @@ import domains.calculator as calculator_module
 from domains.calculator import ALLOWED_CHARACTERS
 from domains.generators import generate_database
 from domains.registry import Domain, get_domain
-from domains.retail.tools import CANCEL_REASONS
+from domains.sampling import sample_tasks
 from domains.state import Database, State, canonical_json, clone
 from domains.tooling import ErrorKind, Tool, ToolKind, ToolOutcome
+from tests.plugins import registered_domains
 
 SEED = 7
 SCALE = 0.05
-DOMAIN_NAMES = ("retail", "airline")
-CABINS = ("basic_economy", "economy", "business")
+DOMAIN_NAMES = tuple(registered_domains())
 SLOW_CALL = 2.0  # seconds; a bounded call finishes far within this
 
 
@@ -63,144 +65,68 @@ class World:
     base: Database
     base_text: str
     primed: State  # already changed, so a rollback must restore overlay records, not just drop them
-    anchors: tuple[dict[str, list[Any]], ...]  # per order / reservation: argument name -> related real values
+    anchors: tuple[dict[str, list[Any]], ...]  # per sampled task: argument name -> related real values ("$tool": complete calls)
 
 
-NO_USER: dict[str, Any] = {"email": "", "name": {}, "address": {}, "payment_methods": {}}  # a record's user may be missing
+ANCHOR_TASKS = 40  # sampled tasks per world, each an anchor
+RECORD_DEPTH = 2  # records named by a task, then the records those name (an order's user and products)
+GENERIC_VALUES = {"expression": ["2 + 2", "(120.5 - 30) * 2"]}  # the shared `calculate` tool's argument
 
 
-def _retail_anchors(base: Database) -> list[dict[str, list[Any]]]:
-    """Real values around each order: its id, user, payment methods, items and sibling variants."""
-    products, users = base.tables["products"], base.tables["users"]
+def _collect(value: Any, key: str, pool: dict[str, list[Any]]) -> None:
+    """Every value under its argument name: scalars, whole lists (and their items under `name[]`), nested objects' fields."""
+    if isinstance(value, dict):
+        for inner_key, inner in value.items():
+            _collect(inner, inner_key, pool)
+    elif isinstance(value, list):
+        pool.setdefault(key, []).append(value)
+        for item in value:
+            _collect(item, key + "[]" if not isinstance(item, dict) else key, pool)
+    elif value is not None:
+        pool.setdefault(key, []).append(value)
+
+
+def _anchors(domain: Domain, base: Database) -> list[dict[str, list[Any]]]:
+    """Real values around each task the domain's own sampler draws on this world: every value its goals name,
+    every value of the records those name (to RECORD_DEPTH), and its goals' actions as complete calls that can succeed."""
+    records = {record_id: record for table in base.tables.values() if isinstance(table, dict) for record_id, record in table.items() if isinstance(record, dict)}
     anchors = []
-    for order_id, order in base.tables["orders"].items():
-        user = users.get(order["user_id"]) or NO_USER
-        paid_with = order["payment_history"][0]["payment_method_id"] if order["payment_history"] else None
-        items = [item["item_id"] for item in order["items"]]
-        siblings = [
-            variant_id
-            for item in order["items"]
-            for variant_id in products[item["product_id"]]["variants"]
-            if variant_id != item["item_id"]
-        ]
-        swaps = [
-            next(
-                (
-                    variant_id
-                    for variant_id, variant in products[item["product_id"]]["variants"].items()
-                    if variant_id != item["item_id"] and variant["available"]
-                ),
-                item["item_id"],
-            )
-            for item in order["items"]
-        ]
-        anchors.append(
-            {
-                "order_id": [order_id],
-                "user_id": [order["user_id"]],
-                # the methods that did not pay come twice, so a change of payment method is a likely draw
-                "payment_method_id": [pid for pid in user["payment_methods"] if pid != paid_with] + list(user["payment_methods"]),
-                "item_id": items + siblings,
-                "product_id": [item["product_id"] for item in order["items"]],
-                "email": [user["email"], user["email"].upper()] if user["email"] else [],
-                "first_name": [user["name"].get("first_name", "")],
-                "last_name": [user["name"].get("last_name", "")],
-                "zip": [user["address"].get("zip", "")],
-                "reason": list(CANCEL_REASONS),
-                "item_ids": [items, items[:1], items[:1] * 2],
-                "item_ids[]": items,
-                "new_item_ids": [swaps, swaps[:1]],
-                "new_item_ids[]": siblings or items,
-                "expression": ["2 + 2", "(120.5 - 30) * 2"],
-            }
-        )
+    for task in sample_tasks(domain.name, base, ANCHOR_TASKS, SEED).tasks:
+        pool: dict[str, list[Any]] = {"user_id": [task.user_id], **{key: list(values) for key, values in GENERIC_VALUES.items()}}
+        for constraint in task.constraints:
+            _collect(constraint.params, "", pool)
+            for action in constraint.actions:
+                _collect(action.arguments, "", pool)
+                pool.setdefault("$" + action.name, []).append(clone(action.arguments))
+        seen: set[str] = set()
+        for _ in range(RECORD_DEPTH):
+            named = [v for values in list(pool.values()) for v in values if isinstance(v, str) and v in records and v not in seen]
+            for record_id in dict.fromkeys(named):
+                seen.add(record_id)
+                _collect(records[record_id], "", pool)
+        anchors.append({key: list({canonical_json(v): v for v in values}.values()) for key, values in pool.items() if key})
+    assert anchors, f"the {domain.name} sampler drew no task on this world: no anchors for the tool properties"
     return anchors
 
 
-def _airline_anchors(base: Database) -> list[dict[str, list[Any]]]:
-    """Real values around each reservation, plus one bookable flight and a booking that adds up."""
-    users = base.tables["users"]
-    bookable = [
-        (number, date, day)
-        for number, flight in base.tables["flights"].items()
-        for date, day in flight["dates"].items()
-        if day["status"] == "available"
-    ]
-    anchors = []
-    for index, (reservation_id, reservation) in enumerate(base.tables["reservations"].items()):
-        user = users.get(reservation["user_id"]) or NO_USER
-        number, date, day = bookable[(index * 37) % len(bookable)]
-        flight = base.tables["flights"][number]
-        own = [{"flight_number": f["flight_number"], "date": f["date"]} for f in reservation["flights"]]
-        passengers = reservation["passengers"]
-        payers = [pid for pid, method in user["payment_methods"].items() if method["source"] != "certificate"]
-        anchors.append(
-            {
-                "reservation_id": [reservation_id],
-                "user_id": [reservation["user_id"]],
-                "payment_id": list(user["payment_methods"]) + [p["payment_id"] for p in reservation["payment_history"]],
-                "flight_number": [f["flight_number"] for f in own] + [number],
-                "date": [f["date"] for f in own] + [date],
-                "origin": [reservation["origin"], flight["origin"]],
-                "destination": [reservation["destination"], flight["destination"]],
-                "flights": [own, [{"flight_number": number, "date": date}]],
-                "passengers": [passengers, passengers[:1]],
-                "first_name": [p["first_name"] for p in passengers],
-                "last_name": [p["last_name"] for p in passengers],
-                "dob": [p["dob"] for p in passengers],
-                "total_baggages": [0, 1, 2],
-                "nonfree_baggages": [0, 1],
-                "payment_methods": [
-                    [{"payment_id": pid, "amount": day["prices"][cabin]}] for pid in payers for cabin in CABINS
-                ],
-                "expression": ["2 + 2", "(300 + 120) * 2"],
-                "$book_reservation": [
-                    {
-                        "user_id": reservation["user_id"],
-                        "origin": flight["origin"],
-                        "destination": flight["destination"],
-                        "flight_type": "one_way",
-                        "cabin": cabin,
-                        "flights": [{"flight_number": number, "date": date}],
-                        "passengers": passengers[:1],
-                        "payment_methods": [{"payment_id": pid, "amount": day["prices"][cabin]}],
-                        "total_baggages": 0,
-                        "nonfree_baggages": 0,
-                        "insurance": "no",
-                    }
-                    for pid in payers
-                    for cabin in CABINS
-                ],
-            }
-        )
-    return anchors
-
-
-def _prime(domain: Domain, base: Database) -> State:
-    """A state with a few committed changes, made by calls that must succeed."""
+def _prime(domain: Domain, base: Database, anchors: list[dict[str, list[Any]]]) -> State:
+    """A state with a few committed changes: the first sampled goal actions that succeed on it, one after another."""
     state = base.new_state()
-    if domain.name == "retail":
-        user_id = next(iter(base.tables["users"]))
-        pending = next(oid for oid, order in base.tables["orders"].items() if order["status"] == "pending")
-        calls = [
-            ("modify_user_address", {"user_id": user_id, "address1": "1 Test Way", "address2": "", "city": "Town", "state": "CA", "country": "USA", "zip": "94000"}),
-            ("cancel_pending_order", {"order_id": pending, "reason": "no longer needed"}),
-        ]
-    else:
-        user_id = next(iter(base.tables["users"]))
-        reservation_id = next(iter(base.tables["reservations"]))
-        calls = [
-            ("send_certificate", {"user_id": user_id, "amount": 100}),
-            ("cancel_reservation", {"reservation_id": reservation_id}),
-        ]
-    for name, arguments in calls:
-        outcome = domain.toolkit.execute(state, name, arguments)
-        assert outcome.ok, outcome.content
-    assert state.changes()
+    made = 0
+    for name, arguments in ((key[1:], call) for anchor in anchors for key, calls in anchor.items() if key.startswith("$") for call in calls):
+        if made == 2:
+            break
+        made += domain.toolkit.execute(state, name, clone(arguments)).ok
+    assert state.changes(), f"no sampled {domain.name} goal action succeeded: the world cannot be primed"
     return state
 
 
-WORLD_SOURCES = ("generated", "hand-built")  # hand-built: tests/worlds.py, whose odd records make tools fail mid-write
+WORLD_SOURCES = ("generated", "hand-built")  # hand-built: tests/worlds.py (`<domain>_data`), whose odd records make tools fail mid-write
+
+
+def sources(name: str) -> list[str]:
+    """The worlds a domain is tested on: its generated sandbox, and its hand-built world if tests/worlds.py has one."""
+    return [source for source in WORLD_SOURCES if source == "generated" or hasattr(worlds, f"{name}_data")]
 
 
 @cache
@@ -208,18 +134,19 @@ def world(name: str, source: str = "generated") -> World:
     domain = get_domain(name)
     data = generate_database(name, SEED, SCALE) if source == "generated" else getattr(worlds, f"{name}_data")()
     base = domain.from_json(data)
-    anchors = _retail_anchors(base) if name == "retail" else _airline_anchors(base)
-    return World(source, domain, base, canonical_json(base.to_json()), _prime(domain, base), tuple(anchors))
+    anchors = _anchors(domain, base)
+    return World(source, domain, base, canonical_json(base.to_json()), _prime(domain, base, anchors), tuple(anchors))
 
 
 TOOL_CASES = [pytest.param(name, tool_name, id=f"{name}.{tool_name}") for name in DOMAIN_NAMES for tool_name in get_domain(name).toolkit.tools]
 TOOL_CASES_BY_SOURCE = [
     pytest.param(source, name, tool_name, id=f"{source}.{name}.{tool_name}")
-    for source in WORLD_SOURCES
     for name in DOMAIN_NAMES
+    for source in sources(name)
     for tool_name in get_domain(name).toolkit.tools
 ]
-WORLD_CASES = [pytest.param(source, name, id=f"{source}.{name}") for source in WORLD_SOURCES for name in DOMAIN_NAMES]
+WORLD_CASES = [pytest.param(source, name, id=f"{source}.{name}") for name in DOMAIN_NAMES for source in sources(name)]
+CALCULATING_DOMAINS = [name for name in DOMAIN_NAMES if "calculate" in get_domain(name).toolkit.tools]  # the shared calculator tool
 
 
 # --- strategies ----------------------------------------------------------------------------------
@@ -318,7 +245,7 @@ def _anchored_arguments(source: str, domain_name: str, tool_name: str, index: in
 
 @st.composite
 def schema_arguments(draw: st.DrawFn, world_: World, tool: Tool) -> dict[str, Any]:
-    """Arguments of the tool's schema around one real order or reservation: half of the calls use real
+    """Arguments of the tool's schema around one sampled task's records: half of the calls use real
     values wherever there are some (so deep paths run), the others mix real and random values field by field."""
     index = draw(st.integers(0, len(world_.anchors) - 1))
     return draw(_anchored_arguments(world_.source, world_.domain.name, tool.name, index, draw(st.booleans())))
@@ -568,7 +495,7 @@ def _calculate(domain_name: str, expression: Any) -> ToolOutcome:
     return outcome
 
 
-@pytest.mark.parametrize("domain_name", DOMAIN_NAMES)
+@pytest.mark.parametrize("domain_name", CALCULATING_DOMAINS)
 @_settings(300)
 @given(st.one_of(st.text(alphabet=ALPHABET, max_size=60), expressions.filter(lambda text: len(text) <= 200)))
 def test_calculate_agrees_with_python_on_the_allowed_alphabet(domain_name, expression):
@@ -582,7 +509,7 @@ def test_calculate_agrees_with_python_on_the_allowed_alphabet(domain_name, expre
         assert float(outcome.content) == expected
 
 
-@pytest.mark.parametrize("domain_name", DOMAIN_NAMES)
+@pytest.mark.parametrize("domain_name", CALCULATING_DOMAINS)
 @_settings(200)
 @given(st.one_of(st.text(max_size=60), st.text(alphabet=ALPHABET, min_size=990, max_size=1100)))
 def test_calculate_on_any_text_is_a_number_or_a_clean_error(domain_name, expression):
@@ -592,7 +519,7 @@ def test_calculate_on_any_text_is_a_number_or_a_clean_error(domain_name, express
         assert outcome.error == "Invalid characters in expression"
 
 
-@pytest.mark.parametrize("domain_name", DOMAIN_NAMES)
+@pytest.mark.parametrize("domain_name", CALCULATING_DOMAINS)
 @_settings(50)
 @given(json_values)
 def test_calculate_on_a_non_string_expression_is_invalid_arguments(domain_name, expression):

@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 
 from domains.airline.facts import CITIES
-from domains.fuzzy import CABIN_NAMES
+from domains.airline.models import CABIN_NAMES
 from tests.conftest import generated_base
 from tests.labelled import STOP, amount, args, call, rules, task_of, verdict
 

@@ -18,7 +18,8 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
-from actors.scripted.slots import slot_groups
+from domains.scripted.slots import slot_groups
+from domains.plugin import rule
 from domains.registry import get_domain, loaded_domains
 
 
@@ -129,6 +130,6 @@ def _need(index: int, sentence: str, domain: str | None) -> Need:
     if goal is None:
         return Need(index, sentence)
     fields = dict(goal.fields)
-    if goal.type == "book_reservation":
-        fields.setdefault("bags", "0")  # "You do not need any checked bags" is an answer too
+    for name, value in rule(get_domain(domain).scripted_user, "GOAL_DEFAULTS").get(goal.type, {}).items():
+        fields.setdefault(name, value)  # a sentence that leaves a field out ("no bags") answers it too
     return Need(index, sentence, goal.type, fields)

@@ -18,13 +18,15 @@ from dataclasses import dataclass, field, replace
 from types import ModuleType
 from typing import Any
 
-from actors.scripted import slips
-from actors.scripted.mistakes import USER_MISTAKES, Mistake, committed, mistake_settings, planned_mistake
-from actors.scripted.plans import Context, Goal, Plan
+from domains.scripted import slips
+from domains.scripted.mistakes import USER_MISTAKES, Mistake, committed, mistake_settings, planned_mistake
+from domains.scripted.plans import Context, Goal, Plan
 from actors.scripted.protocol import CLOSING, CONFIRM, is_no, is_yes
-from actors.scripted.slots import question_for
-from actors.scripted.transcript import AskAgainError, CannotResolveError, Knowledge, ReadNeeded, Transcript, Turn
+from domains.scripted.slots import question_for
+from domains.scripted.transcript import AskAgainError, CannotResolveError, Knowledge, ReadNeeded, Transcript, Turn
 from actors.scripted.world import other_customer
+from domains.conversation import TRANSFER_TOOL
+from domains.plugin import rule
 from domains.registry import loaded_domains
 
 GIVE_UP = "I'm sorry, but I am not able to help with that request."
@@ -93,7 +95,7 @@ class Turnabout:
             return False
         if self.mistake is Mistake.PARTIAL_TASK:
             return len(self.goals) > 1 and goal.text == self.goals[1][0].text
-        target = next((g for g, _ in self.goals if slips.fits(self.mistake, g.type)), None)
+        target = next((g for g, _ in self.goals if slips.fits(self.mistake, g.type, self.rules)), None)
         return target is not None and target.text == goal.text
 
 
@@ -116,7 +118,7 @@ def next_move(turn: Turnabout) -> Move:
         if mistake is Mistake.SKIPS_AUTHENTICATION and (early := _unauthenticated_read(turn)) is not None:
             return early
         return _authenticate(transcript, rules)
-    if any(c.name == "transfer_to_human_agents" for c in transcript.calls):
+    if any(c.name == TRANSFER_TOOL for c in transcript.calls):
         return say(slips.TRANSFERRING)
     if not turn.goals:
         return say(ASK_REQUEST)
@@ -125,16 +127,17 @@ def next_move(turn: Turnabout) -> Move:
         return say(CLOSING)  # this request is settled; the customer has not raised a new one
     first = goal.text == turn.goals[0][0].text
     if mistake is Mistake.UNJUSTIFIED_TRANSFER and first:
-        return call("transfer_to_human_agents", {"summary": "The customer needs help with a request."}, turn.record(tool="transfer_to_human_agents"))
+        return call(TRANSFER_TOOL, {"summary": "The customer needs help with a request."}, turn.record(tool=TRANSFER_TOOL))
     if mistake is Mistake.OTHER_CUSTOMER_LOOKUP and first and (other := other_customer(rules.DOMAIN, user_id, transcript.turns("user")[0].text)):
-        if not any(c.name == "get_user_details" and c.arguments.get("user_id") == other for c in transcript.calls):
-            return call("get_user_details", {"user_id": other}, turn.record(call_id=turn.next_call_id, customer=other))
+        user_read = rule(rules, "USER_READ")
+        if not any(c.name == user_read and c.arguments.get("user_id") == other for c in transcript.calls):
+            return call(user_read, {"user_id": other}, turn.record(call_id=turn.next_call_id, customer=other))
     if goal.missing:
         return say(question_for(goal.missing[0]))
     slip = mistake if turn.falls_on(goal) else None
     if slip is Mistake.PARTIAL_TASK:
         return say(f"{GIVE_UP} {CLOSING}", turn.record(goal=goal.type))
-    context = Context(user_id, Knowledge(transcript, refresh_until=position), False, _changed(transcript), _now(transcript.system))
+    context = Context(user_id, Knowledge(transcript, position, rule(rules, "REFRESHES")), False, _changed(transcript, rules), _now(transcript.system))
     try:
         plan = rules.resolve(goal, context)
         plan, swap_in = _with_slip(turn, slip, plan, goal, context)
@@ -155,8 +158,8 @@ def _unauthenticated_read(turn: Turnabout) -> Move | None:
     if turn.rules.identity_lookups(turn.transcript) and turn.rules.STATED_ID_ALLOWS_READS:
         return None  # a user id was stated: reading the record now breaks no rule
     for goal, _ in turn.goals:
-        for name, tool, key in (("order", "get_order_details", "order_id"), ("res", "get_reservation_details", "reservation_id")):
-            found = re.fullmatch(r"(?:order|reservation) (#?\w+)", str(goal.fields.get(name, "")))
+        for name, tool, key, pattern in rule(turn.rules, "ID_READS"):
+            found = re.fullmatch(pattern, str(goal.fields.get(name, "")))
             if found and not any(c.name == tool for c in turn.transcript.calls):
                 return call(tool, {key: found.group(1)}, turn.record(call_id=turn.next_call_id))
     return None
@@ -165,8 +168,9 @@ def _unauthenticated_read(turn: Turnabout) -> Move | None:
 def _read(turn: Turnabout, user_id: str, need: ReadNeeded) -> Move:
     """The read a resolver needs; made together with another call, or with words, when that is the mistake."""
     events = turn.transcript
-    if turn.mistake is Mistake.TWO_TOOL_CALLS_IN_ONE_TURN and not events.multi_call_turns and need.name != "get_user_details":
-        return Move(tool=need.name, arguments=need.arguments, also=(("get_user_details", {"user_id": user_id}),), mistake=turn.record())
+    user_read = rule(turn.rules, "USER_READ")
+    if turn.mistake is Mistake.TWO_TOOL_CALLS_IN_ONE_TURN and not events.multi_call_turns and need.name != user_read:
+        return Move(tool=need.name, arguments=need.arguments, also=((user_read, {"user_id": user_id}),), mistake=turn.record())
     if turn.mistake is Mistake.TEXT_WITH_TOOL_CALL and not events.mixed_turns:
         return Move(text="Let me look that up for you.", tool=need.name, arguments=need.arguments, mistake=turn.record())
     return call(need.name, need.arguments)
@@ -178,12 +182,8 @@ def _with_slip(turn: Turnabout, slip: Mistake | None, plan: Plan, goal: Goal, co
     if slip is None or not plan.writes:
         return plan, None
     changed = None
-    if slip is Mistake.WRONG_PAYMENT_METHOD:
-        changed = slips.wrong_payment_method(plan, context, rules.method_text)
-    elif slip is Mistake.WRONG_ORDER and "order_id" in plan.writes[0].arguments:
-        changed = slips.wrong_order(plan, context)
-    elif slip is Mistake.WRONG_VARIANT and "item_ids" in plan.writes[0].arguments:
-        changed = slips.wrong_variant(plan, context, rules.variant_text)
+    if (commit := rule(rules, "SLIPS").get(slip.value)) is not None:  # the domain's own way to make it (a wrong order...)
+        changed = commit(plan, context)
     elif slip is Mistake.EXTRA_WRITE and plan.noop is not None:
         changed = plan.with_extra(replace(plan.noop, mistake=Mistake.EXTRA_WRITE))
     elif slip is Mistake.WRITE_DIFFERS_FROM_CONFIRMED:
@@ -194,7 +194,7 @@ def _with_slip(turn: Turnabout, slip: Mistake | None, plan: Plan, goal: Goal, co
 
 
 def _authenticate(transcript: Transcript, rules: ModuleType) -> Move:
-    knowledge = Knowledge(transcript)
+    knowledge = Knowledge(transcript, refreshes=rule(rules, "REFRESHES"))
     lookups = rules.identity_lookups(transcript)
     for name, arguments in lookups:
         if not knowledge.has(name, **arguments):
@@ -251,10 +251,10 @@ def said_no(turn: Turn) -> bool:
     return is_no(turn.text)
 
 
-def _changed(transcript: Transcript) -> frozenset[str]:
-    return frozenset(
-        c.arguments.get("reservation_id", "") for c in transcript.calls if c.ok and c.name in ("update_reservation_flights", "cancel_reservation")
-    )
+def _changed(transcript: Transcript, rules: ModuleType) -> frozenset[str]:
+    """The records the dialogue's writes changed for good so far (the domain's `CHANGED_BY`: write -> its id argument)."""
+    changed_by = rule(rules, "CHANGED_BY")
+    return frozenset(c.arguments.get(changed_by[c.name], "") for c in transcript.calls if c.ok and c.name in changed_by)
 
 
 def _now(system_prompt: str) -> str | None:
@@ -295,34 +295,30 @@ def _carry_out(turn: Turnabout, slip: Mistake | None, plan: Plan, position: int,
     first = plan.writes[0]
     if slip is Mistake.DUPLICATE_WRITE and len(made) == len(plan.writes):
         return call(first.name, first.arguments, turn.record(call_id=turn.next_call_id, tool=first.name))
-    if slip is Mistake.WRITE_THEN_UNDO and len(made) == len(plan.writes) and (back := slips.undo(first, context)) is not None:
+    if slip is Mistake.WRITE_THEN_UNDO and len(made) == len(plan.writes) and (back := rule(rules, "undo")(first, context)) is not None:
         return call(first.name, back, turn.record(call_id=turn.next_call_id, tool=first.name))
     reports = " ".join(write.report for write in plan.writes if write.report)
-    return say(f"{reports}{_result_note(made[0].name, made[0].result)} {CLOSING}")
+    return say(f"{reports}{rule(rules, 'result_note')(made[0].name, made[0].result)} {CLOSING}")
 
 
 def _answer(turn: Turnabout, slip: Mistake | None, plan: Plan, position: int, context: Context) -> Move:
     """The answer to a question; wrong, negated, about another flight, corrected to a wrong one, or missing by mistake."""
     if slip is Mistake.NO_ANSWER:
         return say(f"I have looked into it, but I cannot give you that information right now. {CLOSING}", turn.record())
-    if slip is Mistake.CORRECTED_TO_WRONG and (wrong := slips.wrong_answer(slip, plan)):
+    if slip is Mistake.CORRECTED_TO_WRONG and (wrong := _wrong_answer(turn.rules, slip, plan, context)):
         checking = f"{plan.answer} {slips.DOUBLE_CHECK}"
         if any(t.position > position and t.text == checking for t in turn.transcript.turns("agent")):
             return say(f"I'm sorry, I misread that. {wrong} {CLOSING}", turn.record())
         return say(checking)
     wrong = None
-    if slip in (Mistake.WRONG_AMOUNT, Mistake.DIGIT_SWAP, Mistake.AMOUNT_CONTAINING_ANSWER):
-        wrong = slips.wrong_answer(slip, plan)
-    elif slip is Mistake.NEGATED_STATUS:
-        wrong = slips.negated(plan)
-    elif slip is Mistake.WRONG_FLIGHT_STATUS:
-        wrong = slips.other_flight_status(plan, context)
+    if slip in (Mistake.WRONG_AMOUNT, Mistake.DIGIT_SWAP, Mistake.AMOUNT_CONTAINING_ANSWER, Mistake.NEGATED_STATUS, Mistake.WRONG_FLIGHT_STATUS):
+        wrong = _wrong_answer(turn.rules, slip, plan, context)
     if wrong:
         return say(f"{wrong} {CLOSING}", turn.record())
     return say(f"{plan.answer} {CLOSING}")
 
 
-def _result_note(name: str, result: Any) -> str:
-    if name == "book_reservation" and isinstance(result, dict):
-        return f" Your reservation id is {result.get('reservation_id')}."
-    return ""
+def _wrong_answer(rules: ModuleType, slip: Mistake, plan: Plan, context: Context) -> str | None:
+    """The answer with the information mistake made: the domain's own way (`WRONG_ANSWERS`), else a wrong amount or number."""
+    domain_way = rule(rules, "WRONG_ANSWERS").get(slip.value)
+    return domain_way(plan, context) if domain_way is not None else slips.wrong_answer(slip, plan)

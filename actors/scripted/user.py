@@ -19,20 +19,21 @@ from __future__ import annotations
 import random
 import re
 from dataclasses import dataclass, field
+from functools import cache
 from typing import Any
 
 from actors.scripted import phrasebank as bank
-from actors.scripted import wording
+from domains.scripted import wording
 from actors.scripted.agenda import Agenda, Need
-from actors.scripted.phrases import item_attributes, split_listing, strip_asides
-from actors.scripted.mistakes import USER_MISTAKES, Mistake, committed, mistake_settings, planned_mistake
+from domains.scripted.phrases import item_attributes, split_listing, strip_asides
+from domains.scripted.mistakes import USER_MISTAKES, Mistake, committed, mistake_settings, planned_mistake
 from actors.scripted.protocol import STOP, TRANSFER, asks_confirmation, asks_identity, closes_request, transfers
-from actors.scripted.slots import asked_groups, is_slot_question, slot_groups
+from domains.scripted.slots import asked_groups, is_slot_question, slot_groups
 from actors.view import ACTS_KEY
+from domains.plugin import rule
 from domains.registry import get_domain
 
 MAX_EXCHANGES = 8  # agent messages without progress on one request before the customer moves on
-_ID_QUESTION = re.compile(r"\b(?:order|reservation|item|confirmation|booking) (?:number|id|code)\b|\bpayment method id\b", re.IGNORECASE)
 _HOW_CAN_I_HELP = re.compile(r"how can i help|what can i (?:do|help)|what do you need|how may i help", re.IGNORECASE)
 _AMBIGUOUS = re.compile(r"more than one|several|which one|which of", re.IGNORECASE)
 
@@ -105,6 +106,18 @@ def respond_user(messages: list[dict[str, Any]], tools: list[dict[str, Any]] | N
     if made:
         script["mistakes"] = [made]
     return {"role": "assistant", "content": say(acts, agenda, rng), "script": script}
+
+
+@cache
+def id_question(record_nouns: tuple[str, ...]) -> re.Pattern[str]:
+    """A question for a record's number, id or code (the domain's `RECORD_NOUNS`, a booking, a payment method id)."""
+    nouns = "|".join((*record_nouns, "confirmation", "booking"))
+    return re.compile(rf"\b(?:{nouns}) (?:number|id|code)\b|\bpayment method id\b", re.IGNORECASE)
+
+
+def user_rules(agenda: Agenda) -> Any:
+    """The scripted-user rules of the scenario's domain (None: no domain, so every optional rule's default)."""
+    return get_domain(agenda.domain).scripted_user if agenda.domain is not None else None
 
 
 class Customer:
@@ -180,9 +193,11 @@ class Customer:
         fields = need.group_fields(group)
         first_time = group not in self.history.said.get(need.index, {}) and not any(name in self.history.said.get(need.index, {}) for name in fields)
         if first_time and self.agenda.trait(f"partial:{need.index}:{group}") < 0.35:
+            rules = user_rules(self.agenda)
             for name, value in fields.items():
-                items = name == "items" and need.type == "return_items"  # a read-back will show what is missing
-                shorter = wording.partial_method(value) if name in ("method", "pay") else wording.partial_items(value) if items else None
+                items = name == "items" and need.type in rule(rules, "LISTED_ITEMS_GOALS")  # a read-back will show what is missing
+                methods = name == "method" or name in rule(rules, "PAYMENT_FIELDS")
+                shorter = wording.partial_method(value) if methods else wording.partial_items(value) if items else None
                 if shorter:
                     return {**fields, name: shorter}
         return fields
@@ -209,7 +224,7 @@ class Customer:
             if _AMBIGUOUS.search(heard):
                 return [{"act": "inform", "goal": need.index, "fields": {k: v for g in groups for k, v in need.group_fields(g).items()}}], None
             return [self.inform(need, groups)], None
-        if _ID_QUESTION.search(heard) and need.groups:
+        if id_question(rule(user_rules(self.agenda), "RECORD_NOUNS")).search(heard) and need.groups:
             return [{"act": "no_id"}, {"act": "inform", "goal": need.index, "fields": need.group_fields(need.groups[0])}], None
         if _HOW_CAN_I_HELP.search(heard):
             return [self.request(need.index)], None
@@ -217,24 +232,19 @@ class Customer:
 
     def invented_id(self, need: Need) -> dict[str, Any] | None:
         """A record id the scenario never gave, said as if it were the right one."""
-        digits = f"{int.from_bytes(self.agenda.digest[:4], 'big') % 10**7:07d}"
-        if "order" in need.fields:
-            return {"act": "inform", "goal": need.index, "fields": {"order": f"order #W{digits}"}, "invented": True}
-        if "res" in need.fields:
-            letters = "".join("ABCDEFGHJKLMNPQRSTUVWXYZ"[b % 24] for b in self.agenda.digest[4:9])
-            return {"act": "inform", "goal": need.index, "fields": {"res": f"reservation {letters}{digits[-1]}"}, "invented": True}
-        return None
+        fields = rule(user_rules(self.agenda), "invented_id")(need.fields, self.agenda.digest)
+        return {"act": "inform", "goal": need.index, "fields": fields, "invented": True} if fields else None
 
     def answer_confirmation(self, heard: str) -> tuple[list[dict[str, Any]], dict[str, Any] | None]:
         need = self.need
         if need is None:
             return [{"act": "confirm", "goal": self.history.current}], None
         if self.mistake is Mistake.CONFIRMS_WRONG_DETAILS and need.type:
-            if not self.history.changed_wrongly and (wrong := wrong_details(need)):
+            if not self.history.changed_wrongly and (wrong := rule(user_rules(self.agenda), "wrong_details")(need.type, need.fields)):
                 return [{"act": "correct", "goal": need.index, "fields": wrong, "change": True}], None
             if self.history.changed_wrongly:
                 return [{"act": "confirm", "goal": need.index}], committed(self.mistake, goal=need.index)
-        contradicted = contradiction(need, self.history.said.get(need.index, {}), heard)
+        contradicted = contradiction(need, heard, user_rules(self.agenda))
         if contradicted:
             return [{"act": "correct", "goal": need.index, "fields": contradicted}], None
         return [{"act": "confirm", "goal": need.index}], None
@@ -250,45 +260,25 @@ class Customer:
         return [{"act": "thank"}, {"act": "stop"}], None
 
 
-def wrong_details(need: Need) -> dict[str, str] | None:
-    """A detail of the goal changed to a value the scenario does not ask for (for confirms_wrong_details)."""
-    fields = need.fields
-    if need.type == "cancel_order":
-        other = "you ordered it by mistake" if fields["reason"] == "you no longer need it" else "you no longer need it"
-        return {"order": fields["order"], "reason": other}
-    if need.type == "modify_user_address" or (need.type == "modify_order_address" and "default address" not in fields.get("where", "")):
-        key = "address" if need.type == "modify_user_address" else "where"
-        number = re.match(r"\d+", fields[key])
-        if number:
-            return {key: str(int(number.group(0)) + 2) + fields[key][number.end():]}
-    if need.type == "add_bags":
-        return {"added": str(int(fields["added"]) + 1), "total": str(int(fields["total"]) + 1), "res": fields["res"], "method": fields["method"]}
-    if need.type == "change_cabin":
-        return {"cabin": "business" if fields["cabin"] != "business" else "economy", "res": fields["res"], "method": fields["method"]}
-    return None
-
-
 def outside_request(agenda: Agenda) -> dict[str, Any] | None:
     """A write the scenario never asks for, about one of its own records (for asks_outside_scenario)."""
-    extra = len(agenda.needs)
+    rules = user_rules(agenda)
     for need in agenda.needs:
-        if need.type in ("modify_order_address", "modify_order_payment"):
-            return {"act": "request", "goal": extra, "type": "cancel_order", "extra": True,
-                    "fields": {"order": need.fields["order"], "reason": "you no longer need it"}}
-        if need.type in ("change_cabin", "add_bags", "change_flights"):
-            return {"act": "request", "goal": extra, "type": "add_bags", "extra": True,
-                    "fields": {"res": need.fields["res"], "added": "1", "method": need.fields["method"]}}
+        extra = rule(rules, "outside_request")(need.type, need.fields) if need.type is not None else None
+        if extra is not None:
+            goal_type, fields = extra
+            return {"act": "request", "goal": len(agenda.needs), "type": goal_type, "extra": True, "fields": fields}
     return None
 
 
-def contradiction(need: Need, said: dict[str, str], heard: str) -> dict[str, str] | None:
+def contradiction(need: Need, heard: str, rules: Any) -> dict[str, str] | None:
     """The details to restate when a read-back does not fit the goal: another card, or items missing."""
-    for name in ("method", "pay"):
+    for name in ("method", *rule(rules, "PAYMENT_FIELDS")):
         wanted = re.search(r"ending in (\d{4})", need.fields.get(name, ""))
         read_back = re.findall(r"ending in (\d{4})", heard)
         if wanted and read_back and wanted.group(1) not in read_back:
             return {name: need.fields[name]}
-    if need.type == "return_items":
+    if need.type in rule(rules, "LISTED_ITEMS_GOALS"):
         names = [item_attributes(part).get("name", "") for part in split_listing(strip_asides(need.fields["items"]), "(?:the |item )")]
         if any(name.lower() not in heard.lower() for name in names):
             return {"items": need.fields["items"]}
@@ -349,12 +339,8 @@ def _request_words(act: dict[str, Any], agenda: Agenda, rng: random.Random) -> s
     need = agenda.needs[act["goal"]] if act["goal"] < len(agenda.needs) else None
     if act.get("type") is None:
         return rng.choice(bank.OPAQUE).format(x=_first_person(act["text"]))
-    key = act["type"]
     sentence = need.sentence if need is not None else ""
-    if key in ("info_gift_card_balance", "info_certificate_total") and re.search(r"cards|certificates", sentence):
-        key += "_many"
-    if key == "send_compensation" and act["fields"].get("delayed"):
-        key += "_delayed"
+    key = rule(user_rules(agenda), "request_key")(act["type"], sentence, act["fields"])
     opening = _cap(rng.choice(_phrases("NEEDS", key, agenda.domain)))
     opening += "?" if re.match(r"(?:how|could|can|is|where|what)\b", opening, re.IGNORECASE) else "."
     details = _fields_words(need if need is not None and not act.get("extra") else Need(act["goal"], "", act["type"], act["fields"]), act, agenda, rng)
@@ -371,7 +357,7 @@ def _fields_words(need: Need | None, act: dict[str, Any], agenda: Agenda, rng: r
     for group, names in slot_groups(goal_type):
         present = {name: fields[name] for name in names if name in fields}
         if present:
-            bank_name = "refund" if group == "method" and goal_type == "return_items" else group
+            bank_name = rule(user_rules(agenda), "INFORM_KEYS").get((goal_type, group), group)
             x = group_words(agenda.domain, goal_type, group, present, rng)
             template = rng.choice(_phrases("INFORMS", bank_name, agenda.domain))
             sentences.append(template.replace("{X}", _cap(x)).replace("{x}", x))
@@ -386,10 +372,7 @@ def _phrases(bank_name: str, key: str, domain: str | None) -> tuple[str, ...]:
     return getattr(get_domain(domain).scripted_user, bank_name)[key]
 
 
-_ONE_FIELD = {  # groups said from their one field of the same name, in any domain
-    "items": wording.items_words, "swaps": wording.swaps_words, "method": wording.method_words,
-    "reason": wording.reason_words, "where": wording.address_words, "address": wording.address_words,
-}  # fmt: skip
+_ONE_FIELD = {"method": wording.method_words}  # shared groups said from their one field of the same name, in any domain
 
 
 def group_words(domain: str | None, goal_type: str, group: str, fields: dict[str, str], rng: random.Random) -> str:
@@ -398,6 +381,8 @@ def group_words(domain: str | None, goal_type: str, group: str, fields: dict[str
         said = get_domain(domain).scripted_user.group_words(goal_type, group, fields, rng)
         if said is not None:
             return said
+    if group == "reason":
+        return wording.reason_words(fields[group], rng, rule(get_domain(domain).scripted_user if domain is not None else None, "REASON_WORDS"))
     if group in _ONE_FIELD:
         return _ONE_FIELD[group](fields[group], rng)
     return " ".join(fields.values())

@@ -25,7 +25,8 @@ from domains.cues import (
     payment_cue,
     rival_payments,
 )
-from domains.fuzzy import CABIN_NAMES, format_amount
+from domains.airline.models import CABIN_NAMES
+from domains.fuzzy import format_amount
 from domains.information import amount_judge
 from domains.state import Record, State
 from domains.text import keys, positions, sentences, stem, stems, tokens

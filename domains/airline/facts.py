@@ -10,6 +10,7 @@ from __future__ import annotations
 from functools import lru_cache
 from typing import Any
 
+from domains.airline.models import CABIN_NAMES
 from domains.airline.tools import AIRPORTS
 from domains.constraints import Constraint, Task
 from domains.cues import Cue, description_cue, linked_descriptions
@@ -19,6 +20,8 @@ from domains.state import Database, State
 from domains.text import keys, number_key, positions
 
 CITIES = dict(AIRPORTS)
+CODES = ("flight_number",)  # description attributes a customer says as they are
+WORDS = {"cabin": lambda cabin: [CABIN_NAMES.get(cabin, cabin)]}  # and those said in words
 CERTIFICATE = r"\b(?:certificate|voucher|travel credit)\b"
 STATUS_LEXICON: dict[str, list[tuple[str, ...]]] = {
     status: [keys(phrase) for phrase in phrases]
@@ -160,7 +163,7 @@ def goal_cues(constraint: Constraint, task: Task, state: State) -> list[Cue]:
         ids.add(params["flight"].get("flight_number", ""))
     if constraint.type == "info_flight_status":
         ids.add(params["flight_number"])
-    record = [phrase for d in linked_descriptions(task.descriptions, ids) if d.kind in PRIMARY_KINDS for phrase in description_cue(d, place_names)]
+    record = [phrase for d in linked_descriptions(task.descriptions, ids) if d.kind in PRIMARY_KINDS for phrase in description_cue(d, place_names, codes=CODES, words=WORDS)]
     if record:  # the trip, or a flight of it: either names what the request is about
         cues.append(tuple(dict.fromkeys(record)))
     if constraint.type == "book_reservation":

@@ -10,14 +10,15 @@ their own: a passenger's id is its position in its scope.
 from __future__ import annotations
 
 import random
+from functools import partial
 from collections.abc import Iterable, Iterator
 from typing import Any
 
 from domains.airline.sampler import REASON_CLAUSES, AirlineGoal, routes
 from domains.airline.tools import AIRPORTS
 from domains.constraints import Constraint
+from domains.airline.models import CABIN_NAMES
 from domains.fuzzy import (
-    CABIN_NAMES,
     Describer,
     FuzzLevel,
     NotDescribableError,
@@ -30,6 +31,13 @@ from domains.fuzzy import (
 from domains.sampling import Draft
 from domains.scenario import ScenarioParts
 from domains.state import Record, State
+
+VALUE_KEY = "amount"  # a gift card's or certificate's value left on it (retail says `balance`)
+ATTRIBUTE_FACTS = {  # how airline's own description attributes read in a scenario (the facts a rewrite must keep)
+    "departure": lambda value: [clock(value)],
+    "cabin": lambda value: [CABIN_NAMES.get(value, value)],
+    "flight_type": lambda value: [],  # rendered as words ("round trip"), not as a value
+}
 
 CITIES = dict(AIRPORTS)
 PARTS = {"outbound": "outbound ", "return": "return "}
@@ -106,7 +114,7 @@ RESOLVERS = {
     "reservation": (_reservations, _reservation_matches),
     "flight": (_flights, _flight_matches),
     "passenger": (_passengers, _passenger_matches),
-    "payment_method": (_payment_methods, payment_method_matches),
+    "payment_method": (_payment_methods, partial(payment_method_matches, value_key=VALUE_KEY)),
 }
 
 # --- rendering ---------------------------------------------------------------------------------
@@ -211,7 +219,7 @@ class _Airline:
         if self.level is FuzzLevel.EXACT:
             return self.describer.by_id("payment_method", method_id, self.user_scope, render_payment_method, worlds)
         try:
-            return self.describer.describe("payment_method", method_id, self.user_scope, payment_method_ladder(method), render_payment_method, worlds)
+            return self.describer.describe("payment_method", method_id, self.user_scope, payment_method_ladder(method, VALUE_KEY), render_payment_method, worlds)
         except NotDescribableError:
             if self.level is FuzzLevel.FULL:
                 raise

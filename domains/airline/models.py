@@ -26,6 +26,7 @@ FlightStatus = Literal["available", "on time", "delayed", "flying", "landed", "c
 PaymentSource = Literal["credit_card", "gift_card", "certificate"]
 
 CABINS: tuple[str, ...] = get_args(CabinClass)
+CABIN_NAMES = {"basic_economy": "basic economy", "economy": "economy", "business": "business"}  # a cabin as a customer says it
 MEMBERSHIPS: tuple[str, ...] = get_args(Membership)
 FLIGHT_STATUSES: tuple[str, ...] = get_args(FlightStatus)
 PAYMENT_SOURCES: tuple[str, ...] = get_args(PaymentSource)

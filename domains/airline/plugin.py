@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 from domains.airline import check, conversation, facts, fuzzifier, generate, policy, sampler, scripted_agent, scripted_user
@@ -38,4 +39,7 @@ PLUGIN = DomainPlugin(
     prompt_extras=clock,
     scripted_agent=scripted_agent,
     scripted_user=scripted_user,
+    id_pattern=re.compile(r"\b(?:credit_card|gift_card|certificate)_\d{7}\b|\b(?=[A-Z0-9]{6}\b)(?=[A-Z]*\d)[A-Z0-9]{6}\b"),  # a payment method, a reservation or flight
+    id_keys=("reservation_id", "payment_id", "payment_method_ids"),
+    record_keys=("reservation_id",),
 )

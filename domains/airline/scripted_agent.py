@@ -12,24 +12,26 @@ import re
 from datetime import datetime, timedelta
 from typing import Any
 
-from actors.scripted.phrases import (
-    AIRPORT,
-    CABIN,
+from domains.scripted.phrases import (
     DATE,
-    FLIGHT,
-    FLIGHTS,
     NAME,
     PAYMENT,
-    airport_code,
     dollars,
-    flight_attributes,
-    flight_list,
     iso_date,
     spoken_date,
 )
-from actors.scripted.plans import Context, Goal, Plan, Write, find_method, first_goal, repeated
-from actors.scripted.transcript import CannotResolveError, Transcript
+from domains.scripted import slips
+from domains.scripted.plans import Context, Goal, Plan, Write, find_method, first_goal, repeated
+from domains.scripted.transcript import CannotResolveError, Transcript
+from domains.airline import scripted_slips
 from domains.airline.scripted_records import (
+    AIRPORT,
+    CABIN,
+    FLIGHT,
+    FLIGHTS,
+    airport_code,
+    flight_attributes,
+    flight_list,
     cabin_code,
     direct_flight,
     find_reservation,
@@ -386,7 +388,7 @@ _RESOLVERS = {
 }
 
 
-# --- slots: what each request is made of (actors/scripted/slots.py merges every domain's) ---------
+# --- slots: what each request is made of (domains/scripted/slots.py merges every domain's) ---------
 
 SLOT_GROUPS: dict[str, tuple[tuple[str, tuple[str, ...]], ...]] = {  # goal type -> ((group, its fields), ...) in the order a customer gives them
     "book_reservation": (
@@ -428,3 +430,37 @@ SLOT_TOPICS = {  # words by which any agent's question names the group (on the l
     "change": r"\bflights?\b|\bchange\b",
     "passenger": r"\bpassengers?\b|\bdate of birth\b|\bwho\b|\bname\b",
 }
+
+
+# --- what the generic agent asks of its domain (optional members of ScriptedAgentRules) ---------
+
+REFRESHES = {  # a write whose result is the new version of a record a read returned: (read, its id argument)
+    "cancel_reservation": ("get_reservation_details", "reservation_id"),
+    "update_reservation_flights": ("get_reservation_details", "reservation_id"),
+    "update_reservation_baggages": ("get_reservation_details", "reservation_id"),
+    "update_reservation_passengers": ("get_reservation_details", "reservation_id"),
+}
+CHANGED_BY = {"update_reservation_flights": "reservation_id", "cancel_reservation": "reservation_id"}  # `Context.changed`: no longer as booked
+ID_READS = (("res", "get_reservation_details", "reservation_id", r"(?:order|reservation) (#?\w+)"),)  # a reservation the customer named by its id
+INFO_GOALS = frozenset({"info_certificate_total", "info_flight_status"})
+_AMOUNTS = frozenset({"info_certificate_total"})
+MISTAKE_GOALS = {  # mistake class -> the goal types it can fall on
+    "wrong_payment_method": frozenset({"book_reservation", "change_cabin", "add_bags", "change_flights"}),
+    "write_then_undo": frozenset({"update_passengers"}),
+    "wrong_amount": _AMOUNTS, "digit_swap": _AMOUNTS, "amount_containing_answer": _AMOUNTS,
+    "negated_status": frozenset({"info_flight_status"}), "wrong_flight_status": frozenset({"info_flight_status"}),
+    "corrected_to_wrong": INFO_GOALS, "no_answer": INFO_GOALS,
+}  # fmt: skip
+SLIPS = {"wrong_payment_method": lambda plan, ctx: slips.wrong_payment_method(plan, ctx, method_text)}  # outcome mistake class -> the plan with it made
+WRONG_ANSWERS = {  # information mistake class -> the answer with it made
+    "negated_status": scripted_slips.negated, "wrong_flight_status": scripted_slips.other_flight_status,
+    "corrected_to_wrong": scripted_slips.corrected_to_wrong,
+}
+undo = scripted_slips.undo
+
+
+def result_note(name: str, result: Any) -> str:
+    """A booking's report ends with the new reservation's id."""
+    if name == "book_reservation" and isinstance(result, dict):
+        return f" Your reservation id is {result.get('reservation_id')}."
+    return ""

@@ -9,16 +9,44 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from actors.scripted.phrases import (
-    AIRPORT,
-    CABIN,
-    DATE,
-    airport_code,
-    iso_date,
-    spoken_date,
+from domains.scripted.phrases import DATE, iso_date, spoken_date
+from domains.scripted.plans import Context, Write
+from domains.scripted.transcript import CannotResolveError
+
+AIRPORT = r"(?:[A-Z][\w.'-]*(?: [A-Z][\w.'-]*)* \([A-Z]{3}\)|[A-Z]{3})"
+CABIN = r"(?:basic economy|economy|business)"
+FLIGHT = rf"(?:flight [A-Z0-9]+ on {DATE}|the \d\d:\d\d flight from {AIRPORT} to {AIRPORT} on {DATE})"
+FLIGHTS = rf"{FLIGHT}(?:(?:, | and ){FLIGHT})*"
+_FLIGHT_PARTS = re.compile(
+    rf"flight (?P<number>[A-Z0-9]+) on (?P<date>{DATE})"
+    rf"|the (?P<time>\d\d:\d\d) flight from (?P<origin>{AIRPORT}) to (?P<destination>{AIRPORT}) on (?P<day>{DATE})"
 )
-from actors.scripted.plans import Context, Write
-from actors.scripted.transcript import CannotResolveError
+
+
+def airport_code(text: str) -> str:
+    """'Denver (DEN)' or 'DEN' -> 'DEN'."""
+    found = re.search(r"\(([A-Z]{3})\)\s*$", text.strip())
+    return found.group(1) if found else text.strip()
+
+
+def flight_attributes(text: str) -> dict[str, str]:
+    """'flight HAT001 on May 20, 2024' or 'the 08:00 flight from Denver (DEN) to ... on ...' as fields."""
+    found = _FLIGHT_PARTS.search(text)
+    if not found:
+        return {}
+    if found["number"]:
+        return {"flight_number": found["number"], "date": iso_date(found["date"])}
+    return {
+        "departure": found["time"],
+        "origin": airport_code(found["origin"]),
+        "destination": airport_code(found["destination"]),
+        "date": iso_date(found["day"]),
+    }
+
+
+def flight_list(text: str) -> list[dict[str, str]]:
+    """Every flight named in a listing, in order."""
+    return [flight_attributes(found.group(0)) for found in _FLIGHT_PARTS.finditer(text)]
 
 _RES_BY_FLIGHT = re.compile(rf"your reservation with flight (?P<number>[A-Z0-9]+) on (?P<date>{DATE})(?: in (?P<cabin>{CABIN}))?")
 _RES_BY_ROUTE = re.compile(

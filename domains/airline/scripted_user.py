@@ -9,10 +9,9 @@ from __future__ import annotations
 import random
 import re
 
-from actors.scripted.phrases import FLIGHT, airport_code, flight_attributes, flight_list
-from actors.scripted.wording import count_words, day_words, joined, method_words, pick, spoken_dob
+from domains.scripted.wording import count_words, day_words, joined, method_words, pick, spoken_dob
 from domains.airline.scripted_agent import _TRAVELLER_PARTS
-from domains.airline.scripted_records import reservation_attributes
+from domains.airline.scripted_records import FLIGHT, airport_code, flight_attributes, flight_list, reservation_attributes
 from domains.airline.tools import AIRPORTS
 
 CITIES = dict(AIRPORTS)
@@ -156,3 +155,51 @@ INFORMS = {  # group -> templates for its words ({x}; {X} capitalised)
 }
 
 __all__ = ["INFORMS", "NEEDS", "CITIES", "group_words", "recognises"]
+
+
+# --- what the generic user asks of its domain (optional members of ScriptedUserRules) -----------
+
+RECORD_NOUNS = ("reservation",)  # asked for one's number or id, the customer says it has none
+GOAL_DEFAULTS = {"book_reservation": {"bags": "0"}}  # "You do not need any checked bags" is an answer too
+REASON_WORDS = {  # a cancellation reason of the scenario -> ways a customer says it
+    "your plans have changed": ("my plans have changed", "my plans changed", "I changed my plans"),
+    "you have a scheduling conflict at work": ("I've got a clash with my work schedule", "something came up at work", "work got in the way with a scheduling conflict"),
+    "a health problem keeps you from travelling": ("I have a health problem and can't travel", "a health issue keeps me from travelling", "I'm not well enough to travel"),
+    "severe weather is forecast for your travel dates": ("there's severe weather forecast for my travel dates", "they're forecasting severe weather when I'd travel", "the weather forecast for those dates is severe"),
+    "the airline cancelled one of its flights": ("one of my flights got cancelled by the airline", "you cancelled one of my flights"),
+}
+PAYMENT_FIELDS = ("pay",)  # a booking's payment method
+
+
+def request_key(goal_type: str, sentence: str, fields: dict[str, str]) -> str:
+    """Several certificates are asked about in the plural; a delayed flight's compensation has its own words."""
+    if goal_type == "info_certificate_total" and re.search(r"cards|certificates", sentence):
+        return goal_type + "_many"
+    if goal_type == "send_compensation" and fields.get("delayed"):
+        return goal_type + "_delayed"
+    return goal_type
+
+
+def wrong_details(goal_type: str, fields: dict[str, str]) -> dict[str, str] | None:
+    """One bag more, or the other cabin."""
+    if goal_type == "add_bags":
+        return {"added": str(int(fields["added"]) + 1), "total": str(int(fields["total"]) + 1), "res": fields["res"], "method": fields["method"]}
+    if goal_type == "change_cabin":
+        return {"cabin": "business" if fields["cabin"] != "business" else "economy", "res": fields["res"], "method": fields["method"]}
+    return None
+
+
+def outside_request(goal_type: str, fields: dict[str, str]) -> tuple[str, dict[str, str]] | None:
+    """A bag added to the reservation the scenario is about."""
+    if goal_type in ("change_cabin", "add_bags", "change_flights"):
+        return "add_bags", {"res": fields["res"], "added": "1", "method": fields["method"]}
+    return None
+
+
+def invented_id(fields: dict[str, str], digest: bytes) -> dict[str, str] | None:
+    """A reservation code of the right shape that the scenario never gave."""
+    if "res" in fields:
+        digits = f"{int.from_bytes(digest[:4], 'big') % 10**7:07d}"
+        letters = "".join("ABCDEFGHJKLMNPQRSTUVWXYZ"[b % 24] for b in digest[4:9])
+        return {"res": f"reservation {letters}{digits[-1]}"}
+    return None

@@ -114,6 +114,8 @@ def _addresses(state: State, scope: str, attributes: dict[str, Any]) -> Iterable
     return [(user["user_id"], user["address"])] if user else []
 
 
+ATTRIBUTE_FACTS = {"of": lambda value: []}  # "your default address": said in words, not as a value
+
 RESOLVERS = {
     "user": (_users, _user_matches),
     "order": (_orders, _order_matches),

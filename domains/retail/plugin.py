@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 from domains.plugin import DomainPlugin, no_prompt_extras
@@ -31,4 +32,7 @@ PLUGIN = DomainPlugin(
     prompt_extras=no_prompt_extras,
     scripted_agent=scripted_agent,
     scripted_user=scripted_user,
+    id_pattern=re.compile(r"#W\d{7}|\b(?:credit_card|gift_card|paypal)_\d{7}\b|\b\d{10}\b"),  # an order, payment method, product or item
+    id_keys=("order_id", "item_ids", "new_item_ids", "payment_method_id", "payment_method_ids"),
+    record_keys=("order_id",),
 )

@@ -12,7 +12,7 @@ import re
 from dataclasses import replace
 from typing import Any
 
-from actors.scripted.phrases import (
+from domains.scripted.phrases import (
     NAME,
     PAYMENT,
     address_fields,
@@ -22,8 +22,10 @@ from actors.scripted.phrases import (
     split_listing,
     strip_asides,
 )
-from actors.scripted.plans import Context, Goal, Plan, Write, find_method, first_goal, repeated
-from actors.scripted.transcript import AskAgainError, CannotResolveError, Transcript
+from domains.scripted import slips
+from domains.scripted.plans import Context, Goal, Plan, Write, find_method, first_goal, repeated
+from domains.scripted.transcript import AskAgainError, CannotResolveError, Transcript
+from domains.retail import scripted_slips
 
 DOMAIN = "retail"
 STATED_ID_ALLOWS_READS = False  # a record is read only once a lookup found the customer
@@ -365,7 +367,7 @@ _RESOLVERS = {
 }
 
 
-# --- slots: what each request is made of (actors/scripted/slots.py merges every domain's) ---------
+# --- slots: what each request is made of (domains/scripted/slots.py merges every domain's) ---------
 
 SLOT_GROUPS: dict[str, tuple[tuple[str, tuple[str, ...]], ...]] = {  # goal type -> ((group, its fields), ...) in the order a customer gives them
     "cancel_order": (("order", ("order",)), ("reason", ("reason",))),
@@ -393,3 +395,32 @@ SLOT_TOPICS = {  # words by which any agent's question names the group (on the l
     "items": r"\bitems?\b|\bproducts?\b|\bwhich one\b|\breturn\b",
     "swaps": r"\bitems?\b|\bproducts?\b|\binstead\b|\bvariant\b|\bchange\b|\bexchange\b|\bswap\b",
 }
+
+
+# --- what the generic agent asks of its domain (optional members of ScriptedAgentRules) ---------
+
+REFRESHES = {  # a write whose result is the new version of a record a read returned: (read, its id argument)
+    "cancel_pending_order": ("get_order_details", "order_id"),
+    "modify_pending_order_address": ("get_order_details", "order_id"),
+    "modify_pending_order_payment": ("get_order_details", "order_id"),
+    "modify_pending_order_items": ("get_order_details", "order_id"),
+    "exchange_delivered_order_items": ("get_order_details", "order_id"),
+    "return_delivered_order_items": ("get_order_details", "order_id"),
+    "modify_user_address": ("get_user_details", "user_id"),
+}
+ID_READS = (("order", "get_order_details", "order_id", r"(?:order|reservation) (#?\w+)"),)  # an order the customer named by its id
+INFO_GOALS = frozenset({"info_refund_total", "info_gift_card_balance", "info_tracking_number"})
+_AMOUNTS = frozenset({"info_refund_total", "info_gift_card_balance"})
+_ITEMS = frozenset({"return_items", "exchange_items", "modify_order_items"})
+MISTAKE_GOALS = {  # mistake class -> the goal types it can fall on
+    "wrong_variant": _ITEMS, "wrong_order": _ITEMS, "wrong_payment_method": _ITEMS | {"modify_order_payment"},
+    "write_then_undo": frozenset({"modify_order_address", "modify_user_address", "modify_order_payment"}),
+    "wrong_amount": _AMOUNTS, "digit_swap": _AMOUNTS | {"info_tracking_number"}, "amount_containing_answer": _AMOUNTS | {"info_tracking_number"},
+    "corrected_to_wrong": INFO_GOALS, "no_answer": INFO_GOALS,
+}  # fmt: skip
+SLIPS = {  # outcome mistake class -> the plan with it made
+    "wrong_payment_method": lambda plan, ctx: slips.wrong_payment_method(plan, ctx, method_text, used=scripted_slips.paid_with),
+    "wrong_order": scripted_slips.wrong_order,
+    "wrong_variant": lambda plan, ctx: scripted_slips.wrong_variant(plan, ctx, variant_text),
+}
+undo = scripted_slips.undo

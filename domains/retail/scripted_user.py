@@ -9,7 +9,7 @@ from __future__ import annotations
 import random
 import re
 
-from actors.scripted.wording import item_words, joined, pick
+from domains.scripted.wording import address_words, item_words, items_words, joined, pick, swaps_words
 from domains.retail.scripted_agent import order_attributes
 
 _SCENARIO = re.compile(r"\bstore\b|\bemail address\b|\bzip code\b")
@@ -43,10 +43,15 @@ def order_words(phrase: str, rng: random.Random) -> str:
     return rng.choice(forms)
 
 
+_ONE_FIELD = {  # groups said from their one field of the same name
+    "order": order_words, "items": items_words, "swaps": swaps_words, "where": address_words, "address": address_words,
+}  # fmt: skip
+
+
 def group_words(goal_type: str, group: str, fields: dict[str, str], rng: random.Random) -> str | None:
     """The words for one retail group's fields; None for a group the generic wording says."""
-    if group == "order":
-        return order_words(fields[group], rng)
+    if group in _ONE_FIELD:
+        return _ONE_FIELD[group](fields[group], rng)
     return None
 
 
@@ -83,3 +88,46 @@ INFORMS = {  # group -> templates for its words ({x}; {X} capitalised)
 }
 
 __all__ = ["INFORMS", "NEEDS", "group_words", "order_words", "recognises"]
+
+
+# --- what the generic user asks of its domain (optional members of ScriptedUserRules) -----------
+
+RECORD_NOUNS = ("order", "item")  # asked for one's number or id, the customer says it has none
+REASON_WORDS = {  # a cancellation reason of the scenario -> ways a customer says it
+    "you no longer need it": ("I don't need it anymore", "I no longer need it", "it turns out I don't need it", "I have no use for it now"),
+    "you ordered it by mistake": ("I ordered it by mistake", "I bought it by accident", "it was a mistake to order it", "I placed that order by mistake"),
+}
+LISTED_ITEMS_GOALS = frozenset({"return_items"})  # the refund's read-back lists the items, so a partial list is caught
+INFORM_KEYS = {("return_items", "method"): "refund"}  # a return's method is where the refund goes
+
+
+def request_key(goal_type: str, sentence: str, fields: dict[str, str]) -> str:
+    """Several gift cards are asked about in the plural."""
+    return goal_type + "_many" if goal_type == "info_gift_card_balance" and re.search(r"cards|certificates", sentence) else goal_type
+
+
+def wrong_details(goal_type: str, fields: dict[str, str]) -> dict[str, str] | None:
+    """The other cancellation reason, or an address with another house number."""
+    if goal_type == "cancel_order":
+        other = "you ordered it by mistake" if fields["reason"] == "you no longer need it" else "you no longer need it"
+        return {"order": fields["order"], "reason": other}
+    if goal_type == "modify_user_address" or (goal_type == "modify_order_address" and "default address" not in fields.get("where", "")):
+        key = "address" if goal_type == "modify_user_address" else "where"
+        number = re.match(r"\d+", fields[key])
+        if number:
+            return {key: str(int(number.group(0)) + 2) + fields[key][number.end():]}
+    return None
+
+
+def outside_request(goal_type: str, fields: dict[str, str]) -> tuple[str, dict[str, str]] | None:
+    """Cancelling the pending order the scenario only wants changed."""
+    if goal_type in ("modify_order_address", "modify_order_payment"):
+        return "cancel_order", {"order": fields["order"], "reason": "you no longer need it"}
+    return None
+
+
+def invented_id(fields: dict[str, str], digest: bytes) -> dict[str, str] | None:
+    """An order number of the right shape that the scenario never gave."""
+    if "order" in fields:
+        return {"order": f"order #W{int.from_bytes(digest[:4], 'big') % 10**7:07d}"}
+    return None

@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 from domains.plugin import DomainPlugin, no_prompt_extras
@@ -32,4 +33,7 @@ PLUGIN = DomainPlugin(
     prompt_extras=no_prompt_extras,
     scripted_agent=scripted_agent,
     scripted_user=scripted_user,
+    id_pattern=re.compile(r"\b(?:line|bill|credit_card|paypal)_\d{7}\b|\bplan_[a-z]+\b|\baddon_[a-z_]+\b"),  # a line, bill, payment method, plan or add-on id
+    id_keys=("line_id", "bill_id", "plan_id", "addon_id", "payment_method_id", "bill_ids"),
+    record_keys=("line_id", "bill_id"),
 )

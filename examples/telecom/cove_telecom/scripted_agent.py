@@ -13,10 +13,10 @@ import re
 from dataclasses import replace
 from typing import Any
 
-from actors.scripted import slips
-from actors.scripted.phrases import NAME, PAYMENT, address_fields, dollars
-from actors.scripted.plans import Context, Goal, Plan, Write, find_method, first_goal
-from actors.scripted.transcript import CannotResolveError, Transcript
+from domains.scripted import slips
+from domains.scripted.phrases import NAME, PAYMENT, address_fields, dollars
+from domains.scripted.plans import Context, Goal, Plan, Write, find_method, first_goal
+from domains.scripted.transcript import CannotResolveError, Transcript
 from domains.fuzzy import format_amount
 
 from cove_telecom.fuzzifier import REASONS, month_text

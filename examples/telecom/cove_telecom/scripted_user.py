@@ -9,7 +9,7 @@ from __future__ import annotations
 import random
 import re
 
-from actors.scripted.wording import pick
+from domains.scripted.wording import pick
 
 from cove_telecom.scripted_agent import line_attributes
 
@@ -125,6 +125,9 @@ INFORMS = {  # group -> templates for its words ({x}; {X} capitalised)
 # --- optional members: what the generic user asks of its domain when its mistakes are on ----------
 
 
+RECORD_NOUNS = ("line", "bill", "plan", "add-on")  # asked for one's id, the customer says it has none
+
+
 def wrong_details(goal_type: str, fields: dict[str, str]) -> dict[str, str] | None:
     """A suspension a day shorter (still within the policy), or an address with another house number (confirms_wrong_details)."""
     if goal_type == "suspend_line":
@@ -150,4 +153,4 @@ def invented_id(fields: dict[str, str], digest: bytes) -> dict[str, str] | None:
     return None
 
 
-__all__ = ["INFORMS", "NEEDS", "group_words", "invented_id", "outside_request", "recognises", "wrong_details"]
+__all__ = ["INFORMS", "NEEDS", "RECORD_NOUNS", "group_words", "invented_id", "outside_request", "recognises", "wrong_details"]

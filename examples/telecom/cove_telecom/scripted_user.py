@@ -9,7 +9,7 @@ from __future__ import annotations
 import random
 import re
 
-from domains.scripted.wording import pick
+from domains.scripted.wording import address_words, pick
 
 from cove_telecom.scripted_agent import line_attributes
 
@@ -88,6 +88,8 @@ def group_words(goal_type: str, group: str, fields: dict[str, str], rng: random.
         return pick(rng, f"{value} days", f"for {value} days", f"{value} days, please")
     if group == "cause":
         return rng.choice(CAUSE_WORDS.get(value, (value,)))
+    if group == "address":
+        return address_words(value, rng)  # the shared way to say an address ("12 Elm St in Austin, Texas 78701")
     return None
 
 

@@ -17,6 +17,8 @@ from domains.information import Answer, Foreign, amount_answer
 from domains.state import State
 from domains.text import find, keys, number_key
 
+from cove_telecom.fuzzifier import month_text
+
 DATA_USED = r"\b(?:data|gb|gigabyte|gigabytes|used|usage)\b"
 AMOUNT_DUE = r"\b(?:owe|owed|due|outstanding|balance|unpaid|overdue|total|amount)\b"
 OTHER_FIGURES = r"\b(?:allowance|allows|includes|include|included|limit|plan|price|costs?|per month|monthly)\b"
@@ -116,8 +118,6 @@ def write_cues(state: State, name: str, arguments: dict[str, Any]) -> list[Cue]:
         cues.append(tuple(line_phrases(line)))
     bill = state.get("bills", str(arguments.get("bill_id", "")))
     if bill is not None:
-        from cove_telecom.fuzzifier import month_text
-
         cues.append((month_text(bill["period"]), money(bill["amount"])))
     if name == "update_billing_address":
         cues.append((str(arguments.get("address1", "")), str(arguments.get("zip", ""))))

@@ -101,3 +101,16 @@ def test_the_check_leaves_generic_uses_alone():
     """Looking a domain up by a variable, naming one in a docstring or default, and importing generic modules pass."""
     source = '"""Works for retail and airline alike."""\nfrom domains.registry import get_domain\nDEFAULT = "retail"\nrules = get_domain(name).policy\n'
     assert boundary_problems(source, "generic.py", {"domains.retail", "domains.airline"}, {"retail", "airline"}) == []
+
+
+def test_example_domains_import_only_generic_modules():
+    """A domain under examples/ is built only through the plug-in interface: no module of it imports another domain's package."""
+    packages = sorted((ROOT / "examples").glob("*/*/__init__.py"))
+    if not packages:
+        pytest.skip("no example domain in this checkout")
+    problems = []
+    for init in packages:
+        others = domain_packages() - {init.parent.name}
+        for path in sorted(init.parent.rglob("*.py")):
+            problems += boundary_problems(path.read_text(encoding="utf-8"), str(path.relative_to(ROOT)), others, set())
+    assert problems == []

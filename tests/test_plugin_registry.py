@@ -147,3 +147,52 @@ def test_an_optional_rule_left_out_reads_as_its_default():
     assert rule(None, "USER_READ") == OPTIONAL["USER_READ"]
     with pytest.raises(AttributeError, match="'parse_goal'.*not optional"):
         rule(bare, "parse_goal")
+
+
+# --- the example domain in examples/telecom --------------------------------------------------------
+
+ROOT = Path(__file__).resolve().parents[1]
+EXAMPLE = ROOT / "examples" / "telecom"
+
+
+def test_the_example_domain_in_the_repository_is_registered():
+    """examples/telecom is part of the repository's contract suite: a checkout that has it must have it installed, or CI would silently test two domains."""
+    if not (EXAMPLE / "pyproject.toml").exists():
+        pytest.skip("no examples/telecom in this checkout")
+    assert registry.is_registered("telecom"), f"examples/telecom exists but the telecom domain is not registered: pip install -e {EXAMPLE.relative_to(ROOT)}"
+
+
+def _without(distribution_name: str, site_dir: Path, shadow: Path) -> None:
+    """`shadow` becomes `site_dir` as it would be with the distribution uninstalled: a link to every entry the distribution does not own."""
+    from importlib.metadata import distribution
+
+    owned_files = {str(path) for path in distribution(distribution_name).files or ()}
+    shadow.mkdir()
+    for entry in site_dir.iterdir():
+        inside = [str(p.relative_to(site_dir)) for p in entry.rglob("*") if p.is_file()] if entry.is_dir() else [entry.name]
+        if inside and all(name in owned_files for name in inside):
+            continue  # the distribution's own file or folder: uninstalling removes it
+        (shadow / entry.name).symlink_to(entry)
+
+
+def _domains_seen(site_dir: Path) -> list[str]:
+    """The domain names a fresh interpreter finds with `site_dir` as its only site directory."""
+    script = f"import site; site.addsitedir({str(site_dir)!r}); from domains.registry import domain_names; print(' '.join(domain_names()))"
+    result = subprocess.run([sys.executable, "-S", "-c", script], capture_output=True, text=True, timeout=60, cwd="/")
+    assert result.returncode == 0, result.stderr
+    return result.stdout.split()
+
+
+def test_removing_the_example_package_removes_its_domain(tmp_path):
+    """The telecom domain exists only through its installed distribution: the same environment without the
+    distribution's files (its dist-info and editable-install hooks) lists retail and airline, not telecom."""
+    from importlib.metadata import PackageNotFoundError, distribution
+
+    try:
+        dist = distribution("cove-telecom")
+    except PackageNotFoundError:
+        pytest.skip("cove-telecom is not installed (pip install -e examples/telecom)")
+    site_dir = Path(str(dist.locate_file(""))).resolve()
+    _without("cove-telecom", site_dir, tmp_path / "site")
+    assert "telecom" in _domains_seen(site_dir)
+    assert _domains_seen(tmp_path / "site") == [name for name in registry.domain_names() if name != "telecom"]

@@ -1,4 +1,4 @@
-"""`cove serve` episodes beyond the happy path, over real HTTP on a real nats-server: bad policy output,
+"""`cove serve` episodes beyond the happy path, over real HTTP on a real nats-server: every kind of bad policy output,
 GRPO groups, abandoning, idle timeouts, health, metrics and the OpenAPI page."""
 
 from __future__ import annotations
@@ -47,16 +47,47 @@ async def test_bad_tool_output_is_answered_like_a_tool_error_and_judged(tmp_path
     assert ("text_with_tool_call" in rules) == (kind == "text_and_tool_call")
 
 
-@pytest.mark.parametrize("message", [{"role": "assistant", "content": ""}, {"role": "assistant", "content": "   ", "tool_calls": []}, {}])
-async def test_an_empty_message_ends_the_episode_blamed_on_the_agent(tmp_path, nats_server, message):
-    """A message with neither text nor a tool call is what a model that answers nothing usable gets: the episode ends (agent_error), scored 0 and blamed on the agent."""
+EMPTY_OUTPUT = {
+    "empty_content": {"role": "assistant", "content": ""},
+    "blank_content_no_calls": {"role": "assistant", "content": "   ", "tool_calls": []},
+    "no_fields": {},
+}
+
+
+@pytest.mark.parametrize("kind", sorted(EMPTY_OUTPUT))
+async def test_an_empty_message_is_answered_with_an_error_and_the_episode_goes_on(tmp_path, nats_server, kind):
+    """A message with neither text nor a tool call gets an error answer, stays the policy's turn, is in the log as the agent's
+    unusable reply (as `cove run` records a model's), and the episode goes on to a verdict."""
     async with served(tmp_path / "out", "airline", nats_server.url) as (server, client):
-        [observation] = (await client.post("/episodes", json={"seed": 2, "task_index": 1})).json()
-        answer = (await client.post(f"/episodes/{observation['episode_id']}/step", json={"message": message})).json()
-        again = await client.post(f"/episodes/{observation['episode_id']}/step", json={"message": {"content": "hello?"}})
-    assert answer["done"] and answer["termination"]["reason"] == "agent_error" and answer.get("recorded") is None and answer["messages"] == []
-    assert answer["reward"] == 0.0 and answer["verdict"]["attribution"] == "agent"
-    assert again.status_code == 409  # no turn after the end
+        [observation] = (await client.post("/episodes", json={"seed": 2, "task_index": 1}, params={"with_acts": True})).json()
+        episode_id = observation["episode_id"]
+        response = await client.post(f"/episodes/{episode_id}/step", json={"message": EMPTY_OUTPUT[kind]}, params={"with_acts": True})
+        assert response.status_code == 200
+        answer = response.json()
+        assert not answer["done"] and answer["status"] == "policy_turn"
+        assert answer["recorded"] == {"role": "assistant", "content": ""}
+        [error] = answer["messages"]
+        assert error["role"] == "system" and error["content"].startswith("Error: ")
+        messages = observation["messages"] + [answer["recorded"], error]
+        last = await play(client, ScriptedPolicy(serve_settings(tmp_path, "airline", None)), observation | {"messages": messages, "policy_seed": answer["policy_seed"]})
+        read = (await client.get(f"/episodes/{episode_id}")).json()
+    assert last["done"] and last["verdict"]["scored"] and last["termination"]["reason"] == "user_stop"
+    assert read["messages"][2:4] == [answer["recorded"], error]  # the transcript shows what the policy saw
+    with EventStore(tmp_path / "out" / "events.db", readonly=True) as store:
+        failed = [e for e in store.events(episode_id) if e.type == "model_call_failed"]
+    assert [(e.role, e.error_type, e.model) for e in failed] == [("agent", "empty_reply", "cove-serve/policy")]
+
+
+async def test_a_policy_that_only_sends_bad_output_runs_into_the_error_limit(tmp_path, nats_server):
+    """Empty messages and bad tool calls all count towards max_tool_errors: at the limit the episode ends (too_many_errors), scored 0, blamed on the agent."""
+    bad = [EMPTY_OUTPUT["empty_content"], BAD_TOOL_OUTPUT["unknown_tool"], EMPTY_OUTPUT["no_fields"], BAD_TOOL_OUTPUT["malformed_arguments"]]
+    async with served(tmp_path / "out", "retail", nats_server.url, max_tool_errors=4) as (server, client):
+        [observation] = (await client.post("/episodes", json={"seed": 2, "task_index": 0})).json()
+        answers = [(await client.post(f"/episodes/{observation['episode_id']}/step", json={"message": message})).json() for message in bad]
+    assert [a["done"] for a in answers] == [False, False, False, True]
+    last = answers[-1]
+    assert last["termination"]["reason"] == "too_many_errors" and last["reward"] == 0.0 and last["verdict"]["attribution"] == "agent"
+    assert last["messages"][0]["role"] == "tool" and "error" in last["messages"][0]["content"].lower()  # the last call's error, then the end
 
 
 async def test_a_group_plays_one_task_with_different_user_seeds(tmp_path, nats_server):

@@ -41,6 +41,21 @@ async def start_server(out: Path, domain: str) -> tuple[asyncio.subprocess.Proce
     return process, line.split(" at ", 1)[1].split()[0]
 
 
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU of a process and its children still running (the embedded nats-server), from /proc."""
+    ticks = os.sysconf("SC_CLK_TCK")
+    total, pids = 0.0, [pid]
+    while pids:
+        current = pids.pop()
+        try:
+            fields = Path(f"/proc/{current}/stat").read_text().rsplit(")", 1)[1].split()
+            total += (int(fields[11]) + int(fields[12])) / ticks
+            pids += [int(c) for c in Path(f"/proc/{current}/task/{current}/children").read_text().split()]
+        except (OSError, ValueError):
+            continue
+    return total
+
+
 def scripted_policy(domain: str):
     from cove.actor_setup import build_models
     from cove.settings import RunSettings
@@ -53,22 +68,38 @@ def scripted_policy(domain: str):
     return policy
 
 
-async def load(url: str, domain: str, inflight: int, seconds: float, seed: int) -> dict:
-    """Keep `inflight` episodes going for `seconds`; each step timed from request to answer."""
+async def load(url: str, domain: str, inflight: int, seconds: float, seed: int, think: float = 0.0) -> dict:
+    """Keep `inflight` episodes going for `seconds`; each step timed from request to answer.
+
+    `think` (mean seconds, 0: none): before each step the policy also waits a seeded think time, as an LLM's
+    generation would (lognormal, sigma 0.5); the server is then loaded as by a real trainer, not saturated.
+    At the deadline the episodes still open are abandoned, so a run takes `seconds` and counts only steps in it.
+    """
+    import math
+    import random
+
     policy = scripted_policy(domain)
     latencies: list[float] = []
     episodes, deadline = 0, time.monotonic() + seconds
     next_index = iter(range(10**9))
     limits = httpx.Limits(max_connections=inflight + 8, max_keepalive_connections=inflight + 8)
+    sigma = 0.5
+    mu = math.log(think) - sigma**2 / 2 if think > 0 else 0.0
     async with httpx.AsyncClient(base_url=url, timeout=600, limits=limits) as client:
 
-        async def worker() -> None:
+        async def worker(number: int) -> None:
             nonlocal episodes
+            thinking = random.Random(f"{seed}:{number}")
             while time.monotonic() < deadline:
                 [observation] = (await client.post("/episodes", json={"seed": seed, "task_index": next(next_index)}, params={"with_acts": True})).json()
                 messages, answer = list(observation["messages"]), observation
                 while not answer["done"]:
                     message = await policy(observation["system_prompt"], messages, observation["tools"], answer["policy_seed"])
+                    if think > 0:
+                        await asyncio.sleep(thinking.lognormvariate(mu, sigma))
+                    if time.monotonic() >= deadline:
+                        await client.delete(f"/episodes/{observation['episode_id']}")
+                        return
                     started = time.perf_counter()
                     response = await client.post(f"/episodes/{observation['episode_id']}/step", json={"message": message}, params={"with_acts": True})
                     latencies.append(time.perf_counter() - started)
@@ -77,10 +108,10 @@ async def load(url: str, domain: str, inflight: int, seconds: float, seed: int) 
                 episodes += 1
 
         started = time.monotonic()
-        await asyncio.gather(*(worker() for _ in range(inflight)))
+        await asyncio.gather(*(worker(n) for n in range(inflight)))
         elapsed = time.monotonic() - started
     latencies.sort()
-    return {"inflight": inflight, "episodes": episodes, "steps": len(latencies), "seconds": round(elapsed, 2), "steps_per_s": round(len(latencies) / elapsed, 1),
+    return {"inflight": inflight, "think_s": think, "episodes": episodes, "steps": len(latencies), "seconds": round(elapsed, 2), "steps_per_s": round(len(latencies) / elapsed, 1),
             "step_ms_p50": round(statistics.median(latencies) * 1000, 2), "step_ms_p99": round(latencies[int(0.99 * (len(latencies) - 1))] * 1000, 2)}  # fmt: skip
 
 
@@ -127,17 +158,22 @@ async def main() -> None:
     parser.add_argument("--domain", default="retail")
     parser.add_argument("--inflight", default="1,256")
     parser.add_argument("--seconds", type=float, default=30.0)
+    parser.add_argument("--think", default="0", help="policy think time per step, mean seconds (comma-separated for several runs; 0: closed loop)")
     parser.add_argument("--equivalence", type=int, default=0, help="instead: this many served episodes per domain against `cove run`")
     args = parser.parse_args()
     if args.equivalence:
         for domain in ("retail", "airline"):
             print(json.dumps(await equivalence(args.equivalence, domain)))
         return
-    for inflight in (int(n) for n in args.inflight.split(",")):
+    runs = [(int(n), float(t)) for t in args.think.split(",") for n in args.inflight.split(",")]
+    for inflight, think in runs:
         folder = Path(tempfile.mkdtemp(prefix="cove-bench-serve-"))
         process, url = await start_server(folder, args.domain)
         try:
-            print(json.dumps({"domain": args.domain, **await load(url, args.domain, inflight, args.seconds, seed=inflight)}), flush=True)
+            cpu = cpu_seconds(process.pid)
+            result = await load(url, args.domain, inflight, args.seconds, seed=inflight, think=think)
+            result["server_cpu_ms_per_step"] = round((cpu_seconds(process.pid) - cpu) * 1000 / max(1, result["steps"]), 2)  # cove serve and its nats-server
+            print(json.dumps({"domain": args.domain, **result}), flush=True)
         finally:
             process.send_signal(signal.SIGTERM)
             await process.wait()

@@ -170,9 +170,11 @@ async def main() -> None:
         folder = Path(tempfile.mkdtemp(prefix="cove-bench-serve-"))
         process, url = await start_server(folder, args.domain)
         try:
-            cpu = cpu_seconds(process.pid)
+            cpu, own = cpu_seconds(process.pid), cpu_seconds(os.getpid())
             result = await load(url, args.domain, inflight, args.seconds, seed=inflight, think=think)
-            result["server_cpu_ms_per_step"] = round((cpu_seconds(process.pid) - cpu) * 1000 / max(1, result["steps"]), 2)  # cove serve and its nats-server
+            steps = max(1, result["steps"])
+            result["server_cpu_ms_per_step"] = round((cpu_seconds(process.pid) - cpu) * 1000 / steps, 2)  # cove serve and its nats-server
+            result["policy_cpu_ms_per_step"] = round((cpu_seconds(os.getpid()) - own) * 1000 / steps, 2)  # this process: the scripted policy and the HTTP client
             print(json.dumps({"domain": args.domain, **result}), flush=True)
         finally:
             process.send_signal(signal.SIGTERM)

@@ -215,6 +215,26 @@ class EpisodeService:
         return {"episodes_created": self.metrics.created, "episodes_open": len(self._open), "episodes_done": self.metrics.done, "steps": self.metrics.steps,
                 "timed_out": self.metrics.timed_out, "abandoned": self.metrics.abandoned, "step_ms_p50": quantile(0.5), "step_ms_p99": quantile(0.99)}  # fmt: skip
 
+    def metrics_prometheus(self) -> str:
+        """The metrics in Prometheus' text exposition format (counters, the open-episode gauge, step-time quantiles)."""
+        values = self.metrics_json()
+        lines = []
+        for name, kind, help_text, value in (
+            ("cove_serve_episodes_created_total", "counter", "Episodes created.", values["episodes_created"]),
+            ("cove_serve_episodes_done_total", "counter", "Episodes verified (scored or not).", values["episodes_done"]),
+            ("cove_serve_episodes_timed_out_total", "counter", "Episodes ended unscored by the idle timeout.", values["timed_out"]),
+            ("cove_serve_episodes_abandoned_total", "counter", "Episodes abandoned by the trainer.", values["abandoned"]),
+            ("cove_serve_steps_total", "counter", "Policy steps answered.", values["steps"]),
+            ("cove_serve_episodes_open", "gauge", "Episodes not yet verified.", values["episodes_open"]),
+        ):  # fmt: skip
+            lines += [f"# HELP {name} {help_text}", f"# TYPE {name} {kind}", f"{name} {value}"]
+        lines += ["# HELP cove_serve_step_seconds Time a step spends in the service (the last few thousand steps).", "# TYPE cove_serve_step_seconds summary"]
+        for quantile, key in (("0.5", "step_ms_p50"), ("0.99", "step_ms_p99")):
+            if values[key] is not None:
+                lines.append(f'cove_serve_step_seconds{{quantile="{quantile}"}} {values[key] / 1000:.6f}')
+        lines += [f"cove_serve_step_seconds_sum {sum(self.metrics.step_seconds):.6f}", f"cove_serve_step_seconds_count {len(self.metrics.step_seconds)}"]
+        return "\n".join(lines) + "\n"
+
     # --- inside -----------------------------------------------------------------------------------
 
     def _check_choice(self, choice: TaskChoice) -> None:

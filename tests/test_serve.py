@@ -101,3 +101,44 @@ async def test_the_gymnasium_client_runs_episodes_and_groups(tmp_path, nats_serv
     for reward, terminated, truncated, info in results:
         assert terminated and not truncated and reward == info["verdict"]["score"] and reward is not None
     assert read["termination"]["reason"] == "abandoned"
+
+
+async def test_hundreds_of_episodes_in_flight_all_reach_their_verdicts(tmp_path, nats_server):
+    """256 episodes (32 GRPO groups of 8) created and stepped concurrently over HTTP, with text, tool calls and bad calls
+    interleaved across episodes, all end with the verifier's verdict and nothing is left open."""
+    import asyncio
+
+    import httpx
+
+    script = [
+        {"role": "assistant", "content": "Could you give me your user id, please?"},
+        {"role": "assistant", "content": None, "tool_calls": [{"id": "call_1", "type": "function", "function": {"name": "get_user_details", "arguments": '{"user_id": "nobody_0"}'}}]},
+        {"role": "assistant", "content": "Thank you. Is there anything else?"},
+    ]
+    async with served(tmp_path / "out", "retail", nats_server.url, max_turns=6) as (server, _):
+        limits = httpx.Limits(max_connections=300, max_keepalive_connections=300)
+        async with httpx.AsyncClient(base_url=server.url, timeout=120, limits=limits) as client:
+
+            async def group(task_index: int) -> list[dict]:
+                members = (await client.post("/episodes", json={"seed": 11, "task_index": task_index, "n": 8})).json()
+                return list(await asyncio.gather(*(episode(member) for member in members)))
+
+            async def episode(observation: dict) -> dict:
+                answer = observation
+                for message in script:
+                    if answer["done"]:
+                        break
+                    response = await client.post(f"/episodes/{observation['episode_id']}/step", json={"message": message})
+                    assert response.status_code == 200, response.text
+                    answer = response.json()
+                return answer
+
+            finals = [answer for answers in await asyncio.gather(*(group(index) for index in range(32))) for answer in answers]
+            metrics = (await client.get("/metrics.json")).json()
+    assert len({f["episode_id"] for f in finals}) == 256
+    assert all(f["done"] and f["verdict"]["scored"] for f in finals)
+    assert {f["termination"]["reason"] for f in finals} == {"max_turns"} and {f["reward"] for f in finals} == {0.0}
+    assert metrics["episodes_created"] == 256 and metrics["episodes_done"] == 256 and metrics["episodes_open"] == 0
+    with EventStore(tmp_path / "out" / "events.db", readonly=True) as store:
+        verified = [store.events(f["episode_id"])[-1] for f in finals]
+    assert all(event.type == "dialogue_verified" for event in verified)

@@ -125,7 +125,7 @@ async def test_abandon_ends_an_episode_unscored(tmp_path, nats_server):
         [observation] = (await client.post("/episodes", json={"seed": 4})).json()
         answer = (await client.delete(f"/episodes/{observation['episode_id']}")).json()
         twice = (await client.delete(f"/episodes/{observation['episode_id']}")).json()
-        metrics = (await client.get("/metrics")).json()
+        metrics = (await client.get("/metrics.json")).json()
     assert answer["done"] and answer["termination"]["reason"] == "abandoned"
     assert answer["verdict"]["scored"] is False and answer["reward"] is None
     assert twice["verdict"] == answer["verdict"] and metrics["abandoned"] == 1
@@ -140,7 +140,7 @@ async def test_an_idle_episode_times_out_unscored(tmp_path, nats_server):
         await asyncio.wait_for(verified, 30)
         done = (await client.get(f"/episodes/{episode_id}")).json()
         late = await client.post(f"/episodes/{episode_id}/step", json={"message": {"content": "sorry, I was away"}})
-        metrics = (await client.get("/metrics")).json()
+        metrics = (await client.get("/metrics.json")).json()
     assert done["termination"]["reason"] == "policy_timeout" and done["verdict"]["scored"] is False
     assert late.status_code == 409 and metrics["timed_out"] == 1
 
@@ -164,15 +164,21 @@ async def _verdict_heard(nats_url: str, episode_id: str) -> asyncio.Future:
 
 
 async def test_health_metrics_and_openapi_page(tmp_path, nats_server):
-    """/health says NATS is reached, /metrics counts episodes and steps, /openapi.json documents the episode routes and /docs serves the page."""
+    """/health says NATS is reached, /metrics (Prometheus text) and /metrics.json count episodes and steps, /openapi.json documents the episode routes and /docs serves the page."""
     async with served(tmp_path / "out", "retail", nats_server.url) as (server, client):
         health = (await client.get("/health")).json()
         [observation] = (await client.post("/episodes", json={})).json()
         await client.post(f"/episodes/{observation['episode_id']}/step", json={"message": {"content": "Could you give me your user id?"}})
-        metrics = (await client.get("/metrics")).json()
+        metrics = (await client.get("/metrics.json")).json()
+        prometheus = await client.get("/metrics")
         openapi = (await client.get("/openapi.json")).json()
         docs = await client.get("/docs")
     assert health == {"status": "ok", "nats_connected": True, "domain": "retail"}
     assert metrics["episodes_created"] == 1 and metrics["steps"] == 1 and metrics["episodes_open"] == 1 and metrics["step_ms_p50"] is not None
-    assert {"/episodes", "/episodes/{episode_id}/step", "/episodes/{episode_id}", "/health", "/metrics"} <= set(openapi["paths"])
+    assert prometheus.headers["content-type"].startswith("text/plain")
+    samples = dict(line.rsplit(" ", 1) for line in prometheus.text.splitlines() if line and not line.startswith("#"))
+    assert samples["cove_serve_episodes_created_total"] == "1" and samples["cove_serve_steps_total"] == "1" and samples["cove_serve_episodes_open"] == "1"
+    assert float(samples['cove_serve_step_seconds{quantile="0.5"}']) == pytest.approx(metrics["step_ms_p50"] / 1000, abs=1e-6)
+    assert "# TYPE cove_serve_steps_total counter" in prometheus.text
+    assert {"/episodes", "/episodes/{episode_id}/step", "/episodes/{episode_id}", "/health", "/metrics", "/metrics.json"} <= set(openapi["paths"])
     assert docs.status_code == 200 and "swagger" in docs.text.lower()

@@ -30,7 +30,7 @@ async def test_an_episode_runs_to_its_verdict_over_http(tmp_path, nats_server, d
     assert events[-1].type == "dialogue_verified" and events[-1].verdict == last["verdict"]
 
 
-EQUIVALENCE_COUNT = 20
+EQUIVALENCE_COUNT = 200
 
 
 def _verdict_without_ids(verdict: dict, dialogue_id: str) -> str:
@@ -39,9 +39,10 @@ def _verdict_without_ids(verdict: dict, dialogue_id: str) -> str:
     return json.dumps(verdict, sort_keys=True).replace(dialogue_id, "<dialogue>")
 
 
+@pytest.mark.timeout(400)
 @pytest.mark.parametrize("domain", ["retail", "airline"])
 async def test_episodes_get_the_verdicts_of_cove_run_and_re_verify(tmp_path, nats_server, domain):
-    """With the scripted agent's decisions as the policy, served episodes of tasks 0..19 get exactly `cove run`'s verdicts for the same seed, and `cove verify` passes on the served log."""
+    """With the scripted agent's decisions as the policy, 200 served episodes (tasks 0..199, 64 in flight) get exactly `cove run`'s verdicts for the same seed, and `cove verify` passes on the served log."""
     import asyncio
 
     from typer.testing import CliRunner
@@ -51,16 +52,18 @@ async def test_episodes_get_the_verdicts_of_cove_run_and_re_verify(tmp_path, nat
     from cove.settings import RunSettings
     from tests.serve_helpers import BASE
 
-    run = RunSettings(domain=domain, count=EQUIVALENCE_COUNT, seed=5, concurrency=8, out=tmp_path / "run", **BASE)
+    run = RunSettings(domain=domain, count=EQUIVALENCE_COUNT, seed=5, concurrency=32, out=tmp_path / "run", **BASE)
     await run_dialogues(run)
     with EventStore(run.out / "events.db", readonly=True) as store:
         expected = [_verdict_without_ids(store.events(run.dialogue_id(i))[-1].verdict, run.dialogue_id(i)) for i in range(EQUIVALENCE_COUNT)]
     async with served(tmp_path / "serve", domain, nats_server.url) as (server, client):
         policy = ScriptedPolicy(serve_settings(tmp_path, domain, None))
+        in_flight = asyncio.Semaphore(64)
 
         async def episode(index: int) -> str:
-            [observation] = (await client.post("/episodes", json={"seed": 5, "task_index": index}, params={"with_acts": True})).json()
-            last = await play(client, policy, observation)
+            async with in_flight:
+                [observation] = (await client.post("/episodes", json={"seed": 5, "task_index": index}, params={"with_acts": True})).json()
+                last = await play(client, policy, observation)
             return _verdict_without_ids(last["verdict"], observation["episode_id"])
 
         served_verdicts = await asyncio.gather(*(episode(i) for i in range(EQUIVALENCE_COUNT)))

@@ -30,7 +30,7 @@ from actors.stream import read_subject
 from actors.drafts import Draft, draft, stamp
 from actors.prompts import agent_system_prompt
 from actors.runtime import ActorContext, delivered_event
-from actors.turns import agent_step
+from actors.turns import DialogueLimits, agent_step
 from actors.view import DialogueView
 from cove.episodes import POLICY_MODEL, Phase, TaskChoice, member_user_seed, phase, policy_seed, policy_turn, transcript
 from cove.settings import RunSettings
@@ -81,6 +81,8 @@ class _Episode:
     lock: asyncio.Lock = field(default_factory=asyncio.Lock)
     synced: bool = False  # read back from the stream once
     synced_at_reconnect: int = 0  # the connection's reconnect count when it was last read back
+    _phase_at: int = -1  # how many events `_phase` was computed for
+    _phase: Phase = Phase.RUNNING
 
     def add(self, event: Event) -> bool:
         if event.seq < len(self.events):
@@ -93,6 +95,12 @@ class _Episode:
         if grew:
             self.changed.set()
         return grew
+
+    def current_phase(self, base: Database, limits: DialogueLimits) -> Phase:
+        """The episode's phase, computed once per change (a wait wakes on every event: no view rebuilt each time)."""
+        if self._phase_at != len(self.events):
+            self._phase_at, self._phase = len(self.events), phase(DialogueView.of(self.events), base, limits) if self.events else Phase.RUNNING
+        return self._phase
 
 
 class EpisodeService:
@@ -250,8 +258,7 @@ class EpisodeService:
         self._checked.add((choice.constraints, choice.fuzz))
 
     def _phase(self, episode_id: str) -> Phase:
-        events = self._episodes[episode_id].events
-        return phase(DialogueView.of(events), self.base, self.ctx.limits) if events else Phase.RUNNING
+        return self._episodes[episode_id].current_phase(self.base, self.ctx.limits)
 
     def _track(self, episode_id: str) -> _Episode:
         episode = self._episodes.get(episode_id)

@@ -1,13 +1,22 @@
-"""`cove serve` under load: the time a step adds (p50, p99) and steps/s, with 1 and with 256 episodes in flight.
+"""`cove serve` under load: the time a step adds (p50, p99), steps/s and CPU per step, with 1 and with 256 episodes in flight.
 
 The server runs as its own process (`cove serve`, embedded nats-server, scripted user simulator); this
-process plays the policy with cove's scripted agent and times each HTTP step from request to answer,
-so the policy's own time is not counted: what is left is what cove adds (the agent's event, the tools
-or the customer's reply, the events back, the verdict at the end). With N episodes in flight each
-step also waits for the others' (Little's law: latency ≈ N / steps-per-second), so the latency the
-service itself adds is the 1-in-flight figure, and the 256-in-flight run gives the throughput.
+process plays the policy with cove's scripted agent and times each HTTP step from request to answer, so
+the policy's own time is not counted; the service's own step time (from its /metrics.json) is reported
+beside it, and the CPU each process spent per step. Two loads:
 
-    python -m bench.bench_serve [--domain retail] [--inflight 1,256] [--seconds 30]
+- closed loop (`--think 0`): each episode steps again as soon as it has its answer. With N in flight a
+  step then waits for the others' (Little's law: latency = N / steps-per-second): this measures the
+  throughput and the queueing, not what a step adds;
+- think time (`--think 1.5`): before each step the policy waits a seeded think time (lognormal, that
+  mean), as an LLM's generation would, so the server sees a trainer's load; latency is then the time a
+  step adds, as long as the machine is not saturated.
+
+With a think time the episodes start spread over the first two think times (a trainer's batches arrive
+over time too). At the deadline the episodes still open are abandoned (a run takes `--seconds`, steps
+after it are not counted).
+
+    python -m bench.bench_serve [--domain retail] [--inflight 1,256] [--seconds 30] [--think 0,1.5]
     python -m bench.bench_serve --equivalence 200     # 200 served episodes per domain vs `cove run`, same seed: same verdicts
 """
 
@@ -15,6 +24,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import json
 import os
 import shutil
@@ -82,14 +92,20 @@ async def load(url: str, domain: str, inflight: int, seconds: float, seed: int, 
     latencies: list[float] = []
     episodes, deadline = 0, time.monotonic() + seconds
     next_index = iter(range(10**9))
-    limits = httpx.Limits(max_connections=inflight + 8, max_keepalive_connections=inflight + 8)
     sigma = 0.5
     mu = math.log(think) - sigma**2 / 2 if think > 0 else 0.0
-    async with httpx.AsyncClient(base_url=url, timeout=600, limits=limits) as client:
+    # one small client per 8 episodes: httpx scans its whole pool for every request, so one client of 256
+    # connections spends more CPU than the server does per step, and its loop's lag would count as the server's
+    clients = [httpx.AsyncClient(base_url=url, timeout=600, limits=httpx.Limits(max_connections=8, max_keepalive_connections=8)) for _ in range(0, inflight, 8)]
+    async with contextlib.AsyncExitStack() as stack:
+        for each in clients:
+            await stack.enter_async_context(each)
 
         async def worker(number: int) -> None:
             nonlocal episodes
+            client = clients[number // 8]
             thinking = random.Random(f"{seed}:{number}")
+            await asyncio.sleep(thinking.uniform(0, 2 * think))  # episodes start spread over two think times, not all at once
             while time.monotonic() < deadline:
                 [observation] = (await client.post("/episodes", json={"seed": seed, "task_index": next(next_index)}, params={"with_acts": True})).json()
                 messages, answer = list(observation["messages"]), observation
@@ -110,9 +126,11 @@ async def load(url: str, domain: str, inflight: int, seconds: float, seed: int, 
         started = time.monotonic()
         await asyncio.gather(*(worker(n) for n in range(inflight)))
         elapsed = time.monotonic() - started
+        served = (await clients[0].get("/metrics.json")).json()  # the service's own step time: the last 4096 steps, request in to answer out
     latencies.sort()
     return {"inflight": inflight, "think_s": think, "episodes": episodes, "steps": len(latencies), "seconds": round(elapsed, 2), "steps_per_s": round(len(latencies) / elapsed, 1),
-            "step_ms_p50": round(statistics.median(latencies) * 1000, 2), "step_ms_p99": round(latencies[int(0.99 * (len(latencies) - 1))] * 1000, 2)}  # fmt: skip
+            "step_ms_p50": round(statistics.median(latencies) * 1000, 2), "step_ms_p99": round(latencies[int(0.99 * (len(latencies) - 1))] * 1000, 2),
+            "service_step_ms_p50": served["step_ms_p50"], "service_step_ms_p99": served["step_ms_p99"]}  # fmt: skip
 
 
 async def equivalence(count: int, domain: str, seed: int = 5) -> dict:

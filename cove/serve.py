@@ -168,7 +168,7 @@ class EpisodeService:
                 if not episode.synced:
                     await self._sync(episode_id)
                 continue  # asked for before (a retried create, or one before a restart): the same episode
-            episode.synced = True  # nothing in the stream to read back: what is published from now on is heard
+            episode.synced, episode.synced_at_reconnect = True, self._reconnects()  # nothing to read back: what is published from now on is heard
             request = draft(DialogueRequested, domain=choice.domain, run_id=choice.run_id, seed=choice.seed, task_index=task_index, config=config,
                             user_simulator=simulator, user_seed=member_user_seed(choice.seed, task_index, member))  # fmt: skip
             await self.ctx.publish(stamp([request], episode_id, 0, "serve", None, self.clock))

@@ -245,6 +245,8 @@ def test_an_agent_that_replies_nothing_usable_once_goes_on_to_its_verdict(run_fa
         assert [(e.role, e.error_type) for e in failed] == [("agent", "empty_reply")]
     assert summary["terminations"] == {"user_stop": COUNT}
     _assert_verify_agrees(out, rewards)
+    exported = {json.loads(line)["dialogue_id"] for line in (out / "sft.jsonl").read_text().splitlines()}
+    assert not exported & {row["dialogue_id"] for row in rewards}  # never teach an empty reply, though the dialogue may pass
 
 
 def test_a_user_simulator_that_keeps_replying_nothing_usable_ends_the_dialogue_as_its_error(run_faulty, openai_server):

@@ -39,6 +39,7 @@ from events import (
     EventError,
     InstructionFuzzified,
     MessageDeadLettered,
+    ModelCallFailed,
     TaskSampled,
     ToolFailed,
     ToolReturned,
@@ -56,7 +57,7 @@ ACTORS = ("sampler", "fuzzifier", "user", "agent", "executor", "verifier", "reco
 TRIGGERS: dict[str, tuple[type, ...]] = {
     "sampler": (DialogueRequested,),
     "fuzzifier": (TaskSampled,),
-    "agent": (InstructionFuzzified, UserSpoke, ToolReturned, ToolFailed),
+    "agent": (InstructionFuzzified, UserSpoke, ToolReturned, ToolFailed, ModelCallFailed),  # its own unusable reply: ask again
     "user": (AgentSpoke,),
     "executor": (AgentSpoke,),
     "verifier": (DialogueEnded,),

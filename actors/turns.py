@@ -12,19 +12,16 @@ from typing import Any
 
 from actors.drafts import Draft, draft
 from actors.prompts import agent_system_prompt, user_system_prompt
-from actors.view import GREETING, DialogueView, stop_reason
+from actors.view import GREETING, UNUSABLE_REPLIES, DialogueView, stop_reason, unusable_agent_reply
 from domains.registry import get_domain
 from domains.state import Database
 from events import AgentSpoke, DialogueEnded, InstructionFuzzified, ModelCall, ModelCallFailed, ToolCallRequest, ToolFailed, ToolReturned, UserSpoke
 
 
-UNUSABLE_REPLIES = ("empty_reply", "truncated_reply")
-
-
 @dataclass(frozen=True)
 class DialogueLimits:
     max_turns: int = 100  # user and agent messages, tool-call turns included
-    max_tool_errors: int = 10  # failed tool calls in the whole dialogue
+    max_tool_errors: int = 10  # failed tool calls and unusable agent replies in the whole dialogue
 
 
 @dataclass(frozen=True)
@@ -52,7 +49,7 @@ def agent_step(view: DialogueView, base: Database, limits: DialogueLimits, with_
     if isinstance(trigger, UserSpoke):
         if stop_reason(trigger.content):
             return []  # the user simulator ends the dialogue itself
-    elif isinstance(trigger, (ToolReturned, ToolFailed)):
+    elif isinstance(trigger, (ToolReturned, ToolFailed)) or unusable_agent_reply(trigger):
         if view.awaiting_tool_results():
             return []  # answer once every call of the turn has its result
         if view.tool_errors >= limits.max_tool_errors:
@@ -106,15 +103,21 @@ def user_reply(message: dict[str, Any], call: ModelCall) -> list[Draft]:
 
 
 def model_failure(role: str, failure: dict[str, Any]) -> list[Draft]:
-    """A model call that failed for good: the failure, then the dialogue's end with the right blame.
+    """A model call that failed for good: the failure, then (except for the agent's unusable reply) the dialogue's end with the right blame.
 
-    A model that keeps answering nothing usable (empty or cut replies) is the agent's or the user's
-    fault; everything else (rate limits, timeouts, server errors, a refused key or an unknown model)
-    is the infrastructure's, so the dialogue is unscored rather than scored 0.
+    The agent's reply with nothing usable in it (empty, or cut before anything usable) is bad agent
+    output like a malformed tool call: an observation, not the end. The failure is recorded, the agent's
+    transcript shows it as an error, it counts as a failed call towards `max_tool_errors`, and the agent
+    is asked again. The user simulator's unusable reply is the simulator's fault (`user_error`);
+    everything else (rate limits, timeouts, server errors, a refused key or an unknown model) is the
+    infrastructure's, so the dialogue is unscored rather than scored 0.
     """
     unusable = failure.get("error_type") in UNUSABLE_REPLIES
+    if unusable and role == "agent":
+        return [draft(ModelCallFailed, **failure)]
     reason = f"{role}_error" if unusable and not failure.get("retryable") else "infrastructure_failure"
     return [draft(ModelCallFailed, **failure), *_ended(reason, failure.get("message"))]
+
 
 
 def _json(value: Any) -> str:

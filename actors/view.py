@@ -22,6 +22,7 @@ from events import (
     DialogueVerified,
     Event,
     InstructionFuzzified,
+    ModelCallFailed,
     TaskSampled,
     ToolCalled,
     ToolFailed,
@@ -31,6 +32,13 @@ from events import (
 
 GREETING = "Hi! How can I help you today?"
 STOP_TOKENS = {"###STOP###": "user_stop", "###TRANSFER###": "transfer", "###OUT-OF-SCOPE###": "out_of_scope"}
+UNUSABLE_REPLIES = ("empty_reply", "truncated_reply")  # model replies with nothing usable in them
+
+
+def unusable_agent_reply(event: Event) -> bool:
+    """The agent's model (or `cove serve`'s policy) answered nothing usable: bad agent output, which the
+    dialogue goes on after like a failed tool call (an agent turn, and an error in its transcript)."""
+    return isinstance(event, ModelCallFailed) and event.role == "agent" and event.error_type in UNUSABLE_REPLIES
 
 
 class DialogueGapError(ValueError):
@@ -79,6 +87,9 @@ class DialogueView:
         elif isinstance(event, (UserSpoke, AgentSpoke)):
             self.turns += 1
         elif isinstance(event, ToolFailed):
+            self.tool_errors += 1
+        elif unusable_agent_reply(event):
+            self.turns += 1
             self.tool_errors += 1
         elif isinstance(event, DialogueEnded):
             self.ended = event
@@ -160,6 +171,8 @@ class DialogueView:
                 messages.append(message)
             elif isinstance(event, (ToolReturned, ToolFailed)):
                 messages.append({"role": "tool", "tool_call_id": event.call_id, "name": event.name, "content": event.content})
+            elif unusable_agent_reply(event):
+                messages += unusable_reply_messages(event)  # type: ignore[arg-type]
         return messages
 
     def user_messages(self, system_prompt: str, with_acts: bool = False) -> list[dict[str, Any]]:
@@ -177,6 +190,12 @@ class DialogueView:
                     message[ACTS_KEY] = acts
                 messages.append(message)
         return messages
+
+
+def unusable_reply_messages(event: ModelCallFailed) -> list[dict[str, Any]]:
+    """How the agent's transcript shows a reply with nothing usable in it: the empty assistant turn, then the
+    error as the environment's (system) message, as a tool's error would answer a bad call (no call id to answer)."""
+    return [{"role": "assistant", "content": ""}, {"role": "system", "content": f"Error: {event.message}. Write to the customer or call one tool."}]
 
 
 def scripted_acts(event: UserSpoke) -> list[dict[str, Any]] | None:

@@ -1,13 +1,22 @@
-"""`cove serve` under load: the time a step adds (p50, p99) and steps/s, with 1 and with 256 episodes in flight.
+"""`cove serve` under load: the time a step adds (p50, p99), steps/s and CPU per step, with 1 and with 256 episodes in flight.
 
 The server runs as its own process (`cove serve`, embedded nats-server, scripted user simulator); this
-process plays the policy with cove's scripted agent and times each HTTP step from request to answer,
-so the policy's own time is not counted: what is left is what cove adds (the agent's event, the tools
-or the customer's reply, the events back, the verdict at the end). With N episodes in flight each
-step also waits for the others' (Little's law: latency ≈ N / steps-per-second), so the latency the
-service itself adds is the 1-in-flight figure, and the 256-in-flight run gives the throughput.
+process plays the policy with cove's scripted agent and times each HTTP step from request to answer, so
+the policy's own time is not counted; the service's own step time (from its /metrics.json) is reported
+beside it, and the CPU each process spent per step. Two loads:
 
-    python -m bench.bench_serve [--domain retail] [--inflight 1,256] [--seconds 30]
+- closed loop (`--think 0`): each episode steps again as soon as it has its answer. With N in flight a
+  step then waits for the others' (Little's law: latency = N / steps-per-second): this measures the
+  throughput and the queueing, not what a step adds;
+- think time (`--think 1.5`): before each step the policy waits a seeded think time (lognormal, that
+  mean), as an LLM's generation would, so the server sees a trainer's load; latency is then the time a
+  step adds, as long as the machine is not saturated.
+
+With a think time the episodes start spread over the first two think times (a trainer's batches arrive
+over time too). At the deadline the episodes still open are abandoned (a run takes `--seconds`, steps
+after it are not counted).
+
+    python -m bench.bench_serve [--domain retail] [--inflight 1,256] [--seconds 30] [--think 0,1.5]
     python -m bench.bench_serve --equivalence 200     # 200 served episodes per domain vs `cove run`, same seed: same verdicts
 """
 
@@ -15,6 +24,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import json
 import os
 import shutil
@@ -41,6 +51,21 @@ async def start_server(out: Path, domain: str) -> tuple[asyncio.subprocess.Proce
     return process, line.split(" at ", 1)[1].split()[0]
 
 
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU of a process and its children still running (the embedded nats-server), from /proc."""
+    ticks = os.sysconf("SC_CLK_TCK")
+    total, pids = 0.0, [pid]
+    while pids:
+        current = pids.pop()
+        try:
+            fields = Path(f"/proc/{current}/stat").read_text().rsplit(")", 1)[1].split()
+            total += (int(fields[11]) + int(fields[12])) / ticks
+            pids += [int(c) for c in Path(f"/proc/{current}/task/{current}/children").read_text().split()]
+        except (OSError, ValueError):
+            continue
+    return total
+
+
 def scripted_policy(domain: str):
     from cove.actor_setup import build_models
     from cove.settings import RunSettings
@@ -53,22 +78,44 @@ def scripted_policy(domain: str):
     return policy
 
 
-async def load(url: str, domain: str, inflight: int, seconds: float, seed: int) -> dict:
-    """Keep `inflight` episodes going for `seconds`; each step timed from request to answer."""
+async def load(url: str, domain: str, inflight: int, seconds: float, seed: int, think: float = 0.0) -> dict:
+    """Keep `inflight` episodes going for `seconds`; each step timed from request to answer.
+
+    `think` (mean seconds, 0: none): before each step the policy also waits a seeded think time, as an LLM's
+    generation would (lognormal, sigma 0.5); the server is then loaded as by a real trainer, not saturated.
+    At the deadline the episodes still open are abandoned, so a run takes `seconds` and counts only steps in it.
+    """
+    import math
+    import random
+
     policy = scripted_policy(domain)
     latencies: list[float] = []
     episodes, deadline = 0, time.monotonic() + seconds
     next_index = iter(range(10**9))
-    limits = httpx.Limits(max_connections=inflight + 8, max_keepalive_connections=inflight + 8)
-    async with httpx.AsyncClient(base_url=url, timeout=600, limits=limits) as client:
+    sigma = 0.5
+    mu = math.log(think) - sigma**2 / 2 if think > 0 else 0.0
+    # one small client per 8 episodes: httpx scans its whole pool for every request, so one client of 256
+    # connections spends more CPU than the server does per step, and its loop's lag would count as the server's
+    clients = [httpx.AsyncClient(base_url=url, timeout=600, limits=httpx.Limits(max_connections=8, max_keepalive_connections=8)) for _ in range(0, inflight, 8)]
+    async with contextlib.AsyncExitStack() as stack:
+        for each in clients:
+            await stack.enter_async_context(each)
 
-        async def worker() -> None:
+        async def worker(number: int) -> None:
             nonlocal episodes
+            client = clients[number // 8]
+            thinking = random.Random(f"{seed}:{number}")
+            await asyncio.sleep(thinking.uniform(0, 2 * think))  # episodes start spread over two think times, not all at once
             while time.monotonic() < deadline:
                 [observation] = (await client.post("/episodes", json={"seed": seed, "task_index": next(next_index)}, params={"with_acts": True})).json()
                 messages, answer = list(observation["messages"]), observation
                 while not answer["done"]:
                     message = await policy(observation["system_prompt"], messages, observation["tools"], answer["policy_seed"])
+                    if think > 0:
+                        await asyncio.sleep(thinking.lognormvariate(mu, sigma))
+                    if time.monotonic() >= deadline:
+                        await client.delete(f"/episodes/{observation['episode_id']}")
+                        return
                     started = time.perf_counter()
                     response = await client.post(f"/episodes/{observation['episode_id']}/step", json={"message": message}, params={"with_acts": True})
                     latencies.append(time.perf_counter() - started)
@@ -77,11 +124,13 @@ async def load(url: str, domain: str, inflight: int, seconds: float, seed: int) 
                 episodes += 1
 
         started = time.monotonic()
-        await asyncio.gather(*(worker() for _ in range(inflight)))
+        await asyncio.gather(*(worker(n) for n in range(inflight)))
         elapsed = time.monotonic() - started
+        served = (await clients[0].get("/metrics.json")).json()  # the service's own step time: the last 4096 steps, request in to answer out
     latencies.sort()
-    return {"inflight": inflight, "episodes": episodes, "steps": len(latencies), "seconds": round(elapsed, 2), "steps_per_s": round(len(latencies) / elapsed, 1),
-            "step_ms_p50": round(statistics.median(latencies) * 1000, 2), "step_ms_p99": round(latencies[int(0.99 * (len(latencies) - 1))] * 1000, 2)}  # fmt: skip
+    return {"inflight": inflight, "think_s": think, "episodes": episodes, "steps": len(latencies), "seconds": round(elapsed, 2), "steps_per_s": round(len(latencies) / elapsed, 1),
+            "step_ms_p50": round(statistics.median(latencies) * 1000, 2), "step_ms_p99": round(latencies[int(0.99 * (len(latencies) - 1))] * 1000, 2),
+            "service_step_ms_p50": served["step_ms_p50"], "service_step_ms_p99": served["step_ms_p99"]}  # fmt: skip
 
 
 async def equivalence(count: int, domain: str, seed: int = 5) -> dict:
@@ -127,17 +176,24 @@ async def main() -> None:
     parser.add_argument("--domain", default="retail")
     parser.add_argument("--inflight", default="1,256")
     parser.add_argument("--seconds", type=float, default=30.0)
+    parser.add_argument("--think", default="0", help="policy think time per step, mean seconds (comma-separated for several runs; 0: closed loop)")
     parser.add_argument("--equivalence", type=int, default=0, help="instead: this many served episodes per domain against `cove run`")
     args = parser.parse_args()
     if args.equivalence:
         for domain in ("retail", "airline"):
             print(json.dumps(await equivalence(args.equivalence, domain)))
         return
-    for inflight in (int(n) for n in args.inflight.split(",")):
+    runs = [(int(n), float(t)) for t in args.think.split(",") for n in args.inflight.split(",")]
+    for inflight, think in runs:
         folder = Path(tempfile.mkdtemp(prefix="cove-bench-serve-"))
         process, url = await start_server(folder, args.domain)
         try:
-            print(json.dumps({"domain": args.domain, **await load(url, args.domain, inflight, args.seconds, seed=inflight)}), flush=True)
+            cpu, own = cpu_seconds(process.pid), cpu_seconds(os.getpid())
+            result = await load(url, args.domain, inflight, args.seconds, seed=inflight, think=think)
+            steps = max(1, result["steps"])
+            result["server_cpu_ms_per_step"] = round((cpu_seconds(process.pid) - cpu) * 1000 / steps, 2)  # cove serve and its nats-server
+            result["policy_cpu_ms_per_step"] = round((cpu_seconds(os.getpid()) - own) * 1000 / steps, 2)  # this process: the scripted policy and the HTTP client
+            print(json.dumps({"domain": args.domain, **result}), flush=True)
         finally:
             process.send_signal(signal.SIGTERM)
             await process.wait()

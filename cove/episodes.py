@@ -118,8 +118,9 @@ def policy_turn(view: DialogueView, message: dict[str, Any], model: str, usage: 
 
     Malformed arguments, unknown tools and text beside a tool call are kept as said: the executor
     answers the calls (a bad one with a tool error) and the verifier judges the turn by its rules. A
-    message with neither text nor a tool call is what a model that answers nothing usable gets: the
-    failure, and the dialogue's end blamed on the agent.
+    message with neither text nor a tool call is what `cove run` records for a model that answers
+    nothing usable: the failure, which the transcript shows as an error, counts towards the error limit
+    like a failed tool call, and leaves the turn with the policy.
     """
     recorded = recorded_message(message)
     if not (recorded["content"] or "").strip() and not recorded.get("tool_calls"):

@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from actors.prompts import agent_system_prompt
-from actors.view import DialogueView
+from actors.view import DialogueView, unusable_agent_reply
 from cove.confusion import ConfusionMatrix, committed_mistakes
 from cove.files import atomic_write_text
 from cove.user_pool import dialogue_simulator
@@ -57,7 +57,7 @@ class ExportTotals:
     attributions: Counter = field(default_factory=Counter)
     constraint_types: Counter = field(default_factory=Counter)
     passing_constraint_types: Counter = field(default_factory=Counter)
-    sft_skipped: int = 0  # passing dialogues kept out of sft.jsonl: malformed tool-call arguments, or beyond the target
+    sft_skipped: int = 0  # passing dialogues kept out of sft.jsonl: malformed tool-call arguments, an empty reply, or beyond the target
     confusion: ConfusionMatrix = field(default_factory=ConfusionMatrix)  # the verifier against the scripted models' mistakes
     simulators: dict[str, SimulatorTotals] = field(default_factory=dict)  # by user simulator (cove/user_pool.py)
 
@@ -108,8 +108,10 @@ def sft_messages(view: DialogueView, system_prompt: str) -> list[dict[str, Any]]
     return messages
 
 
-def _all_arguments_parse(view: DialogueView) -> bool:
-    """Every tool call the agent made carries a JSON object as its arguments."""
+def _teachable(view: DialogueView) -> bool:
+    """Every tool call the agent made carries a JSON object as its arguments, and it never replied nothing usable."""
+    if any(unusable_agent_reply(event) for event in view.events):
+        return False
     for event in view.events:
         for call in event.tool_calls if isinstance(event, AgentSpoke) else ():
             try:
@@ -230,7 +232,7 @@ def export_run(store: EventStore, out: Path, dialogue_ids: list[str] | None = No
             simulator.passing += 1
             totals.passing_constraint_types.update(row["constraint_types"])
             full = max_sft_rows is not None and len(sft_lines) >= max_sft_rows
-            if _all_arguments_parse(view) and not full:  # never teach a model to send broken tool-call JSON
+            if _teachable(view) and not full:  # never teach a model to send broken tool-call JSON, or an empty reply
                 sft_lines.append(json.dumps(sft_row(view, store, heads[dialogue_id].chain_head), ensure_ascii=False))
             else:
                 totals.sft_skipped += 1

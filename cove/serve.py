@@ -29,21 +29,22 @@ import structlog
 from actors.stream import read_subject
 from actors.drafts import Draft, draft, stamp
 from actors.prompts import agent_system_prompt
-from actors.runtime import ActorContext
-from actors.turns import agent_step
+from actors.runtime import ActorContext, delivered_event
+from actors.turns import DialogueLimits, agent_step
 from actors.view import DialogueView
 from cove.episodes import POLICY_MODEL, Phase, TaskChoice, member_user_seed, phase, policy_seed, policy_turn, transcript
 from cove.settings import RunSettings
 from cove.user_pool import request_simulator
 from domains.registry import get_domain
 from domains.state import Database
-from events import DialogueEnded, DialogueRequested, Event, EventError, parse_event, subject_pattern
+from events import DialogueEnded, DialogueRequested, Event, EventError, subject_pattern
 from events.subjects import SUBJECT_PREFIX, dialogue_token
 
 log = structlog.get_logger(__name__)
 
 SERVE_PREFIX = "serve-"
-RESYNC_SECONDS = 1.0  # a wait that hears nothing this long reads the episode back from the stream (a missed message)
+RESYNC_SECONDS = 1.0  # after a reconnect, a wait that hears nothing this long reads the episode back from the stream
+QUIET_RESYNC_SECONDS = 15.0  # without one, only after this long (a message lost some other way); not per second per episode
 
 
 class EpisodeError(Exception):
@@ -79,6 +80,9 @@ class _Episode:
     changed: asyncio.Event = field(default_factory=asyncio.Event)
     lock: asyncio.Lock = field(default_factory=asyncio.Lock)
     synced: bool = False  # read back from the stream once
+    synced_at_reconnect: int = 0  # the connection's reconnect count when it was last read back
+    _phase_at: int = -1  # how many events `_phase` was computed for
+    _phase: Phase = Phase.RUNNING
 
     def add(self, event: Event) -> bool:
         if event.seq < len(self.events):
@@ -91,6 +95,12 @@ class _Episode:
         if grew:
             self.changed.set()
         return grew
+
+    def current_phase(self, base: Database, limits: DialogueLimits) -> Phase:
+        """The episode's phase, computed once per change (a wait wakes on every event: no view rebuilt each time)."""
+        if self._phase_at != len(self.events):
+            self._phase_at, self._phase = len(self.events), phase(DialogueView.of(self.events), base, limits) if self.events else Phase.RUNNING
+        return self._phase
 
 
 class EpisodeService:
@@ -154,9 +164,11 @@ class EpisodeService:
         ids = [choice.episode_id(task_index, member) for member in range(n)]
         for member, episode_id in enumerate(ids):
             episode = self._track(episode_id)
-            await self._sync(episode_id)
-            if episode.events:
+            if episode.events or await self._requested_before(episode_id):
+                if not episode.synced:
+                    await self._sync(episode_id)
                 continue  # asked for before (a retried create, or one before a restart): the same episode
+            episode.synced, episode.synced_at_reconnect = True, self._reconnects()  # nothing to read back: what is published from now on is heard
             request = draft(DialogueRequested, domain=choice.domain, run_id=choice.run_id, seed=choice.seed, task_index=task_index, config=config,
                             user_simulator=simulator, user_seed=member_user_seed(choice.seed, task_index, member))  # fmt: skip
             await self.ctx.publish(stamp([request], episode_id, 0, "serve", None, self.clock))
@@ -211,6 +223,26 @@ class EpisodeService:
         return {"episodes_created": self.metrics.created, "episodes_open": len(self._open), "episodes_done": self.metrics.done, "steps": self.metrics.steps,
                 "timed_out": self.metrics.timed_out, "abandoned": self.metrics.abandoned, "step_ms_p50": quantile(0.5), "step_ms_p99": quantile(0.99)}  # fmt: skip
 
+    def metrics_prometheus(self) -> str:
+        """The metrics in Prometheus' text exposition format (counters, the open-episode gauge, step-time quantiles)."""
+        values = self.metrics_json()
+        lines = []
+        for name, kind, help_text, value in (
+            ("cove_serve_episodes_created_total", "counter", "Episodes created.", values["episodes_created"]),
+            ("cove_serve_episodes_done_total", "counter", "Episodes verified (scored or not).", values["episodes_done"]),
+            ("cove_serve_episodes_timed_out_total", "counter", "Episodes ended unscored by the idle timeout.", values["timed_out"]),
+            ("cove_serve_episodes_abandoned_total", "counter", "Episodes abandoned by the trainer.", values["abandoned"]),
+            ("cove_serve_steps_total", "counter", "Policy steps answered.", values["steps"]),
+            ("cove_serve_episodes_open", "gauge", "Episodes not yet verified.", values["episodes_open"]),
+        ):  # fmt: skip
+            lines += [f"# HELP {name} {help_text}", f"# TYPE {name} {kind}", f"{name} {value}"]
+        lines += ["# HELP cove_serve_step_seconds Time a step spends in the service (the last few thousand steps).", "# TYPE cove_serve_step_seconds summary"]
+        for quantile, key in (("0.5", "step_ms_p50"), ("0.99", "step_ms_p99")):
+            if values[key] is not None:
+                lines.append(f'cove_serve_step_seconds{{quantile="{quantile}"}} {values[key] / 1000:.6f}')
+        lines += [f"cove_serve_step_seconds_sum {sum(self.metrics.step_seconds):.6f}", f"cove_serve_step_seconds_count {len(self.metrics.step_seconds)}"]
+        return "\n".join(lines) + "\n"
+
     # --- inside -----------------------------------------------------------------------------------
 
     def _check_choice(self, choice: TaskChoice) -> None:
@@ -226,8 +258,7 @@ class EpisodeService:
         self._checked.add((choice.constraints, choice.fuzz))
 
     def _phase(self, episode_id: str) -> Phase:
-        events = self._episodes[episode_id].events
-        return phase(DialogueView.of(events), self.base, self.ctx.limits) if events else Phase.RUNNING
+        return self._episodes[episode_id].current_phase(self.base, self.ctx.limits)
 
     def _track(self, episode_id: str) -> _Episode:
         episode = self._episodes.get(episode_id)
@@ -252,10 +283,15 @@ class EpisodeService:
     async def _heard(self, msg: Any) -> None:
         token = msg.subject.rsplit(".", 1)[-1]
         episode_id = self._tokens.get(token)
-        if episode_id is None:
+        episode = self._episodes.get(episode_id) if episode_id is not None else None
+        if episode is None:
             return
+        msg_id = (msg.headers or {}).get("Nats-Msg-Id") or ""
+        seq_text = msg_id.rpartition(":")[2]
+        if seq_text.isdigit() and int(seq_text) < len(episode.events):
+            return  # known already (this service's own publish, or read back): not parsed again
         try:
-            event = parse_event(msg.data)
+            event = delivered_event(self.ctx.cache, msg)  # published by an actor of this process: its event, not parsed again
         except EventError:
             return
         self._remember(episode_id, event)
@@ -285,9 +321,27 @@ class EpisodeService:
     async def _sync(self, episode_id: str) -> None:
         """Read the episode's events after those known here back from the stream (the log of record)."""
         episode = self._episodes[episode_id]
+        episode.synced_at_reconnect = self._reconnects()
         for event in await self._read_back(episode_id, len(episode.events)):
             self._remember(episode_id, event)
         episode.synced = True
+
+    async def _requested_before(self, episode_id: str) -> bool:
+        """The stream holds the episode's DialogueRequested (one indexed look-up of its own subject, not a read-back)."""
+        from nats.js.errors import NotFoundError
+
+        from actors.outages import until_answered
+        from actors.stream import STREAM_NAME
+
+        state = self.ctx.broker.config.connection_state
+        try:
+            await until_answered(lambda: state.stream.get_last_msg(STREAM_NAME, subject_pattern(DialogueRequested, episode_id)), state.connection, "serve_create")
+        except NotFoundError:
+            return False
+        return True
+
+    def _reconnects(self) -> int:
+        return self.ctx.broker.config.connection_state.connection.stats["reconnects"]
 
     async def _read_back(self, dialogue_id: str, from_seq: int) -> list[Event]:
         return [event async for event in read_subject(self.ctx.broker, subject_pattern(None, dialogue_id)) if event.seq >= from_seq]
@@ -309,6 +363,7 @@ class EpisodeService:
         """The episode once it holds event `after_seq` and is at the policy's turn or done."""
         episode = self._episodes[episode_id]
         deadline = time.monotonic() + self.step_timeout
+        quiet_since = time.monotonic()
         while True:
             episode.changed.clear()
             if len(episode.events) > after_seq and self._phase(episode_id) is not Phase.RUNNING:
@@ -318,8 +373,13 @@ class EpisodeService:
                 raise EpisodeError(504, f"episode {episode_id}: no next turn in {self.step_timeout:g} s (the actors may be down)")
             try:
                 await asyncio.wait_for(episode.changed.wait(), min(left, RESYNC_SECONDS))
+                quiet_since = time.monotonic()
             except TimeoutError:
-                await self._sync(episode_id)  # heard nothing for a while: a message may have been missed
+                # heard nothing for a while: read back if the connection dropped since the last read-back (messages
+                # published meanwhile never reached the subscription), else only after a long silence
+                if self._reconnects() != episode.synced_at_reconnect or time.monotonic() - quiet_since >= QUIET_RESYNC_SECONDS:
+                    await self._sync(episode_id)
+                    quiet_since = time.monotonic()
 
     async def _observation(self, episode_id: str, view: DialogueView, with_acts: bool, *, since: int | None = None, first: bool = False, events: bool = False) -> dict[str, Any]:
         messages = transcript(view, self.system_prompt, with_acts)

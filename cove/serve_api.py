@@ -12,7 +12,7 @@ from __future__ import annotations
 from typing import Any
 
 from fastapi import FastAPI, Query, Request
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, PlainTextResponse
 from pydantic import BaseModel, ConfigDict, Field
 
 from cove.serve import EpisodeError, EpisodeService
@@ -106,8 +106,14 @@ def build_app(service: EpisodeService) -> FastAPI:
     async def health() -> dict[str, Any]:
         return service.health()
 
-    @app.get("/metrics", tags=["service"])
-    async def metrics() -> dict[str, Any]:
+    @app.get("/metrics", tags=["service"], response_class=PlainTextResponse)
+    async def metrics() -> str:
+        """Episodes created, open, done, timed out and abandoned, steps, and step time, in Prometheus' text format."""
+        return service.metrics_prometheus()
+
+    @app.get("/metrics.json", tags=["service"])
+    async def metrics_json() -> dict[str, Any]:
+        """The same metrics as JSON (step time p50 and p99 in ms)."""
         return service.metrics_json()
 
     return app

@@ -14,7 +14,7 @@ from actors.turns import DialogueLimits, ModelNeeded, agent_reply, agent_step, m
 from actors.view import GREETING, DialogueView
 from domains.constraints import Action, Constraint, Task
 from domains.registry import get_domain
-from events import AgentSpoke, DialogueEnded, InstructionFuzzified, ModelCall, TaskSampled, ToolCallRequest, ToolFailed, ToolReturned, UserSpoke, event_to_json, parse_event
+from events import AgentSpoke, DialogueEnded, InstructionFuzzified, ModelCall, ModelCallFailed, TaskSampled, ToolCallRequest, ToolFailed, ToolReturned, UserSpoke, event_to_json, parse_event
 from store.eventlog import EventStore
 
 LIMITS = DialogueLimits(max_turns=6, max_tool_errors=2)
@@ -114,14 +114,28 @@ def test_user_answers_only_agent_text(world):
 
 
 @pytest.mark.parametrize(
-    "error_type, retryable, reason",
-    [("rate_limit_error", True, "infrastructure_failure"), ("authentication_error", False, "infrastructure_failure"), ("empty_reply", False, "agent_error"), ("truncated_reply", False, "agent_error")],
+    "role, error_type, retryable, reason",
+    [("agent", "rate_limit_error", True, "infrastructure_failure"), ("agent", "authentication_error", False, "infrastructure_failure"),
+     ("agent", "empty_reply", False, None), ("agent", "truncated_reply", False, None), ("user", "empty_reply", False, "user_error")],
 )
-def test_model_failure_blames_the_right_party(error_type, retryable, reason):
-    """An unusable reply ends the dialogue as the agent's fault; any other model failure as infrastructure's (unscored)."""
-    failure = {"role": "agent", "model": "m", "error_type": error_type, "message": "m", "attempts": 5, "retryable": retryable}
-    drafts = model_failure("agent", failure)
-    assert drafts[-1].fields["reason"] == reason
+def test_model_failure_blames_the_right_party(role, error_type, retryable, reason):
+    """The agent's unusable reply is recorded and the dialogue goes on; the user's ends it as the user's fault; any other failure as infrastructure's (unscored)."""
+    failure = {"role": role, "model": "m", "error_type": error_type, "message": "m", "attempts": 5, "retryable": retryable}
+    drafts = model_failure(role, failure)
+    assert drafts[0].cls is ModelCallFailed
+    assert [d.fields["reason"] for d in drafts[1:]] == ([reason] if reason else [])
+
+
+def test_after_an_unusable_reply_the_agent_is_asked_again_with_the_error_until_the_limit(world):
+    """After the agent's unusable reply the agent's model is asked again, its transcript showing the error; it counts towards max_tool_errors."""
+    base, task, _ = world
+    failure = (ModelCallFailed, {"role": "agent", "model": "m", "error_type": "empty_reply", "message": "reply had no content", "attempts": 1, "retryable": False})
+    view = _view(task, base, (AgentSpoke, {"content": GREETING}), (UserSpoke, {"content": "hi"}), failure)
+    step = agent_step(view, base, LIMITS)
+    assert isinstance(step, ModelNeeded) and step.messages[-2:] == [{"role": "assistant", "content": ""}, {"role": "system", "content": "Error: reply had no content. Write to the customer or call one tool."}]
+    assert view.tool_errors == 1
+    limited = agent_step(view, base, DialogueLimits(max_turns=100, max_tool_errors=1))
+    assert [d.fields["reason"] for d in limited] == ["too_many_errors"]
 
 
 def test_executor_runs_calls_in_order_and_rebuilds_the_same_world(world):

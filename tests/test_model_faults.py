@@ -213,28 +213,56 @@ def test_a_provider_that_refuses_the_request_is_not_the_agents_fault(run_faulty,
     assert _outcomes(rewards) == [(None, False, "infrastructure_failure", "infrastructure")] * COUNT
 
 
-@pytest.mark.parametrize(
-    ("role", "fault", "error_type", "attribution"),
-    [
-        pytest.param("agent", Reply.empty(), "empty_reply", "agent", id="agent-empty"),
-        pytest.param("agent", Reply.endless(content=""), "truncated_reply", "agent", id="agent-endless"),
-        pytest.param("user", Reply.empty(), "empty_reply", "user_simulator", id="user-empty"),
-    ],
-)
-def test_unusable_replies_end_the_dialogue_with_the_models_blame(run_faulty, openai_server, role, fault, error_type, attribution):
-    """A model that keeps replying nothing usable is retried, then ends the dialogue as its own error: scored 0, blamed on it."""
-    out, summary = run_faulty(**{role: always(fault)})
+@pytest.mark.parametrize(("fault", "error_type"), [pytest.param(Reply.empty(), "empty_reply", id="empty"), pytest.param(Reply.endless(content=""), "truncated_reply", id="endless")])
+def test_an_agent_that_keeps_replying_nothing_usable_runs_into_the_error_limit(run_faulty, openai_server, fault, error_type):
+    """Each unusable agent reply (after the client's retries) is recorded and counted like a failed tool call, and the agent is asked
+    again; at the error limit the dialogue ends (too_many_errors), scored 0 and blamed on the agent."""
+    out, summary = run_faulty(agent=always(fault), max_tool_errors=2)
     rewards = _rewards(out)
     for row in rewards:
         events = _events(out, row["dialogue_id"])
         failed = [e for e in events if isinstance(e, ModelCallFailed)]
-        assert len(failed) == 1 and failed[0].role == role and failed[0].retryable is False
-        assert failed[0].error_type == error_type and failed[0].attempts == MAX_ATTEMPTS
-        assert isinstance(events[failed[0].seq + 1], DialogueEnded)
-    assert sum(_role(r.json) == role for r in openai_server.requests) == COUNT * MAX_ATTEMPTS
-    assert summary["scored"] == COUNT and summary["passing"] == 0 and summary["terminations"] == {f"{role}_error": COUNT}
+        assert [(e.role, e.error_type, e.attempts) for e in failed] == [("agent", error_type, MAX_ATTEMPTS)] * 2
+        assert isinstance(events[failed[-1].seq + 1], DialogueEnded) and not isinstance(events[failed[0].seq + 1], DialogueEnded)
+    agent_requests = [r.json for r in openai_server.requests if _role(r.json) == "agent"]
+    assert len(agent_requests) == COUNT * MAX_ATTEMPTS * 2
+    assert any(m["role"] == "system" and m["content"].startswith("Error: ") for r in agent_requests for m in r["messages"][1:])  # the second asking shows the error
+    assert summary["terminations"] == {"too_many_errors": COUNT}
     _assert_verify_agrees(out, rewards)
-    assert _outcomes(rewards) == [(0.0, True, f"{role}_error", attribution)] * COUNT
+    assert _outcomes(rewards) == [(0.0, True, "too_many_errors", "agent")] * COUNT
+
+
+def _error_shown(request: dict[str, Any]) -> bool:
+    return any(message["role"] == "system" for message in request["messages"][1:])
+
+
+def test_an_agent_that_replies_nothing_usable_once_goes_on_to_its_verdict(run_faulty, openai_server):
+    """An agent whose first turn is empty until it sees the error in its transcript then answers properly: the dialogue goes on and ends by the customer's stop."""
+    out, summary = run_faulty(agent=lambda request, arrival: Reply.empty() if _first_turn(request) and not _error_shown(request) else None)
+    rewards = _rewards(out)
+    for row in rewards:
+        failed = [e for e in _events(out, row["dialogue_id"]) if isinstance(e, ModelCallFailed)]
+        assert [(e.role, e.error_type) for e in failed] == [("agent", "empty_reply")]
+    assert summary["terminations"] == {"user_stop": COUNT}
+    _assert_verify_agrees(out, rewards)
+    exported = {json.loads(line)["dialogue_id"] for line in (out / "sft.jsonl").read_text().splitlines()}
+    assert not exported & {row["dialogue_id"] for row in rewards}  # never teach an empty reply, though the dialogue may pass
+
+
+def test_a_user_simulator_that_keeps_replying_nothing_usable_ends_the_dialogue_as_its_error(run_faulty, openai_server):
+    """The user simulator is cove's, not the agent's: its unusable reply is retried, then ends the dialogue (user_error), scored 0, blamed on it."""
+    out, summary = run_faulty(user=always(Reply.empty()))
+    rewards = _rewards(out)
+    for row in rewards:
+        events = _events(out, row["dialogue_id"])
+        failed = [e for e in events if isinstance(e, ModelCallFailed)]
+        assert len(failed) == 1 and failed[0].role == "user" and failed[0].retryable is False
+        assert failed[0].error_type == "empty_reply" and failed[0].attempts == MAX_ATTEMPTS
+        assert isinstance(events[failed[0].seq + 1], DialogueEnded)
+    assert sum(_role(r.json) == "user" for r in openai_server.requests) == COUNT * MAX_ATTEMPTS
+    assert summary["scored"] == COUNT and summary["passing"] == 0 and summary["terminations"] == {"user_error": COUNT}
+    _assert_verify_agrees(out, rewards)
+    assert _outcomes(rewards) == [(0.0, True, "user_error", "user_simulator")] * COUNT
 
 
 BAD_CALLS = [

@@ -30,7 +30,7 @@ async def test_an_episode_runs_to_its_verdict_over_http(tmp_path, nats_server, d
     assert events[-1].type == "dialogue_verified" and events[-1].verdict == last["verdict"]
 
 
-EQUIVALENCE_COUNT = 20
+EQUIVALENCE_COUNT = 200
 
 
 def _verdict_without_ids(verdict: dict, dialogue_id: str) -> str:
@@ -39,9 +39,10 @@ def _verdict_without_ids(verdict: dict, dialogue_id: str) -> str:
     return json.dumps(verdict, sort_keys=True).replace(dialogue_id, "<dialogue>")
 
 
+@pytest.mark.timeout(400)
 @pytest.mark.parametrize("domain", ["retail", "airline"])
 async def test_episodes_get_the_verdicts_of_cove_run_and_re_verify(tmp_path, nats_server, domain):
-    """With the scripted agent's decisions as the policy, served episodes of tasks 0..19 get exactly `cove run`'s verdicts for the same seed, and `cove verify` passes on the served log."""
+    """With the scripted agent's decisions as the policy, 200 served episodes (tasks 0..199, 64 in flight) get exactly `cove run`'s verdicts for the same seed, and `cove verify` passes on the served log."""
     import asyncio
 
     from typer.testing import CliRunner
@@ -51,16 +52,18 @@ async def test_episodes_get_the_verdicts_of_cove_run_and_re_verify(tmp_path, nat
     from cove.settings import RunSettings
     from tests.serve_helpers import BASE
 
-    run = RunSettings(domain=domain, count=EQUIVALENCE_COUNT, seed=5, concurrency=8, out=tmp_path / "run", **BASE)
+    run = RunSettings(domain=domain, count=EQUIVALENCE_COUNT, seed=5, concurrency=32, out=tmp_path / "run", **BASE)
     await run_dialogues(run)
     with EventStore(run.out / "events.db", readonly=True) as store:
         expected = [_verdict_without_ids(store.events(run.dialogue_id(i))[-1].verdict, run.dialogue_id(i)) for i in range(EQUIVALENCE_COUNT)]
     async with served(tmp_path / "serve", domain, nats_server.url) as (server, client):
         policy = ScriptedPolicy(serve_settings(tmp_path, domain, None))
+        in_flight = asyncio.Semaphore(64)
 
         async def episode(index: int) -> str:
-            [observation] = (await client.post("/episodes", json={"seed": 5, "task_index": index}, params={"with_acts": True})).json()
-            last = await play(client, policy, observation)
+            async with in_flight:
+                [observation] = (await client.post("/episodes", json={"seed": 5, "task_index": index}, params={"with_acts": True})).json()
+                last = await play(client, policy, observation)
             return _verdict_without_ids(last["verdict"], observation["episode_id"])
 
         served_verdicts = await asyncio.gather(*(episode(i) for i in range(EQUIVALENCE_COUNT)))
@@ -101,3 +104,44 @@ async def test_the_gymnasium_client_runs_episodes_and_groups(tmp_path, nats_serv
     for reward, terminated, truncated, info in results:
         assert terminated and not truncated and reward == info["verdict"]["score"] and reward is not None
     assert read["termination"]["reason"] == "abandoned"
+
+
+async def test_hundreds_of_episodes_in_flight_all_reach_their_verdicts(tmp_path, nats_server):
+    """256 episodes (32 GRPO groups of 8) created and stepped concurrently over HTTP, with text, tool calls and bad calls
+    interleaved across episodes, all end with the verifier's verdict and nothing is left open."""
+    import asyncio
+
+    import httpx
+
+    script = [
+        {"role": "assistant", "content": "Could you give me your user id, please?"},
+        {"role": "assistant", "content": None, "tool_calls": [{"id": "call_1", "type": "function", "function": {"name": "get_user_details", "arguments": '{"user_id": "nobody_0"}'}}]},
+        {"role": "assistant", "content": "Thank you. Is there anything else?"},
+    ]
+    async with served(tmp_path / "out", "retail", nats_server.url, max_turns=6) as (server, _):
+        limits = httpx.Limits(max_connections=300, max_keepalive_connections=300)
+        async with httpx.AsyncClient(base_url=server.url, timeout=120, limits=limits) as client:
+
+            async def group(task_index: int) -> list[dict]:
+                members = (await client.post("/episodes", json={"seed": 11, "task_index": task_index, "n": 8})).json()
+                return list(await asyncio.gather(*(episode(member) for member in members)))
+
+            async def episode(observation: dict) -> dict:
+                answer = observation
+                for message in script:
+                    if answer["done"]:
+                        break
+                    response = await client.post(f"/episodes/{observation['episode_id']}/step", json={"message": message})
+                    assert response.status_code == 200, response.text
+                    answer = response.json()
+                return answer
+
+            finals = [answer for answers in await asyncio.gather(*(group(index) for index in range(32))) for answer in answers]
+            metrics = (await client.get("/metrics.json")).json()
+    assert len({f["episode_id"] for f in finals}) == 256
+    assert all(f["done"] and f["verdict"]["scored"] for f in finals)
+    assert {f["termination"]["reason"] for f in finals} == {"max_turns"} and {f["reward"] for f in finals} == {0.0}
+    assert metrics["episodes_created"] == 256 and metrics["episodes_done"] == 256 and metrics["episodes_open"] == 0
+    with EventStore(tmp_path / "out" / "events.db", readonly=True) as store:
+        verified = [store.events(f["episode_id"])[-1] for f in finals]
+    assert all(event.type == "dialogue_verified" for event in verified)

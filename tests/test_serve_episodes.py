@@ -1,4 +1,4 @@
-"""`cove serve` episodes beyond the happy path, over real HTTP on a real nats-server: bad policy output,
+"""`cove serve` episodes beyond the happy path, over real HTTP on a real nats-server: every kind of bad policy output,
 GRPO groups, abandoning, idle timeouts, health, metrics and the OpenAPI page."""
 
 from __future__ import annotations
@@ -47,16 +47,47 @@ async def test_bad_tool_output_is_answered_like_a_tool_error_and_judged(tmp_path
     assert ("text_with_tool_call" in rules) == (kind == "text_and_tool_call")
 
 
-@pytest.mark.parametrize("message", [{"role": "assistant", "content": ""}, {"role": "assistant", "content": "   ", "tool_calls": []}, {}])
-async def test_an_empty_message_ends_the_episode_blamed_on_the_agent(tmp_path, nats_server, message):
-    """A message with neither text nor a tool call is what a model that answers nothing usable gets: the episode ends (agent_error), scored 0 and blamed on the agent."""
+EMPTY_OUTPUT = {
+    "empty_content": {"role": "assistant", "content": ""},
+    "blank_content_no_calls": {"role": "assistant", "content": "   ", "tool_calls": []},
+    "no_fields": {},
+}
+
+
+@pytest.mark.parametrize("kind", sorted(EMPTY_OUTPUT))
+async def test_an_empty_message_is_answered_with_an_error_and_the_episode_goes_on(tmp_path, nats_server, kind):
+    """A message with neither text nor a tool call gets an error answer, stays the policy's turn, is in the log as the agent's
+    unusable reply (as `cove run` records a model's), and the episode goes on to a verdict."""
     async with served(tmp_path / "out", "airline", nats_server.url) as (server, client):
-        [observation] = (await client.post("/episodes", json={"seed": 2, "task_index": 1})).json()
-        answer = (await client.post(f"/episodes/{observation['episode_id']}/step", json={"message": message})).json()
-        again = await client.post(f"/episodes/{observation['episode_id']}/step", json={"message": {"content": "hello?"}})
-    assert answer["done"] and answer["termination"]["reason"] == "agent_error" and answer.get("recorded") is None and answer["messages"] == []
-    assert answer["reward"] == 0.0 and answer["verdict"]["attribution"] == "agent"
-    assert again.status_code == 409  # no turn after the end
+        [observation] = (await client.post("/episodes", json={"seed": 2, "task_index": 1}, params={"with_acts": True})).json()
+        episode_id = observation["episode_id"]
+        response = await client.post(f"/episodes/{episode_id}/step", json={"message": EMPTY_OUTPUT[kind]}, params={"with_acts": True})
+        assert response.status_code == 200
+        answer = response.json()
+        assert not answer["done"] and answer["status"] == "policy_turn"
+        assert answer["recorded"] == {"role": "assistant", "content": ""}
+        [error] = answer["messages"]
+        assert error["role"] == "system" and error["content"].startswith("Error: ")
+        messages = observation["messages"] + [answer["recorded"], error]
+        last = await play(client, ScriptedPolicy(serve_settings(tmp_path, "airline", None)), observation | {"messages": messages, "policy_seed": answer["policy_seed"]})
+        read = (await client.get(f"/episodes/{episode_id}")).json()
+    assert last["done"] and last["verdict"]["scored"] and last["termination"]["reason"] == "user_stop"
+    assert read["messages"][2:4] == [answer["recorded"], error]  # the transcript shows what the policy saw
+    with EventStore(tmp_path / "out" / "events.db", readonly=True) as store:
+        failed = [e for e in store.events(episode_id) if e.type == "model_call_failed"]
+    assert [(e.role, e.error_type, e.model) for e in failed] == [("agent", "empty_reply", "cove-serve/policy")]
+
+
+async def test_a_policy_that_only_sends_bad_output_runs_into_the_error_limit(tmp_path, nats_server):
+    """Empty messages and bad tool calls all count towards max_tool_errors: at the limit the episode ends (too_many_errors), scored 0, blamed on the agent."""
+    bad = [EMPTY_OUTPUT["empty_content"], BAD_TOOL_OUTPUT["unknown_tool"], EMPTY_OUTPUT["no_fields"], BAD_TOOL_OUTPUT["malformed_arguments"]]
+    async with served(tmp_path / "out", "retail", nats_server.url, max_tool_errors=4) as (server, client):
+        [observation] = (await client.post("/episodes", json={"seed": 2, "task_index": 0})).json()
+        answers = [(await client.post(f"/episodes/{observation['episode_id']}/step", json={"message": message})).json() for message in bad]
+    assert [a["done"] for a in answers] == [False, False, False, True]
+    last = answers[-1]
+    assert last["termination"]["reason"] == "too_many_errors" and last["reward"] == 0.0 and last["verdict"]["attribution"] == "agent"
+    assert last["messages"][0]["role"] == "tool" and "error" in last["messages"][0]["content"].lower()  # the last call's error, then the end
 
 
 async def test_a_group_plays_one_task_with_different_user_seeds(tmp_path, nats_server):
@@ -94,7 +125,7 @@ async def test_abandon_ends_an_episode_unscored(tmp_path, nats_server):
         [observation] = (await client.post("/episodes", json={"seed": 4})).json()
         answer = (await client.delete(f"/episodes/{observation['episode_id']}")).json()
         twice = (await client.delete(f"/episodes/{observation['episode_id']}")).json()
-        metrics = (await client.get("/metrics")).json()
+        metrics = (await client.get("/metrics.json")).json()
     assert answer["done"] and answer["termination"]["reason"] == "abandoned"
     assert answer["verdict"]["scored"] is False and answer["reward"] is None
     assert twice["verdict"] == answer["verdict"] and metrics["abandoned"] == 1
@@ -109,7 +140,7 @@ async def test_an_idle_episode_times_out_unscored(tmp_path, nats_server):
         await asyncio.wait_for(verified, 30)
         done = (await client.get(f"/episodes/{episode_id}")).json()
         late = await client.post(f"/episodes/{episode_id}/step", json={"message": {"content": "sorry, I was away"}})
-        metrics = (await client.get("/metrics")).json()
+        metrics = (await client.get("/metrics.json")).json()
     assert done["termination"]["reason"] == "policy_timeout" and done["verdict"]["scored"] is False
     assert late.status_code == 409 and metrics["timed_out"] == 1
 
@@ -133,15 +164,21 @@ async def _verdict_heard(nats_url: str, episode_id: str) -> asyncio.Future:
 
 
 async def test_health_metrics_and_openapi_page(tmp_path, nats_server):
-    """/health says NATS is reached, /metrics counts episodes and steps, /openapi.json documents the episode routes and /docs serves the page."""
+    """/health says NATS is reached, /metrics (Prometheus text) and /metrics.json count episodes and steps, /openapi.json documents the episode routes and /docs serves the page."""
     async with served(tmp_path / "out", "retail", nats_server.url) as (server, client):
         health = (await client.get("/health")).json()
         [observation] = (await client.post("/episodes", json={})).json()
         await client.post(f"/episodes/{observation['episode_id']}/step", json={"message": {"content": "Could you give me your user id?"}})
-        metrics = (await client.get("/metrics")).json()
+        metrics = (await client.get("/metrics.json")).json()
+        prometheus = await client.get("/metrics")
         openapi = (await client.get("/openapi.json")).json()
         docs = await client.get("/docs")
     assert health == {"status": "ok", "nats_connected": True, "domain": "retail"}
     assert metrics["episodes_created"] == 1 and metrics["steps"] == 1 and metrics["episodes_open"] == 1 and metrics["step_ms_p50"] is not None
-    assert {"/episodes", "/episodes/{episode_id}/step", "/episodes/{episode_id}", "/health", "/metrics"} <= set(openapi["paths"])
+    assert prometheus.headers["content-type"].startswith("text/plain")
+    samples = dict(line.rsplit(" ", 1) for line in prometheus.text.splitlines() if line and not line.startswith("#"))
+    assert samples["cove_serve_episodes_created_total"] == "1" and samples["cove_serve_steps_total"] == "1" and samples["cove_serve_episodes_open"] == "1"
+    assert float(samples['cove_serve_step_seconds{quantile="0.5"}']) == pytest.approx(metrics["step_ms_p50"] / 1000, abs=1e-6)
+    assert "# TYPE cove_serve_steps_total counter" in prometheus.text
+    assert {"/episodes", "/episodes/{episode_id}/step", "/episodes/{episode_id}", "/health", "/metrics", "/metrics.json"} <= set(openapi["paths"])
     assert docs.status_code == 200 and "swagger" in docs.text.lower()

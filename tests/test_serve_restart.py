@@ -55,7 +55,7 @@ async def test_a_killed_server_continues_its_open_episode(tmp_path, nats_server)
                 message = await policy(observation["system_prompt"], messages, observation["tools"], answer["policy_seed"])
                 answer = (await client.post(f"/episodes/{observation['episode_id']}/step", json={"message": message}, params={"with_acts": True})).json()
                 messages += [m for m in [answer["recorded"], *answer["messages"]] if m is not None]
-            metrics = (await client.get("/metrics")).json()
+            metrics = (await client.get("/metrics.json")).json()
     finally:
         process.send_signal(signal.SIGTERM)
         await process.wait()

@@ -33,11 +33,13 @@ from nats.errors import TimeoutError as NatsTimeoutError
 from nats.js.errors import ServiceUnavailableError
 from pydantic import BaseModel
 
+from actors.natsflush import gather_flushes
 from actors.outages import pause_when_leaderless, until_answered
 from actors.stream import STREAM_CONFIG, STREAM_NAME, declare_stream
 from events.dead_letters import MessageDeadLettered, dead_letter_subject
 
 log = structlog.get_logger(__name__)
+gather_flushes()  # fewer, larger socket writes (actors/natsflush.py)
 
 __all__ = ["STREAM_CONFIG", "STREAM_NAME", "ActorRouter", "Delivery", "Received", "RetryPolicy", "make_broker", "publish_event", "retry_or_dead_letter", "split_servers", "start_bus", "stop_bus", "unsettled"]
 

@@ -269,9 +269,10 @@ def build_router(actor: str, ctx: ActorContext, *, max_workers: int = 1, ack_wai
     router = ActorRouter(actor, ctx.retry)
     subjects = [subject_pattern(event_type) for event_type in TRIGGERS[actor]]
 
-    # One consumer for all the actor's triggers, so `max_workers` bounds what a replica holds; small
-    # pulls (a quarter of its slots) leave the rest of the backlog to its peers.
-    batch_size = max(1, min(16, max_workers // 4))
+    # One consumer for all the actor's triggers, so `max_workers` bounds what a replica holds. A pull asks
+    # for as many as it has free slots (never more: the rest of the backlog stays with its peers); pulling
+    # one at a time made the executor's 4 slots a queue of its own (one pull round trip per trigger).
+    batch_size = max_workers
 
     @router.consumes(subjects, consumer=actor, max_workers=max_workers, batch_size=batch_size, ack_wait=ack_wait)
     async def on_event(msg: Received) -> None:

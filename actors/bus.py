@@ -343,9 +343,10 @@ class _DirectPull:
                     task = loop.create_task(self.settle(raw, loop))
                     self.running.add(task)
                     task.add_done_callback(self._done)
-        finally:  # stopped: handlers still running are cancelled (redelivered after ack_wait), as FastStream's were
+        except asyncio.CancelledError:  # stopped: handlers still running are cancelled (redelivered after ack_wait), as FastStream's were
             for task in list(self.running):
                 task.cancel()
+            raise
 
     def _done(self, task: asyncio.Task) -> None:
         self.running.discard(task)

@@ -3,17 +3,19 @@
     router = ActorRouter("recorder")
 
     @router.consumes("cove.dialogue.>")
-    async def record_event(msg: NatsMessage) -> None:
+    async def record_event(msg: Received) -> None:
         event = parse_event(msg.body)
         ...  # make the effect durable, e.g. `await publish_event(...)`; never ack here
 
     broker = make_broker(url); broker.include_router(router); await start_bus(broker)
 
-Handlers receive the `NatsMessage` itself (`make_broker` turns FastStream's dependency injection
-off: resolving a message argument through it costs two thread-pool hops per delivery), and parse
-its body themselves with `events.parse_event`. The router settles every message: ack after the
+Handlers receive the delivery (`msg.raw_message` is the nats-py `Msg`, `msg.body` its bytes) and
+parse its body themselves with `events.parse_event`. The router settles every message: ack after the
 handler returned, nak with backoff when it raised, and after `RetryPolicy.max_deliver` deliveries a `MessageDeadLettered` event on
 `cove-deadletter.<actor>`, then term. All replicas of an actor share one durable pull consumer.
+FastStream declares the consumers and documents them; messages go from the pull to the handler
+without its per-message machinery (`_DirectPull`), and `make_broker` turns its dependency
+injection off (resolving a message argument costs two thread-pool hops per delivery).
 """
 
 import asyncio
@@ -26,16 +28,20 @@ from faststream import AckPolicy, BaseMiddleware
 from faststream.nats import ConsumerConfig, JStream, NatsBroker, NatsRouter, PubAck, PullSub
 from faststream.exceptions import IncorrectState
 from nats.aio.msg import Msg
-from nats.errors import ConnectionReconnectingError
+from nats.errors import ConnectionClosedError, ConnectionReconnectingError
+from nats.errors import TimeoutError as NatsTimeoutError
+from nats.js.errors import ServiceUnavailableError
 from pydantic import BaseModel
 
+from actors.natsflush import gather_flushes
 from actors.outages import pause_when_leaderless, until_answered
 from actors.stream import STREAM_CONFIG, STREAM_NAME, declare_stream
 from events.dead_letters import MessageDeadLettered, dead_letter_subject
 
 log = structlog.get_logger(__name__)
+gather_flushes()  # fewer, larger socket writes (actors/natsflush.py)
 
-__all__ = ["STREAM_CONFIG", "STREAM_NAME", "ActorRouter", "Delivery", "RetryPolicy", "make_broker", "publish_event", "retry_or_dead_letter", "split_servers", "start_bus", "stop_bus", "unsettled"]
+__all__ = ["STREAM_CONFIG", "STREAM_NAME", "ActorRouter", "Delivery", "Received", "RetryPolicy", "make_broker", "publish_event", "retry_or_dead_letter", "split_servers", "start_bus", "stop_bus", "unsettled"]
 
 # declare=False: FastStream turns `declare` off on a JStream after the first broker start, so a
 # second broker in the same process would not create it; `start_bus` declares the stream instead.
@@ -80,6 +86,17 @@ class Delivery:
         return cls(
             raw.subject, headers.get("Nats-Msg-Id"), meta.num_delivered, meta.sequence.stream, headers
         )
+
+
+@dataclass(frozen=True, slots=True)
+class Received:
+    """A delivery as a `consumes` handler gets it: the nats-py message and its body, as FastStream's `NatsMessage` names them."""
+
+    raw_message: Msg
+
+    @property
+    def body(self) -> bytes:
+        return self.raw_message.data
 
 
 class NatsUrlError(ValueError):
@@ -157,6 +174,9 @@ async def start_bus(broker: NatsBroker, *, stream_replicas: int | None = None) -
     connection = broker.config.connection_state.connection
     js = broker.config.connection_state.stream
     await until_answered(lambda: declare_stream(js, stream_replicas), connection, "declare_stream")
+    for subscriber in broker.subscribers:
+        if (direct := getattr(subscriber, "_cove_direct", None)) is not None:
+            direct.broker = broker
     await broker.start()
     for subscriber in broker.subscribers:
         pause_when_leaderless(subscriber)
@@ -224,7 +244,8 @@ class SettleMessage(BaseMiddleware):
     """Acks, naks with backoff, or dead-letters each message once its handler has finished.
 
     A batch (from `ActorRouter.consumes_batches`) passes through untouched: its handler settles
-    each message of it itself.
+    each message of it itself. Single messages are settled by `_DirectPull`, which delivers them
+    around FastStream; this settles them only should FastStream's own path ever deliver one.
     """
 
     def __init__(self, msg: Msg | None, /, *, context: Any, actor: str, retry: RetryPolicy) -> None:
@@ -281,13 +302,104 @@ class SettleMessage(BaseMiddleware):
             structlog.contextvars.reset_contextvars(**self._log_tokens)
 
 
+class _DirectPull:
+    """A `consumes` subscriber's pull loop and settling, without FastStream's per-message machinery.
+
+    FastStream still declares the durable consumer, makes the pull subscription, documents the
+    subjects, and starts and stops this loop (it stands in for the subscriber's `_consume_pull`).
+    Its concurrent pull spends two tasks, a memory stream, a semaphore, its middleware stack and a
+    context scope per message; here a message costs one task and settles as `SettleMessage` does:
+    ack after the handler returned, nak with backoff or dead-letter when it raised, a heartbeat
+    while it runs. At most `max_workers` messages are held at once (pulled only for free slots).
+    """
+
+    def __init__(self, subscriber: Any, handler: Any, *, actor: str, retry: RetryPolicy, max_workers: int, batch_size: int, timeout: float) -> None:
+        self.subscriber, self.handler = subscriber, handler
+        self.actor, self.retry = actor, retry
+        self.max_workers, self.batch_size, self.timeout = max_workers, batch_size, timeout
+        self.broker: NatsBroker | None = None  # set by `start_bus`, for dead letters
+        self.running: set[asyncio.Task] = set()
+        self._slot_free = asyncio.Event()
+        # instance attributes shadow the subscriber's methods: `_create_subscription` starts `pull` as its task
+        subscriber._consume_pull = self.pull
+        subscriber.start_consume_task = lambda: None  # FastStream's queue-serving task is not needed
+        subscriber._cove_direct = self
+
+    async def pull(self, cb: Any = None) -> None:
+        loop = asyncio.get_running_loop()
+        subscriber = self.subscriber
+        try:
+            while subscriber.running:
+                free = self.max_workers - len(self.running)
+                if free <= 0:
+                    self._slot_free.clear()
+                    await self._slot_free.wait()
+                    continue
+                try:
+                    messages = await subscriber.subscription.fetch(min(self.batch_size, free), self.timeout)
+                except (NatsTimeoutError, ConnectionClosedError, ServiceUnavailableError):
+                    continue
+                for raw in messages:
+                    task = loop.create_task(self.settle(raw, loop))
+                    self.running.add(task)
+                    task.add_done_callback(self._done)
+        except asyncio.CancelledError:  # stopped: handlers still running are cancelled (redelivered after ack_wait), as FastStream's were
+            for task in list(self.running):
+                task.cancel()
+            raise
+
+    def _done(self, task: asyncio.Task) -> None:
+        self.running.discard(task)
+        self._slot_free.set()
+
+    async def settle(self, raw: Msg, loop: asyncio.AbstractEventLoop) -> None:
+        meta = raw.metadata
+        structlog.contextvars.bind_contextvars(actor=self.actor, subject=raw.subject, stream_seq=meta.sequence.stream)  # in this task's context only
+        try:
+            if meta.num_delivered > self.retry.max_deliver:  # earlier tries hung or killed the process: not again
+                raise UnsettledDeliveriesError(f"delivery {meta.num_delivered}, none settled")
+            beat = _Heartbeat(raw, loop)
+            try:
+                await self.handler(Received(raw))
+            finally:
+                beat.cancel()
+        except Exception as exc:
+            await retry_or_dead_letter(self.broker, self.actor, self.retry, raw, exc)
+            return
+        await raw.ack()
+
+
+class _Heartbeat:
+    """Resets a message's ack_wait every HEARTBEAT_INTERVAL while its handler runs (a dead process stops doing so).
+
+    A timer, not a task per message: most handlers end long before the first beat.
+    """
+
+    def __init__(self, raw: Msg, loop: asyncio.AbstractEventLoop) -> None:
+        self.raw, self.loop = raw, loop
+        self.timer = loop.call_later(HEARTBEAT_INTERVAL, self._beat)
+
+    def _beat(self) -> None:
+        self.loop.create_task(self._tell_in_progress())
+        self.timer = self.loop.call_later(HEARTBEAT_INTERVAL, self._beat)
+
+    def cancel(self) -> None:
+        self.timer.cancel()
+
+    async def _tell_in_progress(self) -> None:
+        try:
+            await self.raw.in_progress()
+        except Exception as error:  # e.g. disconnected: the next beat tries again
+            log.debug("heartbeat_failed", error=repr(error))
+
+
 class ActorRouter(NatsRouter):
     """The subscribers of one actor type; every replica of that actor shares their consumers."""
 
     def __init__(self, actor: str, retry: RetryPolicy = RetryPolicy()) -> None:
         settle = partial(SettleMessage, actor=actor, retry=retry)
         super().__init__(middlewares=(settle,), ack_policy=AckPolicy.MANUAL, decoder=_message_itself)
-        self.actor = actor
+        self.actor, self.retry = actor, retry
 
     def consumes(
         self,
@@ -306,22 +418,33 @@ class ActorRouter(NatsRouter):
         request (keep it at most `max_workers`, or one replica hoards work its peers could do). A
         running handler keeps its message with a heartbeat; a message whose process died (or that
         waited in a replica's local queue longer than `ack_wait` seconds) is redelivered, and
-        idempotent handlers make that harmless.
+        idempotent handlers make that harmless. The handler gets a `Received`.
         """
         durable = consumer or self.actor
         patterns = [subjects] if isinstance(subjects, str) else list(subjects)
-        return self.subscriber(
+        pull = PullSub(batch_size=batch_size, timeout=1.0)
+        subscriber = self.subscriber(
             patterns[0],
             stream=COVE_STREAM,
             durable=durable,
             max_workers=max_workers,
-            pull_sub=PullSub(batch_size=batch_size, timeout=1.0),
-            # max_deliver=-1: SettleMessage is the one that stops retries, never silently
+            pull_sub=pull,
+            # max_deliver=-1: the settling is what stops retries, never silently
             config=ConsumerConfig(
                 durable_name=durable, ack_wait=ack_wait, max_deliver=-1,
                 filter_subjects=patterns if len(patterns) > 1 else None,
             ),  # fmt: skip
         )
+
+        def register(handler: Any) -> Any:
+            async def through_faststream(msg: Any) -> None:  # FastStream's own path, SettleMessage settling: not taken
+                await handler(Received(msg.raw_message))
+
+            _DirectPull(subscriber, handler, actor=self.actor, retry=self.retry, max_workers=max_workers, batch_size=batch_size, timeout=pull.timeout)
+            subscriber(through_faststream)
+            return handler
+
+        return register
 
     def consumes_batches(
         self, subjects: str, *, consumer: str, batch_size: int = 256, max_wait: float = 0.25, ack_wait: float = ACK_WAIT

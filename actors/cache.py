@@ -33,7 +33,9 @@ class DialogueCache:
     def __init__(self, max_dialogues: int = 1024, max_finished: int = 4096) -> None:
         self._entries: OrderedDict[str, DialogueEntry] = OrderedDict()
         self._finished: OrderedDict[str, None] = OrderedDict()  # verdict seen: later triggers are moot
-        self.max_dialogues, self.max_finished = max_dialogues, max_finished
+        # the last finished dialogues' entries, for `delivered`: the recorder stores their events after the verdict
+        self._just_finished: OrderedDict[str, DialogueEntry] = OrderedDict()
+        self.max_dialogues, self.max_finished, self.max_just_finished = max_dialogues, max_finished, 64
         self.hits = 0
         self.misses = 0
 
@@ -67,7 +69,7 @@ class DialogueCache:
         if not msg_id:
             return None
         dialogue_id, _, seq_text = msg_id.rpartition(":")
-        entry = self._entries.get(dialogue_id)
+        entry = self._entries.get(dialogue_id) or self._just_finished.get(dialogue_id)
         if entry is None or not seq_text.isdigit():
             return None
         seq = int(seq_text)
@@ -80,8 +82,15 @@ class DialogueCache:
         self._entries.pop(dialogue_id, None)
 
     def finish(self, dialogue_id: str) -> None:
-        """The dialogue has its verdict: drop its events and remember (for a while) that it is over."""
-        self.forget(dialogue_id)
+        """The dialogue has its verdict: drop its world and events and remember (for a while) that it is over.
+
+        The events it published stay known to `delivered` until `max_just_finished` later dialogues have finished.
+        """
+        entry = self._entries.pop(dialogue_id, None)
+        if entry is not None:
+            self._just_finished[dialogue_id] = DialogueEntry(events=entry.events, wire=entry.wire)
+            while len(self._just_finished) > self.max_just_finished:
+                self._just_finished.popitem(last=False)
         self._finished[dialogue_id] = None
         while len(self._finished) > self.max_finished:
             self._finished.popitem(last=False)

@@ -31,6 +31,7 @@ class _Pending:
     event: Event
     done: asyncio.Future | None = None  # `record`: resolved once the event is stored
     msg: Msg | None = None  # `store_deliveries`: the delivery to ack once the event is stored
+    payload: str | None = None  # the event's canonical JSON, when known (its bytes as this process published them)
 
 
 class StoreFailedError(RuntimeError):
@@ -75,12 +76,14 @@ class Recorder:
                     item.done.set_exception(failed.error)
         await done
 
-    def store_deliveries(self, deliveries: list[tuple[Event, Msg]]) -> list[Msg]:
+    def store_deliveries(self, deliveries: list[tuple[Event, Msg, bool]]) -> list[Msg]:
         """Store a batch of delivered events; returns the deliveries now stored (to ack), earlier held ones included.
 
-        Raises StoreFailedError (naming the deliveries that were to be stored) when the store fails.
+        Each delivery says whether its bytes are the event's canonical JSON (this process encoded them:
+        stored as they are, not encoded again). Raises StoreFailedError (naming the deliveries that
+        were to be stored) when the store fails.
         """
-        ready = self._write([_Pending(event, msg=msg) for event, msg in deliveries])
+        ready = self._write([_Pending(event, msg=msg, payload=msg.data.decode() if canonical else None) for event, msg, canonical in deliveries])
         return [item.msg for item in ready if item.msg is not None]
 
     def held(self) -> list[Msg]:
@@ -123,7 +126,7 @@ class Recorder:
         if not ready:
             return ready
         try:
-            result = self.store.append([item.event for item in ready])
+            result = self.store.append_encoded([(item.event, item.payload) for item in ready])
         except Exception as error:  # every sender of the batch gets the error (and a retry)
             self._last.clear()  # re-read positions from the store next time
             log.error("recorder_write_failed", error=repr(error), events=len(ready))
@@ -143,21 +146,26 @@ def build_recorder_router(
 ) -> ActorRouter:  # fmt: skip
     """The recorder's subscribers: all dialogue events, and dead letters (each handed to `on_dead_letter` once stored).
 
-    `cache`: the actors' cache in this process; an event they published is taken from it instead of parsed again.
+    `cache`: the actors' cache in this process; an event they published is taken from it instead of parsed again
+    (and its bytes, which this process encoded, are stored without encoding it again).
     """
-    from actors.runtime import delivered_event
+    from events import parse_event
 
     router = ActorRouter("recorder", retry)
 
     @router.consumes_batches("cove.>", consumer="recorder-events", batch_size=batch_size)
     async def record_events(msg: NatsMessage) -> None:
-        deliveries: list[tuple[Event, Msg]] = []
+        deliveries: list[tuple[Event, Msg, bool]] = []
         for raw in msg.raw_message:
             if error := unsettled(retry, raw):  # earlier tries hung or killed the process: not again
                 await retry_or_dead_letter(broker, "recorder", retry, raw, error)
                 continue
+            event = cache.delivered((raw.headers or {}).get("Nats-Msg-Id"), raw.data) if cache is not None else None
+            if event is not None:
+                deliveries.append((event, raw, True))
+                continue
             try:
-                deliveries.append((delivered_event(cache, raw), raw))
+                deliveries.append((parse_event(raw.data), raw, False))
             except EventError as error:
                 await _dead_letter_poison(broker, retry, raw, error)
         try:
@@ -169,7 +177,7 @@ def build_recorder_router(
             return
         except Exception as error:  # e.g. the store cannot even be read: the whole batch is tried again
             log.error("recorder_batch_failed", error=repr(error), events=len(deliveries))
-            for _, raw in deliveries:
+            for _, raw, _ in deliveries:
                 await retry_or_dead_letter(broker, "recorder", retry, raw, error)
             return
         for raw in stored:

@@ -19,7 +19,7 @@ import structlog
 from faststream.nats import NatsBroker, NatsMessage
 from nats.aio.msg import Msg
 
-from actors.bus import ACK_WAIT, ActorRouter, Delivery, RetryPolicy, publish_event
+from actors.bus import ACK_WAIT, ActorRouter, Delivery, Received, RetryPolicy, publish_event
 from actors.cache import DialogueCache
 from actors.drafts import Draft, stamp
 from actors.executor import execute_tool_calls, rebuild_world
@@ -221,7 +221,7 @@ DECISIONS: dict[str, Decide] = {
 }
 
 
-async def dead_letter(broker: NatsBroker, actor: str, msg: NatsMessage | Msg, error: str) -> None:
+async def dead_letter(broker: NatsBroker, actor: str, msg: Received | NatsMessage | Msg, error: str) -> None:
     """Keep a message nobody can handle (FastStream's or nats-py's) as a dead-letter event, and say so in the log."""
     raw = getattr(msg, "raw_message", msg)  # NatsMessage is a generic alias: no isinstance
     delivery = Delivery.of(raw)
@@ -242,7 +242,7 @@ def delivered_event(cache: DialogueCache | None, raw: Msg) -> Event:
     return parse_event(raw.data)
 
 
-async def handle_trigger(ctx: ActorContext, actor: str, msg: NatsMessage, decide: Decide | None = None) -> None:
+async def handle_trigger(ctx: ActorContext, actor: str, msg: Received, decide: Decide | None = None) -> None:
     """One delivery: parse (or take the event this process published), rebuild the dialogue, decide (`decide`, default
     the actor's own), publish; idempotent under redelivery."""
     try:
@@ -270,12 +270,13 @@ def build_router(actor: str, ctx: ActorContext, *, max_workers: int = 1, ack_wai
     router = ActorRouter(actor, ctx.retry)
     subjects = [subject_pattern(event_type) for event_type in TRIGGERS[actor]]
 
-    # One consumer for all the actor's triggers, so `max_workers` bounds what a replica holds; small
-    # pulls (a quarter of its slots) leave the rest of the backlog to its peers.
-    batch_size = max(1, min(16, max_workers // 4))
+    # One consumer for all the actor's triggers, so `max_workers` bounds what a replica holds. A pull asks
+    # for as many as it has free slots (never more: the rest of the backlog stays with its peers); pulling
+    # one at a time made the executor's 4 slots a queue of its own (one pull round trip per trigger).
+    batch_size = max_workers
 
     @router.consumes(subjects, consumer=actor, max_workers=max_workers, batch_size=batch_size, ack_wait=ack_wait)
-    async def on_event(msg: NatsMessage) -> None:
+    async def on_event(msg: Received) -> None:
         await handle_trigger(ctx, actor, msg, decide)
 
     return router

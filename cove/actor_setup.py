@@ -112,8 +112,10 @@ def include_actor_types(settings: RunSettings, broker, base: Database, *, slots:
 
 
 def handler_slots(settings: RunSettings, actor: str) -> int:
-    """Triggers one replica of `actor` handles at once: model actors wait on models, the rest on the CPU."""
-    return settings.concurrency if actor in MODEL_ACTORS else 4
+    """Triggers one replica of `actor` handles at once: model actors wait on models, the rest mostly on the CPU,
+    yet each also waits for its PubAcks, so 4 slots made the executor a queue when the event loop was busy
+    (a model-bound run of 64 dialogues: triggers waited ~0.5 s for a slot)."""
+    return settings.concurrency if actor in MODEL_ACTORS else max(4, settings.concurrency // 2)
 
 
 def _ack_wait(settings: RunSettings, actor: str) -> float:

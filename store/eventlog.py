@@ -167,8 +167,12 @@ class EventStore:
         stored event id with another payload raises `EventConflictError`; an event that does not
         follow its dialogue's last stored one raises `SequenceGapError`. Errors store nothing.
         """
+        return self.append_encoded((event, None) for event in events)
+
+    def append_encoded(self, events: Iterable[tuple[Event, str | None]]) -> AppendResult:
+        """`append`, for events whose canonical JSON (`event_to_json`, decoded) the caller already has; None: encode it here."""
         batch = sorted(
-            ((event, event_to_json(event).decode()) for event in events),
+            ((event, payload if payload is not None else event_to_json(event).decode()) for event, payload in events),
             key=lambda pair: (pair[0].dialogue_id, pair[0].seq),
         )
         if not batch:

@@ -47,7 +47,7 @@ def test_mistake_classes_parse_by_name_or_kind():
     assert set(parse_mistakes("user")) == {m for m in ALL if KIND_OF[m] is MistakeKind.USER}
     with pytest.raises(UnknownMistakeError, match="no_such_thing"):
         parse_mistakes("digit_swap,no_such_thing")
-    assert expected_blame("invents_id") == "user_simulator" and expected_blame("wrong_order") == "agent"
+    assert expected_blame("invents_id") == "user_simulator" and expected_blame("wrong_record") == "agent"
 
 
 def test_the_draw_is_one_class_per_dialogue_at_the_given_rate():
@@ -111,7 +111,7 @@ def _signature(name: str, dialogue, domain: str) -> bool:
     if name == "no_answer":
         return any("cannot give you that information" in (e.content or "") for e in turns)
     # outcome classes, and wrong answers: the customer does not get what the task asks for
-    return dialogue.score is not None and dialogue.score < 1.0 or name in ("amount_containing_answer", "wrong_flight_status")
+    return dialogue.score is not None and dialogue.score < 1.0 or name in ("amount_containing_answer", "wrong_status")
 
 
 @pytest.mark.parametrize("domain", DOMAINS)

@@ -311,7 +311,7 @@ def _answer(turn: Turnabout, slip: Mistake | None, plan: Plan, position: int, co
             return say(f"I'm sorry, I misread that. {wrong} {CLOSING}", turn.record())
         return say(checking)
     wrong = None
-    if slip in (Mistake.WRONG_AMOUNT, Mistake.DIGIT_SWAP, Mistake.AMOUNT_CONTAINING_ANSWER, Mistake.NEGATED_STATUS, Mistake.WRONG_FLIGHT_STATUS):
+    if slip in (Mistake.WRONG_AMOUNT, Mistake.DIGIT_SWAP, Mistake.AMOUNT_CONTAINING_ANSWER, Mistake.NEGATED_STATUS, Mistake.WRONG_STATUS):
         wrong = _wrong_answer(turn.rules, slip, plan, context)
     if wrong:
         return say(f"{wrong} {CLOSING}", turn.record())

@@ -448,12 +448,12 @@ MISTAKE_GOALS = {  # mistake class -> the goal types it can fall on
     "wrong_payment_method": frozenset({"book_reservation", "change_cabin", "add_bags", "change_flights"}),
     "write_then_undo": frozenset({"update_passengers"}),
     "wrong_amount": _AMOUNTS, "digit_swap": _AMOUNTS, "amount_containing_answer": _AMOUNTS,
-    "negated_status": frozenset({"info_flight_status"}), "wrong_flight_status": frozenset({"info_flight_status"}),
+    "negated_status": frozenset({"info_flight_status"}), "wrong_status": frozenset({"info_flight_status"}),
     "corrected_to_wrong": INFO_GOALS, "no_answer": INFO_GOALS,
 }  # fmt: skip
 SLIPS = {"wrong_payment_method": lambda plan, ctx: slips.wrong_payment_method(plan, ctx, method_text)}  # outcome mistake class -> the plan with it made
 WRONG_ANSWERS = {  # information mistake class -> the answer with it made
-    "negated_status": scripted_slips.negated, "wrong_flight_status": scripted_slips.other_flight_status,
+    "negated_status": scripted_slips.negated, "wrong_status": scripted_slips.other_flight_status,
     "corrected_to_wrong": scripted_slips.corrected_to_wrong,
 }
 undo = scripted_slips.undo

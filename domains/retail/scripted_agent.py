@@ -413,14 +413,14 @@ INFO_GOALS = frozenset({"info_refund_total", "info_gift_card_balance", "info_tra
 _AMOUNTS = frozenset({"info_refund_total", "info_gift_card_balance"})
 _ITEMS = frozenset({"return_items", "exchange_items", "modify_order_items"})
 MISTAKE_GOALS = {  # mistake class -> the goal types it can fall on
-    "wrong_variant": _ITEMS, "wrong_order": _ITEMS, "wrong_payment_method": _ITEMS | {"modify_order_payment"},
+    "wrong_variant": _ITEMS, "wrong_record": _ITEMS, "wrong_payment_method": _ITEMS | {"modify_order_payment"},
     "write_then_undo": frozenset({"modify_order_address", "modify_user_address", "modify_order_payment"}),
     "wrong_amount": _AMOUNTS, "digit_swap": _AMOUNTS | {"info_tracking_number"}, "amount_containing_answer": _AMOUNTS | {"info_tracking_number"},
     "corrected_to_wrong": INFO_GOALS, "no_answer": INFO_GOALS,
 }  # fmt: skip
 SLIPS = {  # outcome mistake class -> the plan with it made
     "wrong_payment_method": lambda plan, ctx: slips.wrong_payment_method(plan, ctx, method_text, used=scripted_slips.paid_with),
-    "wrong_order": scripted_slips.wrong_order,
+    "wrong_record": scripted_slips.wrong_order,
     "wrong_variant": lambda plan, ctx: scripted_slips.wrong_variant(plan, ctx, variant_text),
 }
 undo = scripted_slips.undo

@@ -44,7 +44,7 @@ def wrong_order(plan: Plan, ctx: Context) -> Plan | None:
                 continue
             arguments = {**write.arguments, "order_id": order_id, "item_ids": taken}
             summary = write.summary.replace(order["order_id"], order_id)
-            return replace(plan, writes=(replace(write, arguments=arguments, summary=summary, mistake=M.WRONG_ORDER),) + plan.writes[1:])
+            return replace(plan, writes=(replace(write, arguments=arguments, summary=summary, mistake=M.WRONG_RECORD),) + plan.writes[1:])
     return None
 
 

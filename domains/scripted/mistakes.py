@@ -5,10 +5,10 @@ Every class is named and grouped by what it does to a dialogue:
 - process (the agent breaks a conversation rule): skips_authentication, unconfirmed_write,
   write_differs_from_confirmed, two_tool_calls_in_one_turn, text_with_tool_call, unjustified_transfer,
   other_customer_lookup;
-- outcome (the agent leaves the wrong state): wrong_variant, wrong_order, wrong_payment_method,
+- outcome (the agent leaves the wrong state): wrong_variant, wrong_record, wrong_payment_method,
   extra_write, duplicate_write, write_then_undo, partial_task;
 - information (the agent gives a wrong answer): wrong_amount, digit_swap, amount_containing_answer,
-  negated_status, wrong_flight_status, corrected_to_wrong, no_answer;
+  negated_status, wrong_status, corrected_to_wrong, no_answer;
 - user (the user simulator is at fault): stops_before_goal, invents_id, asks_outside_scenario,
   confirms_wrong_details.
 
@@ -37,7 +37,7 @@ class Mistake(StrEnum):
     OTHER_CUSTOMER_LOOKUP = "other_customer_lookup"
     # outcome
     WRONG_VARIANT = "wrong_variant"
-    WRONG_ORDER = "wrong_order"
+    WRONG_RECORD = "wrong_record"
     WRONG_PAYMENT_METHOD = "wrong_payment_method"
     EXTRA_WRITE = "extra_write"
     DUPLICATE_WRITE = "duplicate_write"
@@ -48,7 +48,7 @@ class Mistake(StrEnum):
     DIGIT_SWAP = "digit_swap"
     AMOUNT_CONTAINING_ANSWER = "amount_containing_answer"
     NEGATED_STATUS = "negated_status"
-    WRONG_FLIGHT_STATUS = "wrong_flight_status"
+    WRONG_STATUS = "wrong_status"
     CORRECTED_TO_WRONG = "corrected_to_wrong"
     NO_ANSWER = "no_answer"
     # user simulator
@@ -68,8 +68,8 @@ class MistakeKind(StrEnum):
 _KINDS = {
     MistakeKind.PROCESS: ("skips_authentication", "unconfirmed_write", "write_differs_from_confirmed", "two_tool_calls_in_one_turn",
                           "text_with_tool_call", "unjustified_transfer", "other_customer_lookup"),
-    MistakeKind.OUTCOME: ("wrong_variant", "wrong_order", "wrong_payment_method", "extra_write", "duplicate_write", "write_then_undo", "partial_task"),
-    MistakeKind.INFORMATION: ("wrong_amount", "digit_swap", "amount_containing_answer", "negated_status", "wrong_flight_status",
+    MistakeKind.OUTCOME: ("wrong_variant", "wrong_record", "wrong_payment_method", "extra_write", "duplicate_write", "write_then_undo", "partial_task"),
+    MistakeKind.INFORMATION: ("wrong_amount", "digit_swap", "amount_containing_answer", "negated_status", "wrong_status",
                               "corrected_to_wrong", "no_answer"),
     MistakeKind.USER: ("stops_before_goal", "invents_id", "asks_outside_scenario", "confirms_wrong_details"),
 }

@@ -14,9 +14,11 @@ JSON, so a value that only a lax parser would accept is a defect of the file.
 from __future__ import annotations
 
 from enum import StrEnum
-from typing import Annotated, Any, Literal
+from typing import Annotated
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import Field
+
+from domains.records import Address, CreditCard, GiftCard, Paypal, Record, UserName, lax
 
 
 class OrderStatus(StrEnum):
@@ -39,19 +41,10 @@ class TransactionType(StrEnum):
     REFUND = "refund"
 
 
-class _Record(BaseModel):
-    model_config = ConfigDict(extra="forbid", strict=True)
-
-
-def _lax(**kwargs: Any) -> Any:
-    """A field whose enum value may arrive as its plain string (strict mode wants the enum member)."""
-    return Field(strict=False, **kwargs)
-
-
 # products
 
 
-class Variant(_Record):
+class Variant(Record):
     """One buyable item of a product: a fixed choice of options, a price, in stock or not."""
 
     item_id: str
@@ -60,7 +53,7 @@ class Variant(_Record):
     price: float
 
 
-class Product(_Record):
+class Product(Record):
     """A product type (e.g. "Hoodie") and all its variants, keyed by item id."""
 
     name: str
@@ -71,44 +64,10 @@ class Product(_Record):
 # users
 
 
-class UserName(_Record):
-    first_name: str
-    last_name: str
-
-
-class Address(_Record):
-    """A US postal address; `address2` is always present (an empty string when unused)."""
-
-    address1: str
-    address2: str
-    city: str
-    country: str
-    state: str
-    zip: str
-
-
-class CreditCard(_Record):
-    source: Literal["credit_card"] = "credit_card"
-    id: str
-    brand: str
-    last_four: str
-
-
-class Paypal(_Record):
-    source: Literal["paypal"] = "paypal"
-    id: str
-
-
-class GiftCard(_Record):
-    source: Literal["gift_card"] = "gift_card"
-    id: str
-    balance: float
-
-
 PaymentMethod = Annotated[CreditCard | Paypal | GiftCard, Field(discriminator="source")]
 
 
-class User(_Record):
+class User(Record):
     user_id: str
     name: UserName
     address: Address
@@ -120,7 +79,7 @@ class User(_Record):
 # orders
 
 
-class OrderItem(_Record):
+class OrderItem(Record):
     """A bought variant, copied into the order: name and options as they were when ordered."""
 
     name: str
@@ -130,30 +89,30 @@ class OrderItem(_Record):
     options: dict[str, str]
 
 
-class Fulfillment(_Record):
+class Fulfillment(Record):
     """One shipment: its tracking number(s) and the item ids it carries."""
 
     tracking_id: list[str]
     item_ids: list[str]
 
 
-class OrderPayment(_Record):
-    transaction_type: TransactionType = _lax()
+class OrderPayment(Record):
+    transaction_type: TransactionType = lax()
     amount: float
     payment_method_id: str
 
 
-class Order(_Record):
+class Order(Record):
     """An order; the optional fields are set by cancel, exchange and return requests."""
 
     order_id: str
     user_id: str
     address: Address
     items: list[OrderItem]
-    status: OrderStatus = _lax()
+    status: OrderStatus = lax()
     fulfillments: list[Fulfillment]
     payment_history: list[OrderPayment]
-    cancel_reason: CancelReason | None = _lax(default=None)
+    cancel_reason: CancelReason | None = lax(default=None)
     exchange_items: list[str] | None = None
     exchange_new_items: list[str] | None = None
     exchange_payment_method_id: str | None = None
@@ -165,7 +124,7 @@ class Order(_Record):
 # the database
 
 
-class GeneratorMeta(_Record):
+class GeneratorMeta(Record):
     """Provenance of a generated database (the sidecar); τ²-bench's own file has none."""
 
     generator: str
@@ -173,7 +132,7 @@ class GeneratorMeta(_Record):
     scale: float
 
 
-class RetailDB(_Record):
+class RetailDB(Record):
     """The whole retail world: τ²-bench's three tables keyed by id, and nothing else."""
 
     products: dict[str, Product]

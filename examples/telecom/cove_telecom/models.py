@@ -8,9 +8,11 @@ strict: the tools work on the plain JSON, so a value only a lax parser would acc
 from __future__ import annotations
 
 from enum import StrEnum
-from typing import Annotated, Any, Literal
+from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import Field
+
+from domains.records import Address, CreditCard, Paypal, Record, UserName, lax
 
 
 class LineStatus(StrEnum):
@@ -30,16 +32,7 @@ class SuspendReason(StrEnum):
     NON_PAYMENT = "non-payment"  # set by the billing department, never by an agent (policy)
 
 
-class _Record(BaseModel):
-    model_config = ConfigDict(extra="forbid", strict=True)
-
-
-def _lax(**kwargs: Any) -> Any:
-    """A field whose enum value may arrive as its plain string."""
-    return Field(strict=False, **kwargs)
-
-
-class Plan(_Record):
+class Plan(Record):
     """A monthly plan of the catalogue: a price and a data allowance in GB."""
 
     plan_id: str
@@ -48,7 +41,7 @@ class Plan(_Record):
     data_gb: int
 
 
-class Addon(_Record):
+class Addon(Record):
     """An extra a line can carry each month: a roaming pass, more data, a hotspot allowance."""
 
     addon_id: str
@@ -57,36 +50,10 @@ class Addon(_Record):
     monthly_price: float
 
 
-class UserName(_Record):
-    first_name: str
-    last_name: str
-
-
-class Address(_Record):
-    address1: str
-    address2: str
-    city: str
-    country: str
-    state: str
-    zip: str
-
-
-class CreditCard(_Record):
-    source: Literal["credit_card"] = "credit_card"
-    id: str
-    brand: str
-    last_four: str
-
-
-class Paypal(_Record):
-    source: Literal["paypal"] = "paypal"
-    id: str
-
-
 PaymentMethod = Annotated[CreditCard | Paypal, Field(discriminator="source")]
 
 
-class User(_Record):
+class User(Record):
     """An account holder: who they are, how they pay, and the lines and bills of the account."""
 
     user_id: str
@@ -98,12 +65,12 @@ class User(_Record):
     bills: list[str]
 
 
-class Suspension(_Record):
-    reason: SuspendReason = _lax()
+class Suspension(Record):
+    reason: SuspendReason = lax()
     days: int
 
 
-class Line(_Record):
+class Line(Record):
     """A phone line of an account: its number, who uses it, the phone, the plan, its extras and usage."""
 
     line_id: str
@@ -113,17 +80,17 @@ class Line(_Record):
     device: str
     plan_id: str
     addons: list[str]
-    status: LineStatus = _lax()
+    status: LineStatus = lax()
     suspension: Suspension | None = None
     data_used_gb: float
 
 
-class BillPayment(_Record):
+class BillPayment(Record):
     payment_method_id: str
     amount: float
 
 
-class Bill(_Record):
+class Bill(Record):
     """One month's bill of an account; a paid bill records how it was paid."""
 
     bill_id: str
@@ -131,11 +98,11 @@ class Bill(_Record):
     period: str  # "2025-03"
     amount: float
     due_date: str  # "2025-04-15"
-    status: BillStatus = _lax()
+    status: BillStatus = lax()
     payment: BillPayment | None = None
 
 
-class Meta(_Record):
+class Meta(Record):
     """Provenance of a generated database (the sidecar)."""
 
     generator: str
@@ -143,7 +110,7 @@ class Meta(_Record):
     scale: float
 
 
-class TelecomDB(_Record):
+class TelecomDB(Record):
     plans: dict[str, Plan]
     addons: dict[str, Addon]
     users: dict[str, User]

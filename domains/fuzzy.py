@@ -17,7 +17,7 @@ from itertools import combinations
 from typing import Any
 
 from domains.constraints import Description
-from domains.state import Record, State
+from domains.state import Database, Record, State
 
 
 class FuzzLevel(StrEnum):
@@ -237,3 +237,40 @@ class Describer:
     ) -> str:
         """A description that simply names the record's id."""
         return self.describe(kind, target, scope, [{"id": target}], render, worlds, context)
+
+
+# --- customers, found as the lookup tools find them -----------------------------------------------
+# For a `users` table in `domains.records`' shapes: an `email`, a `name` and an `address` with a `zip`.
+
+
+def _customer_index(base: Database) -> dict[Any, list[str]]:
+    index: dict[Any, list[str]] = {}
+    for user_id, user in base.tables["users"].items():
+        index.setdefault(("email", user["email"].casefold()), []).append(user_id)
+        name = user["name"]
+        index.setdefault(("name", name["first_name"].casefold(), name["last_name"].casefold(), user["address"]["zip"]), []).append(user_id)
+    return index
+
+
+def customers_by_lookup(state: State, scope: str, attributes: dict[str, Any]) -> Iterator[tuple[str, Any]]:
+    """Customers a description could be: narrowed by the email / name-and-zip index, as the lookup tools are."""
+    index = state.base.index("fuzzy.customers", _customer_index)
+    if "email" in attributes:
+        keys = index.get(("email", str(attributes["email"]).casefold()), [])
+    elif "first_name" in attributes:
+        keys = index.get(("name", attributes["first_name"].casefold(), attributes["last_name"].casefold(), attributes.get("zip")), [])
+    else:
+        keys = [attributes["id"]] if "id" in attributes else []
+    for user_id in keys:
+        if (user := state.get("users", user_id)) is not None:
+            yield user_id, user
+
+
+def customer_matches(user: Record, attributes: dict[str, Any]) -> bool:
+    """Whether a customer still has the email and name a description gives."""
+    if "email" in attributes and user["email"].casefold() != str(attributes["email"]).casefold():
+        return False
+    if "first_name" in attributes:
+        name = user["name"]
+        return (name["first_name"].casefold(), name["last_name"].casefold()) == (attributes["first_name"].casefold(), attributes["last_name"].casefold())
+    return True

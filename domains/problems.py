@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import json
+from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 
 @dataclass(frozen=True)
@@ -41,3 +44,20 @@ def format_location(
             text += f"/{part}" if state == "key" else f".{part}"
             state, field = "field", str(part)
     return text
+
+
+def _as_json(value: Any) -> str:
+    return json.dumps(value, default=repr)
+
+
+def value_kind(value: Any, render: Callable[[Any], str] = _as_json) -> str:
+    """A bad value in a problem's words: its JSON type for an object, a list or null, else the value
+    itself as `render` writes it (JSON by default), cut at 60 characters."""
+    if isinstance(value, dict):
+        return "an object"
+    if isinstance(value, list):
+        return "a list"
+    if value is None:
+        return "null"
+    shown = render(value)
+    return shown if len(shown) <= 60 else shown[:57] + "..."

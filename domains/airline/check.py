@@ -55,7 +55,7 @@ from domains.airline.models import (
     Reservation,
     User,
 )
-from domains.problems import Problem
+from domains.problems import Problem, value_kind
 from domains.problems import format_location as _format
 from domains.sidecar import META_KEY, checked_with_sidecar
 from domains.state import UnreadableJsonError, read_json_file
@@ -84,7 +84,7 @@ def check(data: Any, *, now: str | None = None) -> list[Problem]:
     """Every defect of a parsed airline database; empty means sound. `now` overrides `meta.now` and the default clock."""
     if not isinstance(data, dict):
         return [Problem(TOP_LEVEL, f"an airline database is a JSON object with flights, users and "
-                                   f"reservations, got {_kind(data)}")]
+                                   f"reservations, got {value_kind(data, repr)}")]
     problems = list(_shape_problems(data))
     tables = {table: data[table] if isinstance(data.get(table), dict) else {} for table in TABLES}
     valid: dict[str, dict[str, Any]] = {table: {} for table in TABLES}
@@ -119,7 +119,7 @@ def _shape_problems(data: dict[str, Any]) -> Iterator[Problem]:
         if table not in data:
             yield Problem(table, "required table is missing")
         elif not isinstance(data[table], dict):
-            yield Problem(table, f"must be an object keyed by id, got {_kind(data[table])}")
+            yield Problem(table, f"must be an object keyed by id, got {value_kind(data[table], repr)}")
     for key in data:
         if key not in TABLES and key != META_KEY:
             yield Problem(str(key), "unknown top-level key is not part of the airline format")
@@ -131,7 +131,7 @@ def _schema_problems(exc: ValidationError, prefix: tuple[str, ...]) -> Iterator[
         field = next((part for part in reversed(loc) if isinstance(part, str)), "")
         if loc[-1] == "[key]":
             loc = loc[:-1]
-            message = f"bad key {_kind(loc[-1])}: {error['msg']}"
+            message = f"bad key {value_kind(loc[-1], repr)}: {error['msg']}"
         elif kind == "missing":
             message = f"required field '{field}' is missing"
         elif kind == "extra_forbidden":
@@ -139,12 +139,12 @@ def _schema_problems(exc: ValidationError, prefix: tuple[str, ...]) -> Iterator[
         elif kind == "union_tag_not_found":
             message = f"no '{_tag_name(ctx)}' field; expected one of {_tags(ctx)}"
         elif kind == "union_tag_invalid":
-            message = f"unknown {_tag_name(ctx)} {_kind(ctx['tag'])}; expected one of {_tags(ctx)}"
+            message = f"unknown {_tag_name(ctx)} {value_kind(ctx['tag'], repr)}; expected one of {_tags(ctx)}"
         elif kind == "string_pattern_mismatch":
             expected = PATTERN_NAMES.get(ctx["pattern"], f"text matching {ctx['pattern']}")
-            message = f"should be {expected}, got {_kind(error['input'])}"
+            message = f"should be {expected}, got {value_kind(error['input'], repr)}"
         else:
-            message = f"{error['msg']}, got {_kind(error.get('input'))}"
+            message = f"{error['msg']}, got {value_kind(error.get('input'), repr)}"
         yield Problem(format_location(loc), message)
 
 
@@ -162,18 +162,6 @@ def _tags(ctx: dict[str, Any]) -> str:
 def format_location(loc: tuple[str | int, ...]) -> str:
     """`('reservations', '4WQ150', 'flights', 1, 'date')` -> `reservations/4WQ150/flights[1].date`."""
     return _format(loc, _MAPPING_FIELDS, _TAGGED_MAPPINGS, _UNION_TAGS) or TOP_LEVEL
-
-
-def _kind(value: Any) -> str:
-    """A short description of a bad value: the value itself if small, else its JSON type."""
-    if isinstance(value, dict):
-        return "an object"
-    if isinstance(value, list):
-        return "a list"
-    if value is None:
-        return "null"
-    text = repr(value)
-    return text if len(text) <= 60 else f"{text[:57]}..."
 
 
 # --- consistency rules ---------------------------------------------------------------------------

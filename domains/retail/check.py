@@ -24,14 +24,13 @@ address (200 orders do not); an order lists each item once (7 orders repeat an i
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 from pydantic import ValidationError
 
-from domains.problems import Problem
+from domains.problems import Problem, value_kind
 from domains.problems import format_location as _format
 from domains.state import UnreadableJsonError, read_json_file
 from domains.retail.models import GeneratorMeta, Order, OrderStatus, RetailDB, TransactionType, User
@@ -50,7 +49,7 @@ def check(data: Any) -> list[Problem]:
     """Every defect of a parsed retail database; an empty list means it is sound."""
     if not isinstance(data, dict):
         return [Problem(TOP_LEVEL, f"a retail database is a JSON object with products, users and orders, "
-                                   f"got {_kind(data)}")]
+                                   f"got {value_kind(data)}")]
     tables, meta = split_meta(data)
     problems = []
     if meta is not None:
@@ -89,26 +88,14 @@ def _schema_problem(error: Any) -> Problem:
     if error["type"] == "union_tag_not_found":
         return Problem(where, "payment method has no 'source' (credit_card, paypal or gift_card)")
     if error["type"] == "union_tag_invalid":
-        return Problem(where, f"unknown payment source {_kind(error['ctx']['tag'])} "
+        return Problem(where, f"unknown payment source {value_kind(error['ctx']['tag'])} "
                               "(expected credit_card, paypal or gift_card)")
-    return Problem(where, f"{error['msg']}, got {_kind(error.get('input'))}")
+    return Problem(where, f"{error['msg']}, got {value_kind(error.get('input'))}")
 
 
 def format_location(loc: tuple[str | int, ...]) -> str:
     """`('orders', '#W1', 'items', 2, 'price')` -> `orders/#W1/items[2].price`."""
     return _format(loc, _MAPPING_FIELDS, frozenset({"payment_methods"}), _PAYMENT_SOURCES)
-
-
-def _kind(value: Any) -> str:
-    """A short description of a bad value: the value itself if small, else its JSON type."""
-    if isinstance(value, dict):
-        return "an object"
-    if isinstance(value, list):
-        return "a list"
-    if value is None:
-        return "null"
-    shown = json.dumps(value, default=repr)
-    return shown if len(shown) <= 60 else shown[:57] + "..."
 
 
 # consistency rules (on a schema-valid database)

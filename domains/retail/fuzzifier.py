@@ -16,6 +16,8 @@ from domains.fuzzy import (
     Describer,
     FuzzLevel,
     NotDescribableError,
+    customer_matches,
+    customers_by_lookup,
     option_ladder,
     payment_method_ladder,
     payment_method_matches,
@@ -25,45 +27,10 @@ from domains.fuzzy import (
 from domains.retail.sampler import RetailGoal
 from domains.sampling import Draft
 from domains.scenario import ScenarioParts
-from domains.state import Database, Record, State
+from domains.state import Record, State
+
 
 # --- scopes and matchers -----------------------------------------------------------------------
-
-
-def _user_index(base: Database) -> dict[Any, list[str]]:
-    index: dict[Any, list[str]] = {}
-    for user_id, user in base.tables["users"].items():
-        index.setdefault(("email", user["email"].casefold()), []).append(user_id)
-        name = user["name"]
-        index.setdefault(("name", name["first_name"].casefold(), name["last_name"].casefold(), user["address"]["zip"]), []).append(user_id)
-    return index
-
-
-def _users(state: State, scope: str, attributes: dict[str, Any]) -> Iterator[tuple[str, Any]]:
-    """Customers a description could be: narrowed by the email / name-and-zip index, as the lookup tools are."""
-    index = state.base.index("retail.fuzzy.users", _user_index)
-    if "email" in attributes:
-        keys = index.get(("email", str(attributes["email"]).casefold()), [])
-    elif "first_name" in attributes:
-        keys = index.get(("name", attributes["first_name"].casefold(), attributes["last_name"].casefold(), attributes.get("zip")), [])
-    else:
-        keys = [attributes["id"]] if "id" in attributes else []
-    for user_id in keys:
-        user = state.get("users", user_id)
-        if user is not None:
-            yield user_id, user
-
-
-def _user_matches(user: Record, attributes: dict[str, Any]) -> bool:
-    if "email" in attributes and user["email"].casefold() != str(attributes["email"]).casefold():
-        return False
-    if "first_name" in attributes:
-        name = user["name"]
-        return (name["first_name"].casefold(), name["last_name"].casefold()) == (
-            attributes["first_name"].casefold(),
-            attributes["last_name"].casefold(),
-        )
-    return True
 
 
 def _owner(state: State, scope: str) -> Record | None:
@@ -117,7 +84,7 @@ def _addresses(state: State, scope: str, attributes: dict[str, Any]) -> Iterable
 ATTRIBUTE_FACTS = {"of": lambda value: []}  # "your default address": said in words, not as a value
 
 RESOLVERS = {
-    "user": (_users, _user_matches),
+    "user": (customers_by_lookup, customer_matches),
     "order": (_orders, _order_matches),
     "item": (_items, _item_matches),
     "new_item": (_variants, _item_matches),

@@ -15,13 +15,12 @@ then checked against the world's rules:
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterator
 from typing import Any
 
 from pydantic import ValidationError
 
-from domains.problems import Problem, format_location
+from domains.problems import Problem, format_location, value_kind
 from domains.sidecar import META_KEY, split_meta
 
 from cove_telecom.models import Meta, TelecomDB
@@ -34,7 +33,7 @@ _SOURCES = frozenset({"credit_card", "paypal"})
 def check(data: Any) -> list[Problem]:
     """Every defect of a parsed telecom database; an empty list means it is sound."""
     if not isinstance(data, dict):
-        return [Problem(TOP_LEVEL, f"a telecom database is a JSON object with plans, addons, users, lines and bills, got {_kind(data)}")]
+        return [Problem(TOP_LEVEL, f"a telecom database is a JSON object with plans, addons, users, lines and bills, got {value_kind(data)}")]
     tables, meta = split_meta(data)
     problems: list[Problem] = []
     if meta is not None:
@@ -59,18 +58,7 @@ def _schema_problem(error: Any) -> Problem:
         return Problem(where, f"unknown field '{field}' is not part of the telecom format")
     if error["type"] in ("union_tag_not_found", "union_tag_invalid"):
         return Problem(where, "a payment method's 'source' must be credit_card or paypal")
-    return Problem(where, f"{error['msg']}, got {_kind(error.get('input'))}")
-
-
-def _kind(value: Any) -> str:
-    if isinstance(value, dict):
-        return "an object"
-    if isinstance(value, list):
-        return "a list"
-    if value is None:
-        return "null"
-    shown = json.dumps(value, default=repr)
-    return shown if len(shown) <= 60 else shown[:57] + "..."
+    return Problem(where, f"{error['msg']}, got {value_kind(error.get('input'))}")
 
 
 def _key_problems(db: TelecomDB) -> Iterator[Problem]:

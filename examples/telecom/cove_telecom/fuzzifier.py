@@ -19,6 +19,8 @@ from domains.fuzzy import (
     Describer,
     FuzzLevel,
     NotDescribableError,
+    customer_matches,
+    customers_by_lookup,
     money,
     payment_method_ladder,
     payment_method_matches,
@@ -26,7 +28,7 @@ from domains.fuzzy import (
 )
 from domains.sampling import Draft
 from domains.scenario import ScenarioParts
-from domains.state import Database, Record, State
+from domains.state import Record, State
 
 from cove_telecom.sampler import TelecomGoal
 
@@ -34,38 +36,6 @@ REASONS = {"travel": "the person who uses it is travelling", "lost or stolen": "
 
 
 # --- scopes and matchers -----------------------------------------------------------------------
-
-
-def _user_index(base: Database) -> dict[Any, list[str]]:
-    index: dict[Any, list[str]] = {}
-    for user_id, user in base.tables["users"].items():
-        index.setdefault(("email", user["email"].casefold()), []).append(user_id)
-        name = user["name"]
-        index.setdefault(("name", name["first_name"].casefold(), name["last_name"].casefold(), user["address"]["zip"]), []).append(user_id)
-    return index
-
-
-def _users(state: State, scope: str, attributes: dict[str, Any]) -> Iterator[tuple[str, Any]]:
-    """Account holders a description could be: narrowed by the same keys the lookup tools use."""
-    index = state.base.index("telecom.fuzzy.users", _user_index)
-    if "email" in attributes:
-        keys = index.get(("email", str(attributes["email"]).casefold()), [])
-    elif "first_name" in attributes:
-        keys = index.get(("name", attributes["first_name"].casefold(), attributes["last_name"].casefold(), attributes.get("zip")), [])
-    else:
-        keys = [attributes["id"]] if "id" in attributes else []
-    for user_id in keys:
-        if (user := state.get("users", user_id)) is not None:
-            yield user_id, user
-
-
-def _user_matches(user: Record, attributes: dict[str, Any]) -> bool:
-    if "email" in attributes and user["email"].casefold() != str(attributes["email"]).casefold():
-        return False
-    if "first_name" in attributes:
-        return (user["name"]["first_name"].casefold(), user["name"]["last_name"].casefold()) == (
-            attributes["first_name"].casefold(), attributes["last_name"].casefold())
-    return True
 
 
 def _owner(state: State, scope: str) -> Record | None:
@@ -112,7 +82,7 @@ def _catalogue_matches(record: Record, attributes: dict[str, Any]) -> bool:
 
 
 RESOLVERS = {
-    "user": (_users, _user_matches),
+    "user": (customers_by_lookup, customer_matches),
     "line": (_records("lines", "lines"), line_matches),
     "bill": (_records("bills", "bills"), bill_matches),
     "payment_method": (lambda state, scope, attributes: (_owner(state, scope) or {}).get("payment_methods", {}).items(), payment_method_matches),

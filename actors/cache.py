@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections import OrderedDict
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from actors.view import DialogueView
 from domains.state import State
@@ -25,6 +25,18 @@ class DialogueEntry:
     world: State | None = None  # the tool world after `world_calls` executed tool calls
     world_calls: int = 0
     wire: dict[int, bytes] = field(default_factory=dict)  # seq -> the bytes this process published
+    view: DialogueView | None = None  # the last view built of a prefix of `events`
+
+    def view_of_first(self, count: int) -> DialogueView:
+        """A view of the first `count` events: the last one built, extended by the events since, so a trigger
+        does not fold the whole dialogue again. The caller gets its own copy of it."""
+        view = self.view
+        if view is None or len(view.events) > count:
+            view = self.view = DialogueView.of(self.events[:count])
+        else:
+            for event in self.events[len(view.events) : count]:
+                view.add(event)
+        return replace(view, events=list(view.events))
 
 
 class DialogueCache:
@@ -108,11 +120,11 @@ class DialogueCache:
         if len(entry.events) < trigger.seq:
             self.misses += 1
             entry.events = await fetch(trigger.dialogue_id, trigger.seq)
-            entry.world, entry.world_calls, entry.wire = None, 0, {}
+            entry.world, entry.world_calls, entry.wire, entry.view = None, 0, {}, None
         else:
             self.hits += 1
         self.remember(trigger)
-        return DialogueView.of(entry.events[: trigger.seq + 1])
+        return entry.view_of_first(trigger.seq + 1)
 
     def __len__(self) -> int:
         return len(self._entries)

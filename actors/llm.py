@@ -459,6 +459,17 @@ def _word_tokens(text: str) -> int:
     return (len(text.split()) + 3) // 4
 
 
+def _json_word_tokens(text: str) -> int:
+    """`_word_tokens` of `json.dumps` output (ASCII), without splitting it into a list of words.
+
+    Its only whitespace is the space (the escapes cover the rest) and it neither starts nor ends with one,
+    so its words are its runs of spaces plus one: each run is squeezed to one space, then the spaces counted.
+    """
+    while "  " in text:
+        text = text.replace("  ", " ")
+    return (text.count(" ") + 1 + 3) // 4
+
+
 def scripted_reply(
     name: str, messages: list[dict[str, Any]], tools: list[dict[str, Any]] | None, params: dict[str, Any]
 ) -> ScriptedReply:
@@ -478,7 +489,7 @@ def scripted_reply(
     # sorted keys: the id depends on content, not on key order, so a message that came through the stream
     # (JSON, sorted keys) and the same message built in this process give one id, whichever process answers
     prompt = json.dumps(messages, default=str, sort_keys=True)
-    prompt_tokens, completion_tokens = _word_tokens(prompt), _word_tokens(json.dumps(message))
+    prompt_tokens, completion_tokens = _json_word_tokens(prompt), _json_word_tokens(json.dumps(message))
     digest = hashlib.sha256(f"{name}\n{prompt}\n{json.dumps(params, default=str, sort_keys=True)}".encode()).hexdigest()[:16]
     finish_reason = reply.get("finish_reason") or ("tool_calls" if message.get("tool_calls") else "stop")
     script = json.loads(json.dumps(reply["script"])) if reply.get("script") else None  # plain JSON, the caller's own copy

@@ -254,9 +254,11 @@ async def handle_trigger(ctx: ActorContext, actor: str, msg: Received, decide: D
         return  # a trigger that arrived after the verdict (e.g. the agent's turn after the user stopped)
     structlog.contextvars.bind_contextvars(dialogue_id=event.dialogue_id)
     try:
+        if ctx.cache.known(event.dialogue_id) > event.seq + 1:
+            return  # this trigger was already answered (a redelivery): no view to build
         view = await ctx.cache.view(event, ctx.fetch)
         if ctx.cache.known(event.dialogue_id) > event.seq + 1:
-            return  # this trigger was already answered (a redelivery)
+            return  # (the same, should the events read back go further)
         drafts = await (decide or DECISIONS[actor])(ctx, view)
         if drafts:
             await ctx.publish(stamp(drafts, event.dialogue_id, event.seq + 1, actor, event.event_id, ctx.clock))

@@ -197,6 +197,27 @@ def test_cache_reads_back_only_what_it_lacks_and_forgets_finished_dialogues(worl
     assert not cache.finished("d1") and cache.finished("d3")  # bounded: the oldest verdict is forgotten first
 
 
+def test_cache_views_extend_the_last_one_and_equal_a_fold_of_the_prefix(world):
+    """Views handed out in any order of triggers (a late one too) equal a fresh fold of the dialogue up to the trigger, and are the caller's own."""
+    from actors.cache import DialogueCache
+
+    base, task, _ = world
+    events = _view(task, base, (AgentSpoke, {"content": GREETING}), (UserSpoke, {"content": "hi"}), (AgentSpoke, {"content": "hello"})).events
+
+    async def fetch(dialogue_id, up_to):
+        return events[: up_to + 1]
+
+    async def scenario():
+        cache = DialogueCache()
+        for seq in (2, 3, 4, 3, 4):  # the second 3 comes after 4 was seen: shorter than the last view built
+            view = await cache.view(events[seq], fetch)
+            assert view == DialogueView.of(events[: seq + 1])
+            view.turns += 100  # a caller's change stays in its own copy
+            view.events.pop()
+
+    asyncio.run(scenario())
+
+
 @pytest.mark.parametrize("case", ["same bytes", "other bytes", "other id", "no id", "forgotten"])
 def test_cache_hands_back_a_published_event_only_for_the_very_bytes_published(world, case):
     """A delivery of the bytes this process published under that event id yields the remembered event; anything else is parsed."""

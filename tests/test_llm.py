@@ -346,3 +346,12 @@ def test_registering_is_idempotent_and_keeps_other_providers(monkeypatch):
     assert [item["provider"] for item in litellm.custom_provider_map] == ["someone-else", "cove"]
     reply = litellm.completion(model="cove/echo-a", messages=MESSAGES)
     assert reply.choices[0].message.content == "b"
+
+
+@pytest.mark.parametrize("value", [[], "", "a  b", "   ", ["é\u2028\x1c\x0b\t z", {"k": "  lead    x\n  y"}], [{"role": "system", "content": "1.\n    Indented  policy"}]])
+def test_scripted_token_counts_of_json_equal_the_words_split(value):
+    """A scripted reply's token counts come from its JSON's spaces, not a split: the same counts as splitting it."""
+    from actors.llm import _json_word_tokens, _word_tokens
+
+    text = json.dumps(value, default=str, sort_keys=True)
+    assert _json_word_tokens(text) == _word_tokens(text)

@@ -54,3 +54,9 @@ class GiftCard(Record):
     source: Literal["gift_card"] = "gift_card"
     id: str
     balance: float
+
+
+def address_text(address: dict[str, str]) -> str:
+    """An `Address` in one line: '12 Copper Lane, Unit 3, Eugene, OR 97401, USA' (no empty second line)."""
+    street = address["address1"] + (f", {address['address2']}" if address.get("address2") else "")
+    return f"{street}, {address['city']}, {address['state']} {address['zip']}, {address['country']}"

@@ -28,6 +28,7 @@ from domains.retail.sampler import RetailGoal
 from domains.sampling import Draft
 from domains.scenario import ScenarioParts
 from domains.state import Record, State
+from domains.records import address_text
 
 
 # --- scopes and matchers -----------------------------------------------------------------------
@@ -115,11 +116,6 @@ def _order_text(attributes: dict[str, Any]) -> str:
         return f"order {attributes['id']}"
     status = f"{attributes['status']} " if "status" in attributes else ""
     return f"your {status}order with " + _join([_item_text(wanted) for wanted in attributes["items"]])
-
-
-def address_text(address: dict[str, str]) -> str:
-    street = address["address1"] + (f", {address['address2']}" if address.get("address2") else "")
-    return f"{street}, {address['city']}, {address['state']} {address['zip']}, {address['country']}"
 
 
 def _address_facts(address: dict[str, str]) -> list[str]:
@@ -274,4 +270,4 @@ def fuzzify(draft: Draft, level: FuzzLevel, rng: random.Random) -> ScenarioParts
     return ScenarioParts(descriptions=fuzzer.describer.descriptions, identity=identity, goals=goals, unknown=unknown, notes=notes)
 
 
-__all__ = ["RESOLVERS", "address_text", "fuzzify", "stated_facts"]
+__all__ = ["RESOLVERS", "fuzzify", "stated_facts"]

@@ -26,6 +26,7 @@ from domains.scripted import slips
 from domains.scripted.plans import Context, Goal, Plan, Write, find_method, first_goal, repeated
 from domains.scripted.transcript import AskAgainError, CannotResolveError, Transcript
 from domains.retail import scripted_slips
+from domains.records import address_text
 
 DOMAIN = "retail"
 STATED_ID_ALLOWS_READS = False  # a record is read only once a lookup found the customer
@@ -181,11 +182,6 @@ def _variant_text(item: dict[str, Any]) -> str:
 variant_text = _variant_text
 
 
-def _address_text(address: dict[str, str]) -> str:
-    street = address["address1"] + (f", {address['address2']}" if address.get("address2") else "")
-    return f"{street}, {address['city']}, {address['state']} {address['zip']}, {address['country']}"
-
-
 def _profile_address(user: dict[str, Any]) -> dict[str, str]:
     return {key: user["address"][key] for key in ("address1", "address2", "city", "state", "country", "zip")}
 
@@ -205,7 +201,7 @@ def _with_noop(plan: Plan, user: dict[str, Any], ctx: Context) -> Plan:
     address = _profile_address(user)
     noop = Write(
         "modify_user_address", {"user_id": ctx.user_id, **address},
-        f"I will also update the default address in your profile to {_address_text(address)}.",
+        f"I will also update the default address in your profile to {address_text(address)}.",
         "Your profile address has been updated.",
     )
     return replace(plan, noop=noop)
@@ -234,7 +230,7 @@ def _ship_to(fields: dict[str, Any], user: dict[str, Any], ctx: Context) -> Plan
         raise CannotResolveError(f"I could not read the address {where}.")
     write = Write(
         "modify_pending_order_address", {"order_id": order["order_id"], **address},
-        f"I will change the shipping address of order {order['order_id']} to {_address_text(address)}.",
+        f"I will change the shipping address of order {order['order_id']} to {address_text(address)}.",
         f"The shipping address of order {order['order_id']} has been updated.",
     )
     return Plan((write,))
@@ -328,7 +324,7 @@ def _user_address(fields: dict[str, Any], user: dict[str, Any], ctx: Context) ->
         raise CannotResolveError(f"I could not read the address {fields['address']}.")
     write = Write(
         "modify_user_address", {"user_id": ctx.user_id, **address},
-        f"I will change the default address in your profile to {_address_text(address)}.",
+        f"I will change the default address in your profile to {address_text(address)}.",
         "The default address in your profile has been updated.",
     )
     return Plan((write,), noop=repeated(write))

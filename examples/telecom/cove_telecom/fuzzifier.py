@@ -29,6 +29,7 @@ from domains.fuzzy import (
 from domains.sampling import Draft
 from domains.scenario import ScenarioParts
 from domains.state import Record, State
+from domains.records import address_text
 
 from cove_telecom.sampler import TelecomGoal
 
@@ -128,11 +129,6 @@ def bill_text(attributes: dict[str, Any]) -> str:
     if "month" in attributes:
         return f"your bill for {attributes['month']}"
     return f"your bill of {money(attributes['amount'])}"
-
-
-def address_text(address: dict[str, str]) -> str:
-    street = address["address1"] + (f", {address['address2']}" if address.get("address2") else "")
-    return f"{street}, {address['city']}, {address['state']} {address['zip']}, {address['country']}"
 
 
 def stated_facts(constraint: Constraint) -> list[str]:
@@ -241,4 +237,4 @@ def fuzzify(draft: Draft, level: FuzzLevel, rng: random.Random) -> ScenarioParts
     return ScenarioParts(descriptions=fuzzer.describer.descriptions, identity=identity, goals=goals, unknown=unknown)
 
 
-__all__ = ["RESOLVERS", "address_text", "fuzzify", "line_text", "stated_facts"]
+__all__ = ["RESOLVERS", "fuzzify", "line_text", "stated_facts"]

@@ -18,6 +18,7 @@ from domains.scripted.phrases import NAME, PAYMENT, address_fields, dollars
 from domains.scripted.plans import Context, Goal, Plan, Write, find_method, first_goal
 from domains.scripted.transcript import CannotResolveError, Transcript
 from domains.fuzzy import format_amount
+from domains.records import address_text
 
 from cove_telecom.fuzzifier import REASONS, month_text
 from cove_telecom.tools import WRITES as TOOL_WRITES
@@ -195,12 +196,7 @@ def _noop(user: dict[str, Any], ctx: Context) -> Write:
     """A redundant write: saving the billing address as it already is."""
     address = {key: user["address"][key] for key in ("address1", "address2", "city", "state", "country", "zip")}
     return Write("update_billing_address", {"user_id": ctx.user_id, **address},
-                 f"I will also save your billing address as {_address_text(address)}.", "Your billing address is saved.")
-
-
-def _address_text(address: dict[str, str]) -> str:
-    street = address["address1"] + (f", {address['address2']}" if address["address2"] else "")
-    return f"{street}, {address['city']}, {address['state']} {address['zip']}, {address['country']}"
+                 f"I will also save your billing address as {address_text(address)}.", "Your billing address is saved.")
 
 
 def _write(name: str, arguments: dict[str, Any], summary: str, report: str, wrong: bool = False) -> Plan:
@@ -264,7 +260,7 @@ def _address(fields: dict[str, Any], user: dict[str, Any], ctx: Context) -> Plan
     if not address:
         raise CannotResolveError(f"I could not read the address {fields['address']}.")
     return _write("update_billing_address", {"user_id": ctx.user_id, **address},
-                  f"I will change the billing address on your account to {_address_text(address)}.", "The billing address on your account has been updated.")
+                  f"I will change the billing address on your account to {address_text(address)}.", "The billing address on your account has been updated.")
 
 
 def _data_used(fields: dict[str, Any], user: dict[str, Any], ctx: Context) -> Plan:

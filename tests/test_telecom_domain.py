@@ -130,3 +130,21 @@ def test_information_answers_are_checked_by_value():
     right = PLUGIN.facts.check_information(goal, [f"You owe ${total:.2f} in total."], task, state)
     wrong = PLUGIN.facts.check_information(goal, [f"You owe ${total + 10:.2f} in total."], task, state)
     assert right.satisfied and not wrong.satisfied
+
+
+@pytest.mark.parametrize("words, satisfied", [
+    ("Thanks for waiting! Looking at your open bills, your balance comes to {right} altogether.", True),
+    ("You owe {wrong}. Sorry, I misread that: the correct total is {right}.", True),
+    ("Your total due is {right}... actually, I missed a bill, it's {wrong}.", False),
+    ("I see two open bills; together they come to {wrong}.", False),
+])
+def test_an_amount_due_answer_is_read_as_a_real_agent_words_it(words, satisfied):
+    """Paraphrases, self-corrections and a corrected-to-wrong figure: the last figure the agent stands by counts."""
+    user = next(u for u in DATA["users"].values() if sum(DATA["bills"][b]["status"] != "paid" for b in u["bills"]) >= 1)
+    state = _state()
+    goal = Constraint(type="info_amount_due", params={"user_id": user["user_id"], "bill_ids": []})
+    goal = goal.model_copy(update={"expected_info": PLUGIN.sampler.info_value(state, goal)})
+    total = sum(DATA["bills"][b]["amount"] for b in user["bills"] if DATA["bills"][b]["status"] != "paid")
+    task = Task(task_id="t", domain="telecom", user_id=user["user_id"], constraints=[goal])
+    text = words.format(right=f"${total:,.2f}", wrong=f"${total + 12.5:,.2f}")
+    assert PLUGIN.facts.check_information(goal, [text], task, state).satisfied is satisfied

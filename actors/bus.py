@@ -34,6 +34,7 @@ from nats.js.errors import ServiceUnavailableError
 from pydantic import BaseModel
 
 from actors.natsflush import gather_flushes
+from actors.natsnext import lean_next_msg
 from actors.outages import pause_when_leaderless, until_answered
 from actors.stream import STREAM_CONFIG, STREAM_NAME, declare_stream
 from events.dead_letters import MessageDeadLettered, dead_letter_subject
@@ -180,6 +181,8 @@ async def start_bus(broker: NatsBroker, *, stream_replicas: int | None = None) -
     await broker.start()
     for subscriber in broker.subscribers:
         pause_when_leaderless(subscriber)
+        if (pulled := getattr(getattr(subscriber, "subscription", None), "_sub", None)) is not None:
+            lean_next_msg(pulled)  # actors/natsnext.py
 
 
 async def stop_bus(broker: NatsBroker) -> None:

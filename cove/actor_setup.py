@@ -130,16 +130,27 @@ def _ack_wait(settings: RunSettings, actor: str) -> float:
     return ACK_WAIT
 
 
+# The collector's generation thresholds while actors run. Python's (700, 10, 10) collected the young
+# generation ~2 times per dialogue and cost ~1.2 ms of its CPU (measured with gc.callbacks, 200 retail
+# dialogues); these collect ~14 times less often for ~0.3 ms. Cycles still go: 10,000 net allocations
+# bound what waits.
+RUNNING_GC_THRESHOLDS = (10_000, 10, 10)
+
+
 @contextmanager
 def start_up_frozen() -> Iterator[None]:
-    """Keep what start-up made (the base database, modules, schemas) out of the garbage collector's scans.
+    """Keep what start-up made (the base database, modules, schemas) out of the garbage collector's scans,
+    and collect less often while the actors run.
 
     It lives as long as the actors do, yet every full collection walked all of it again. Garbage is
-    collected first, so none is frozen; leaving gives the objects back to the collector.
+    collected first, so none is frozen; leaving gives the objects back to the collector and its thresholds.
     """
     gc.collect()
     gc.freeze()
+    thresholds = gc.get_threshold()
+    gc.set_threshold(*RUNNING_GC_THRESHOLDS)
     try:
         yield
     finally:
+        gc.set_threshold(*thresholds)
         gc.unfreeze()

@@ -206,10 +206,16 @@ async def publish_event(
     # While a server restarts, the client fails over or the stream elects a leader, the publish
     # times out or finds no stream: it is tried again with the same msg id for as long as the
     # connection lives (a copy that did get stored is acked as a duplicate, not stored twice).
+    # nats-py's JetStream publish itself, not FastStream's `broker.publish`: that spent a uuid (a
+    # correlation id nothing reads) and its publisher machinery on every event. The body is what
+    # FastStream would have sent (a model as its JSON), with the same Nats-Msg-Id and expected stream.
     connection = broker.config.connection_state.connection
+    js = broker.config.connection_state.stream
+    body = payload if isinstance(payload, bytes) else payload.model_dump_json().encode()
+    headers = {"Nats-Msg-Id": msg_id}
 
     def publish() -> Any:
-        return broker.publish(payload, subject, headers={"Nats-Msg-Id": msg_id}, stream=STREAM_NAME, timeout=timeout)
+        return js.publish(subject, body, timeout=timeout, stream=STREAM_NAME, headers=headers)
 
     return await until_answered(publish, connection, "publish", subject=subject, msg_id=msg_id)
 

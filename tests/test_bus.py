@@ -84,6 +84,22 @@ async def test_same_msg_id_is_stored_once(nats_server: EmbeddedNats) -> None:
     assert info.state.messages == 1
 
 
+async def test_stored_messages_are_the_published_bytes_with_only_the_msg_id_headers(nats_server: EmbeddedNats) -> None:
+    """An event is stored as published, with its msg id and expected stream and nothing random (no correlation id)."""
+    dead = MessageDeadLettered(actor="a", subject="cove.work.x", payload=b"x", headers={}, error="e", num_delivered=3, stream_seq=7)
+    async with running_broker(nats_server.url) as broker:
+        await publish_event(broker, "cove.work.a", b'{"b":1}', "event-1")
+        await publish_event(broker, "cove-deadletter.a", dead, "dead-1")
+        js = broker.config.connection_state.stream
+        stored = [await js.get_msg(STREAM_NAME, seq) for seq in (1, 2)]
+    assert [message.headers for message in stored] == [
+        {"Nats-Msg-Id": "event-1", "Nats-Expected-Stream": STREAM_NAME},
+        {"Nats-Msg-Id": "dead-1", "Nats-Expected-Stream": STREAM_NAME},
+    ]
+    assert stored[0].data == b'{"b":1}'
+    assert MessageDeadLettered.model_validate_json(stored[1].data) == dead
+
+
 async def test_replicas_share_one_durable_consumer(nats_server: EmbeddedNats) -> None:
     """Two replicas of one actor split the messages: each is handled once and both get some."""
     total, seen_a, seen_b, done = 40, [], [], asyncio.Event()

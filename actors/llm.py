@@ -465,9 +465,47 @@ def _json_word_tokens(text: str) -> int:
     Its only whitespace is the space (the escapes cover the rest) and it neither starts nor ends with one,
     so its words are its runs of spaces plus one: each run is squeezed to one space, then the spaces counted.
     """
+    return (_space_runs(text) + 1 + 3) // 4
+
+
+def _space_runs(text: str) -> int:
+    """How many runs of spaces `text` has."""
     while "  " in text:
         text = text.replace("  ", " ")
-    return (text.count(" ") + 1 + 3) // 4
+    return text.count(" ")
+
+
+_PROMPT_PARTS: dict[tuple[Any, ...], tuple[str, int]] = {}  # a message's items -> (its JSON, its runs of spaces)
+_PROMPT_PARTS_KEPT = 8192  # about the messages of a few hundred dialogues in flight
+
+
+def _prompt_json(messages: list[dict[str, Any]]) -> tuple[str, int]:
+    """`json.dumps(messages, default=str, sort_keys=True)` and its `_json_word_tokens`, a message at a time.
+
+    A transcript is sent again with one or two messages more at every turn (and the same long system
+    prompt each time): each message's JSON and its runs of spaces are kept, keyed by the message's
+    items, and the prompt is joined from them as `json.dumps` joins a list (", "). A JSON value neither
+    starts nor ends with a space, so no run of spaces spans two messages and the prompt's runs are the
+    messages' plus one per separator. A message with anything but text in it (tool calls) is serialised
+    each time.
+    """
+    parts: list[str] = []
+    runs = 0
+    for message in messages:
+        # only text (or null) values make a key: 1, 1.0 and True are equal keys with different JSON
+        flat = isinstance(message, dict) and all(type(value) is str or value is None for value in message.values())
+        key = tuple(message.items()) if flat else None
+        cached = _PROMPT_PARTS.get(key) if key is not None else None
+        if cached is None:
+            text = json.dumps(message, default=str, sort_keys=True)
+            cached = (text, _space_runs(text))
+            if key is not None:
+                if len(_PROMPT_PARTS) >= _PROMPT_PARTS_KEPT:
+                    del _PROMPT_PARTS[next(iter(_PROMPT_PARTS))]  # the oldest
+                _PROMPT_PARTS[key] = cached
+        parts.append(cached[0])
+        runs += cached[1]
+    return "[" + ", ".join(parts) + "]", runs + max(len(parts) - 1, 0)
 
 
 def scripted_reply(
@@ -475,8 +513,8 @@ def scripted_reply(
 ) -> ScriptedReply:
     """Call the scripted model `name`; its id, token counts and finish reason follow from the request alone.
 
-    The prompt is serialised once, for the token count and the id; `respond` gets the messages and
-    tools themselves. Raises `ScriptedModelError`: a script is deterministic, so its failure is a bad
+    The prompt is serialised (from its messages' kept JSON) for the token count and the id; `respond`
+    gets the messages and tools themselves. Raises `ScriptedModelError`: a script is deterministic, so its failure is a bad
     request (never retried), not a lost connection.
     """
     if (respond := _SCRIPTED_MODELS.get(name)) is None:
@@ -488,8 +526,8 @@ def scripted_reply(
         raise ScriptedModelError("bad_request_error", f"scripted model {name!r} failed: {exc!r}") from exc
     # sorted keys: the id depends on content, not on key order, so a message that came through the stream
     # (JSON, sorted keys) and the same message built in this process give one id, whichever process answers
-    prompt = json.dumps(messages, default=str, sort_keys=True)
-    prompt_tokens, completion_tokens = _json_word_tokens(prompt), _json_word_tokens(json.dumps(message))
+    prompt, prompt_runs = _prompt_json(messages)
+    prompt_tokens, completion_tokens = (prompt_runs + 1 + 3) // 4, _json_word_tokens(json.dumps(message))
     digest = hashlib.sha256(f"{name}\n{prompt}\n{json.dumps(params, default=str, sort_keys=True)}".encode()).hexdigest()[:16]
     finish_reason = reply.get("finish_reason") or ("tool_calls" if message.get("tool_calls") else "stop")
     script = json.loads(json.dumps(reply["script"])) if reply.get("script") else None  # plain JSON, the caller's own copy

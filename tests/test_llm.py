@@ -355,3 +355,26 @@ def test_scripted_token_counts_of_json_equal_the_words_split(value):
 
     text = json.dumps(value, default=str, sort_keys=True)
     assert _json_word_tokens(text) == _word_tokens(text)
+
+
+def test_scripted_prompt_json_kept_per_message_equals_json_dumps_of_the_whole_prompt():
+    """The prompt a scripted reply hashes and counts, joined from kept messages, is `json.dumps` of it, call after call."""
+    import random
+
+    from actors.llm import _json_word_tokens, _prompt_json
+
+    rng = random.Random(7)
+    words = ["a", "  ", " b ", "é", "\u2028", "x\ny", '"q"', "1.5", "", "tab\there"]
+    long_prompt = "Policy:\n   " + "  ".join(rng.choice(words) for _ in range(400))
+    transcript: list[dict] = [{"role": "system", "content": long_prompt}]
+    tricky = [{"role": "user", "content": None}, {"n": 1}, {"n": True}, {"n": 1.0}, {"role": "tool", "name": "f", "content": "  {\"k\":  1}  "},
+              {"role": "assistant", "content": "", "tool_calls": [{"id": "c1", "type": "function", "function": {"name": "f", "arguments": "{}"}}]}]
+    for turn in range(60):
+        content = " ".join(rng.choice(words) for _ in range(rng.randint(0, 12)))
+        transcript.append({"role": rng.choice(["user", "assistant", "tool"]), "content": content})
+        if turn % 7 == 0:
+            transcript.append(rng.choice(tricky))
+        for messages in (transcript, list(reversed(transcript)), transcript[:1], []):  # again, and in other orders
+            expected = json.dumps(messages, default=str, sort_keys=True)
+            text, runs = _prompt_json(messages)
+            assert text == expected and (runs + 1 + 3) // 4 == _json_word_tokens(expected)

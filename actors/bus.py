@@ -34,13 +34,14 @@ from nats.js.errors import ServiceUnavailableError
 from pydantic import BaseModel
 
 from actors.natsflush import gather_flushes
-from actors.natsnext import lean_next_msg
+from actors.natslean import cheap_request_tokens, lean_next_msg
 from actors.outages import pause_when_leaderless, until_answered
 from actors.stream import STREAM_CONFIG, STREAM_NAME, declare_stream
 from events.dead_letters import MessageDeadLettered, dead_letter_subject
 
 log = structlog.get_logger(__name__)
 gather_flushes()  # fewer, larger socket writes (actors/natsflush.py)
+cheap_request_tokens()  # no system call per request (actors/natslean.py)
 
 __all__ = ["STREAM_CONFIG", "STREAM_NAME", "ActorRouter", "Delivery", "Received", "RetryPolicy", "make_broker", "publish_event", "retry_or_dead_letter", "split_servers", "start_bus", "stop_bus", "unsettled"]
 
@@ -182,7 +183,7 @@ async def start_bus(broker: NatsBroker, *, stream_replicas: int | None = None) -
     for subscriber in broker.subscribers:
         pause_when_leaderless(subscriber)
         if (pulled := getattr(getattr(subscriber, "subscription", None), "_sub", None)) is not None:
-            lean_next_msg(pulled)  # actors/natsnext.py
+            lean_next_msg(pulled)  # actors/natslean.py
 
 
 async def stop_bus(broker: NatsBroker) -> None:

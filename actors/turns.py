@@ -89,7 +89,7 @@ def user_step(view: DialogueView, limits: DialogueLimits, with_acts: bool = Fals
         return []
     if view.turns >= limits.max_turns:
         return _ended("max_turns", f"{view.turns} turns")
-    return ModelNeeded(view.user_messages(user_system_prompt(view.task.instruction), with_acts), None)
+    return ModelNeeded(view.user_messages(user_system_prompt(view.instruction_text), with_acts), None)
 
 
 def user_reply(message: dict[str, Any], call: ModelCall) -> list[Draft]:

@@ -115,6 +115,14 @@ class DialogueView:
         return task
 
     @property
+    def instruction_text(self) -> str:
+        """`task.instruction`, without validating the whole task: the fuzzified instruction, else the sampled one."""
+        assert self.task_event is not None, "no task yet"
+        if self.instruction is not None:
+            return self.instruction.instruction
+        return self.task_event.task.get("instruction", Task.model_fields["instruction"].default)
+
+    @property
     def domain(self) -> str:
         return self.task_event.domain if self.task_event else self.request.domain  # type: ignore[union-attr]
 

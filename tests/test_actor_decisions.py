@@ -113,6 +113,21 @@ def test_user_answers_only_agent_text(world):
     assert user_step(_view(task, base, (AgentSpoke, {"tool_calls": call})), LIMITS) == []
 
 
+def test_user_sees_the_fuzzified_instruction_else_the_sampled_one(world):
+    """The user's system prompt holds `view.task.instruction`, read without validating the task each turn."""
+    from actors.drafts import draft
+
+    base, task, _ = world
+    fuzzified = _view(task.model_copy(update={"instruction": "Sampled words."}), base, (AgentSpoke, {"content": GREETING}))
+    fuzzified.instruction = fuzzified.instruction.model_copy(update={"instruction": "You want the order with the lamp gone."})
+    sampled_only = DialogueView.of(stamp([draft(TaskSampled, domain="retail", task=task.model_dump(mode="json", exclude={"instruction"}), seed=1, base_db_hash=base.content_hash)], "d2", 0, "test", None, lambda: 0.0))
+    with_instruction = DialogueView.of(stamp([draft(TaskSampled, domain="retail", task=task.model_dump(mode="json"), seed=1, base_db_hash=base.content_hash)], "d3", 0, "test", None, lambda: 0.0))
+    for view, expected in ((fuzzified, "You want the order with the lamp gone."), (sampled_only, ""), (with_instruction, "Cancel it.")):
+        assert view.instruction_text == view.task.instruction == expected
+    prompt = user_step(fuzzified, LIMITS).messages[0]["content"]
+    assert "You want the order with the lamp gone." in prompt and "Sampled words." not in prompt
+
+
 @pytest.mark.parametrize(
     "role, error_type, retryable, reason",
     [("agent", "rate_limit_error", True, "infrastructure_failure"), ("agent", "authentication_error", False, "infrastructure_failure"),

@@ -1,4 +1,4 @@
-"""The lean `next_msg` of pull subscriptions (actors/natsnext.py) against a real nats-server."""
+"""actors/natslean.py against a real nats-server: the lean `next_msg` of pull subscriptions, the reply tokens."""
 
 import asyncio
 import gc
@@ -7,7 +7,7 @@ import nats
 import pytest
 from nats import errors
 
-from actors.natsnext import lean_next_msg
+from actors.natslean import _token_hex, cheap_request_tokens, lean_next_msg
 from actors.natsserver import EmbeddedNats
 from cove.actor_setup import RUNNING_GC_THRESHOLDS, start_up_frozen
 
@@ -79,3 +79,21 @@ def test_actors_run_with_higher_gc_thresholds_and_leave_the_old_ones_behind() ->
         assert gc.get_freeze_count() > 0
     assert gc.get_threshold() == before
     assert gc.get_freeze_count() == 0
+
+
+async def test_requests_get_their_reply_tokens_without_a_system_call_and_still_get_answers(nats_server: EmbeddedNats) -> None:
+    import nats.aio.client as client
+
+    assert cheap_request_tokens() and client.token_hex is _token_hex  # installed when actors.bus is imported
+    tokens = {_token_hex(2) for _ in range(2000)}
+    assert all(len(token) == 4 and int(token, 16) >= 0 for token in tokens) and len(tokens) > 1500
+    connection = await nats.connect(nats_server.url)
+    try:
+        async def echo(msg) -> None:
+            await msg.respond(msg.data.upper())
+
+        await connection.subscribe("echo", cb=echo)
+        answers = await asyncio.gather(*(connection.request("echo", f"r{index}".encode(), timeout=5) for index in range(200)))
+        assert [answer.data for answer in answers] == [f"R{index}".encode() for index in range(200)]
+    finally:
+        await connection.close()

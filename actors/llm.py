@@ -486,23 +486,22 @@ def _prompt_json(messages: list[dict[str, Any]]) -> tuple[str, int]:
     prompt each time): each message's JSON and its runs of spaces are kept, keyed by the message's
     items, and the prompt is joined from them as `json.dumps` joins a list (", "). A JSON value neither
     starts nor ends with a space, so no run of spaces spans two messages and the prompt's runs are the
-    messages' plus one per separator. A message with anything but text in it (tool calls) is serialised
-    each time.
+    messages' plus one per separator.
     """
     parts: list[str] = []
     runs = 0
     for message in messages:
-        # only text (or null) values make a key: 1, 1.0 and True are equal keys with different JSON
+        # a message of text (or null) values is keyed by its items; one with more in it (tool calls, a scripted
+        # model's acts) by its repr, which tells 1, 1.0 and True apart (equal as keys, not as JSON)
         flat = isinstance(message, dict) and all(type(value) is str or value is None for value in message.values())
-        key = tuple(message.items()) if flat else None
-        cached = _PROMPT_PARTS.get(key) if key is not None else None
+        key = tuple(message.items()) if flat else ("repr", repr(message))
+        cached = _PROMPT_PARTS.get(key)
         if cached is None:
             text = json.dumps(message, default=str, sort_keys=True)
             cached = (text, _space_runs(text))
-            if key is not None:
-                if len(_PROMPT_PARTS) >= _PROMPT_PARTS_KEPT:
-                    del _PROMPT_PARTS[next(iter(_PROMPT_PARTS))]  # the oldest
-                _PROMPT_PARTS[key] = cached
+            if len(_PROMPT_PARTS) >= _PROMPT_PARTS_KEPT:
+                del _PROMPT_PARTS[next(iter(_PROMPT_PARTS))]  # the oldest
+            _PROMPT_PARTS[key] = cached
         parts.append(cached[0])
         runs += cached[1]
     return "[" + ", ".join(parts) + "]", runs + max(len(parts) - 1, 0)

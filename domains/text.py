@@ -149,7 +149,9 @@ def stems(text_keys: tuple[str, ...]) -> tuple[str, ...]:
     return tuple(stem(key) for key in text_keys)
 
 
+@lru_cache(maxsize=8192)
 def keys(text: str) -> tuple[str, ...]:
+    """The comparison keys of a text's tokens (a number's normalised value); the same texts are matched again and again."""
     return tuple(token.key if token.kind != "number" else _number_key(token.value) for token in tokens(text))
 
 

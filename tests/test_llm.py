@@ -370,6 +370,7 @@ def test_scripted_prompt_json_kept_per_message_equals_json_dumps_of_the_whole_pr
     tricky = [{"role": "user", "content": None}, {"n": 1}, {"n": True}, {"n": 1.0}, {"role": "tool", "name": "f", "content": "  {\"k\":  1}  "},
               {"role": "assistant", "content": "", "tool_calls": [{"id": "c1", "type": "function", "function": {"name": "f", "arguments": "{}"}}]},
               {"role": "user", "content": "x", "acts": [{"n": 1}]}, {"role": "user", "content": "x", "acts": [{"n": True}]}, {"role": "user", "content": "x", "acts": [{"n": 1.0}]}]
+    transcript += tricky
     for turn in range(60):
         content = " ".join(rng.choice(words) for _ in range(rng.randint(0, 12)))
         transcript.append({"role": rng.choice(["user", "assistant", "tool"]), "content": content})

@@ -236,7 +236,7 @@ class DomainPlugin:
     sampler: SamplerRules  # goal types for the sampler
     fuzzifier: FuzzifierRules  # describers and resolvers
     scenario_openings: tuple[str, ...]  # the scenario's first line, one drawn per task ("You are calling the airline's ...")
-    prompt_extras: Callable[[Database], list[str]]  # lines after the policy in the agent's prompt (a clock, for instance)
+    prompt_extras: Callable[[Database], list[str]]  # lines after the policy in the agent's prompt (a clock, for instance); a function of the base alone (made once per base)
     scripted_agent: ScriptedAgentRules  # the offline scripted agent's rules
     scripted_user: ScriptedUserRules  # the offline scripted user's rules
     id_pattern: re.Pattern[str] = re.compile(r"(?!)")  # anything shaped like one of its record ids (a rewrite or a user must not invent one); default: matches nothing

@@ -192,3 +192,22 @@ def test_acts_reach_only_scripted_models(domain, dialogues):
     assert not any(ACTS_KEY in m for m in view.agent_messages("system"))
     assert not any(ACTS_KEY in m for m in view.user_messages("system"))
     assert "scripted_acts" not in str(sft_messages(view, "system"))
+
+
+@pytest.mark.parametrize("domain", DOMAINS)
+def test_agenda_read_once_per_prompt_hands_each_turn_its_own_fields(domain, generated):
+    """The scripted user reads its scenario once; a turn that changes its agenda's fields changes nothing for the next."""
+    from actors.prompts import agent_system_prompt
+    from actors.scripted.agenda import Agenda
+
+    task = sample_tasks(domain, generated[domain], 3, seed=5, k_range="1-2").tasks[0]
+    prompt = user_system_prompt(task.instruction)
+    assert user_system_prompt(task.instruction) is prompt  # the same text object every turn
+    assert agent_system_prompt(domain, generated[domain]) is agent_system_prompt(domain, generated[domain])
+    first = Agenda.of(prompt)
+    fresh = Agenda._read(prompt)
+    assert first == fresh and first.needs and any(need.fields for need in first.needs)
+    for need in first.needs:
+        need.fields["order"] = "changed by a caller"
+    again = Agenda.of(prompt)
+    assert again == fresh and again.needs[0].fields is not first.needs[0].fields

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import hashlib
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from domains.scripted.slots import slot_groups
@@ -62,6 +62,23 @@ class Agenda:
 
     @classmethod
     def of(cls, system_prompt: str) -> Agenda:
+        """The agenda of a user system prompt. The scripted user reads the same prompt at every turn: the
+        reading is kept (per prompt and set of loaded domains) and each call gets its own copy of the
+        needs' fields, so a caller that changes them changes nothing for the next turn."""
+        plugins = tuple(loaded_domains())
+        key = (system_prompt, tuple(id(plugin) for plugin in plugins))
+        found = _AGENDAS.get(key)
+        if found is not None and all(a is b for a, b in zip(found[0], plugins)):  # the very plug-ins (ids can be reused)
+            kept = found[1]
+        else:
+            kept = cls._read(system_prompt)
+            if len(_AGENDAS) >= _AGENDAS_KEPT:
+                _AGENDAS.pop(next(iter(_AGENDAS)))
+            _AGENDAS[key] = (plugins, kept)
+        return replace(kept, needs=tuple(replace(need, fields=dict(need.fields)) for need in kept.needs))
+
+    @classmethod
+    def _read(cls, system_prompt: str) -> Agenda:
         inside = re.search(r"<scenario>(.*?)</scenario>", system_prompt, re.DOTALL)
         text = inside.group(1).strip() if inside else system_prompt
         reason = _section(text, "Reason for call")
@@ -104,6 +121,10 @@ class Agenda:
         if self.name and self.zip_code:
             return {"name": self.name, "zip": self.zip_code}
         return {}
+
+
+_AGENDAS: dict[tuple[str, tuple[int, ...]], tuple[tuple[Any, ...], Agenda]] = {}
+_AGENDAS_KEPT = 1024
 
 
 def _section(text: str, title: str) -> str:

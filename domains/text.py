@@ -104,6 +104,12 @@ def _classify(raw: str) -> list[Token]:
     return _word_tokens(body)
 
 
+@lru_cache(maxsize=16384)
+def _classified(raw: str) -> tuple[Token, ...]:
+    """`_classify`, kept per raw token: texts differ, their words mostly do not (tokens are frozen, so shared)."""
+    return tuple(_classify(raw))
+
+
 @lru_cache(maxsize=8192)
 def tokens(text: str) -> tuple[Token, ...]:
     """The tokens of a text, in order (cached: texts are compared again and again)."""
@@ -111,7 +117,7 @@ def tokens(text: str) -> tuple[Token, ...]:
     out: list[Token] = []
     previous_end = 0
     for match in _TOKEN.finditer(cleaned):
-        found = _classify(match.group(0))
+        found = list(_classified(match.group(0)))
         if found and _PAUSE.search(cleaned, previous_end, match.start()):
             found[0] = replace(found[0], pause=True)
         previous_end = match.end()

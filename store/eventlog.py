@@ -24,7 +24,9 @@ from sqlite_utils import Database
 
 from domains.state import Database as BaseDatabase
 from events import Event, EventError, TaskSampled, event_to_json, parse_event
-from store.chain import GENESIS_HASH, StoredEvent, chain_hash, chain_problems, content_head, parse_payload
+from store.chain import (
+    GENESIS_HASH, StoredEvent, chain_hash, chain_problems, content_head, content_payload, content_payload_of_own, parse_payload,
+)
 from store.errors import EventConflictError, SequenceGapError, StoreError
 from store.projection import constraint_types_of, summary_changes
 from store.schema import open_connection
@@ -101,6 +103,9 @@ class EventStore:
         self._conn = open_connection(self.path, readonly=readonly)
         self._db = Database(self._conn, execute_plugins=False)
         self._bases: dict[str, BaseDatabase] = {}
+        # dialogue id -> (last seq, its row's chain hash, content-chain head), for the dialogues whose every row
+        # this object appended: their content heads need no second reading of their rows (`content_heads`)
+        self._own_heads: dict[str, tuple[int, str, str]] = {}
 
     def close(self) -> None:
         self._conn.close()
@@ -178,15 +183,32 @@ class EventStore:
         if not batch:
             return AppendResult(inserted=0, duplicates=0)
         with self._named_errors(), self._write_transaction():
-            rows, changes = self._plan_rows(batch)
+            rows, changes, inserted = self._plan_rows(batch)
             self._conn.executemany(_INSERT_EVENT, rows)
             self._apply_summaries(changes)
+        self._extend_own_heads(inserted)  # once the rows are there for good
         return AppendResult(inserted=len(rows), duplicates=len(batch) - len(rows))
+
+    def _extend_own_heads(self, inserted: list[tuple[Event, str, str]]) -> None:
+        """Carry the content chain of dialogues this object wrote from their first event on, with each new row
+        (its event, canonical payload and chain hash); a dialogue that began elsewhere is left to `content_heads`."""
+        for event, payload, digest in inserted:
+            if event.seq == 0:
+                previous = GENESIS_HASH
+            else:
+                known = self._own_heads.get(event.dialogue_id)
+                if known is None or known[0] != event.seq - 1:
+                    self._own_heads.pop(event.dialogue_id, None)
+                    continue
+                previous = known[2]
+            content = content_payload_of_own(payload, event)
+            self._own_heads[event.dialogue_id] = (event.seq, digest, chain_hash(previous, content if content is not None else content_payload(payload)))
 
     def _plan_rows(
         self, batch: list[tuple[Event, str]]
-    ) -> tuple[list[tuple[Any, ...]], dict[str, _DialogueChanges]]:
+    ) -> tuple[list[tuple[Any, ...]], dict[str, _DialogueChanges], list[tuple[Event, str, str]]]:
         heads: dict[str, tuple[int, str]] = {}
+        inserted: list[tuple[Event, str, str]] = []
         planned: dict[str, str] = {}
         rows: list[tuple[Any, ...]] = []
         changes: dict[str, _DialogueChanges] = {}
@@ -206,13 +228,14 @@ class EventStore:
             rows.append((dialogue_id, event.seq, event.event_id, event.type, event.actor,
                          event.time, event.causation_id, payload, last_hash, digest))
             planned[event.event_id] = payload
+            inserted.append((event, payload, digest))
             heads[dialogue_id] = (event.seq, digest)
             change = changes.setdefault(dialogue_id, _DialogueChanges())
             change.inserted += 1
             change.columns.update(summary_changes(event))
             if isinstance(event, TaskSampled):
                 change.constraint_types = constraint_types_of(event.task)
-        return rows, changes
+        return rows, changes, inserted
 
     def _head(self, dialogue_id: str) -> tuple[int, str]:
         row = self._conn.execute(
@@ -450,6 +473,24 @@ class EventStore:
         """Each dialogue's stored event count and content-chain head (store/chain.py `content_head`), by dialogue id
         in sorted order: of every dialogue with a stored event, or of `dialogue_id` alone ({} if it has none)."""
         where, params = ("WHERE dialogue_id = ?", (dialogue_id,)) if dialogue_id is not None else ("", ())
+        if not self._own_heads:
+            return self._read_content_heads(where, params)
+        heads: dict[str, ContentHead] = {}
+        reread: list[str] = []
+        with self._named_errors():
+            # SQLite takes `hash` from the row with the greatest seq
+            tails = self._conn.execute(f"SELECT dialogue_id, count(*), max(seq), hash FROM events {where} GROUP BY dialogue_id", params).fetchall()
+        for key, count, last, digest in tails:
+            own = self._own_heads.get(key)
+            if own is not None and count == last + 1 and own[0] == last and own[1] == digest:  # every row as this object wrote it
+                heads[key] = ContentHead(count, own[2])
+            else:
+                reread.append(key)
+        for key in reread:
+            heads.update(self._read_content_heads("WHERE dialogue_id = ?", (key,)))
+        return dict(sorted(heads.items()))
+
+    def _read_content_heads(self, where: str, params: tuple[Any, ...]) -> dict[str, ContentHead]:
         heads: dict[str, ContentHead] = {}
         with self._named_errors():
             cursor = self._conn.execute(f"SELECT dialogue_id, payload FROM events {where} ORDER BY dialogue_id, seq", params)

@@ -397,3 +397,56 @@ def test_a_released_row_given_twice_is_a_problem_and_an_empty_file_is_bad_input(
     empty.write_text("\n")
     result = runner.invoke(app, ["verify", "--rows", str(empty)])
     assert result.exit_code == 2 and "holds no rows" in result.output
+
+
+def test_the_store_that_wrote_a_dialogue_gives_its_content_head_as_a_fresh_reading_does(run_dir, tmp_path):
+    """Content heads carried while appending (no second reading of the rows) equal those read back from the rows,
+    for dialogues begun by an earlier store object too, and a row changed behind the writer's back is read again."""
+    from events import event_to_json
+    from store.chain import content_payload, content_payload_of_own
+
+    with EventStore(run_dir / "events.db", readonly=True) as source:
+        ids = source.dialogue_ids()
+        events = {dialogue_id: source.events(dialogue_id) for dialogue_id in ids}
+        expected = source.content_heads()
+    assert len(ids) >= 3 and any(getattr(event, "call", None) is not None for event in events[ids[0]])
+    for dialogue in events.values():  # the wall-clock members cut out of the text = left out of the parsed payload
+        for event in dialogue:
+            own = event_to_json(event).decode()
+            assert content_payload_of_own(own, event) == content_payload(own)
+    path = tmp_path / "events.db"
+    first, rest = ids[0], ids[1:]
+    with EventStore(path) as earlier:  # a run resumed: this dialogue began under another store object
+        earlier.append(events[first][:3])
+    with EventStore(path) as writer:
+        writer.append(events[first][3:])
+        for dialogue_id in rest:
+            writer.append(events[dialogue_id][:4])
+        writer.append([event for dialogue_id in rest for event in events[dialogue_id][4:]])
+        assert first not in writer._own_heads and set(rest) <= set(writer._own_heads)
+        assert writer.content_heads() == expected
+        assert writer.content_heads(rest[0]) == {rest[0]: expected[rest[0]]}
+        with sqlite3.connect(path) as conn:  # the last row of a dialogue rewritten, its hash made to match
+            seq, payload, prev_hash = conn.execute("SELECT seq, payload, prev_hash FROM events WHERE dialogue_id = ? ORDER BY seq DESC LIMIT 1", (rest[0],)).fetchone()
+            data = json.loads(payload)
+            data["actor"] += "x"
+            changed = json.dumps(data, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+            conn.execute("UPDATE events SET payload = ?, hash = ? WHERE dialogue_id = ? AND seq = ?", (changed, chain_hash(prev_hash, changed), rest[0], seq))
+        after = writer.content_heads()
+    with EventStore(path, readonly=True) as reader:
+        assert after == reader.content_heads()
+    assert after[rest[0]] != expected[rest[0]] and {k: v for k, v in after.items() if k != rest[0]} == {k: v for k, v in expected.items() if k != rest[0]}
+
+
+def test_a_wall_clock_member_whose_text_is_found_twice_is_left_to_the_full_reading():
+    """`content_payload_of_own` gives up (None) when the member it would cut is not found exactly once."""
+    from events import TaskSampled, UserSpoke, event_to_json
+    from store.chain import content_payload, content_payload_of_own
+
+    event = UserSpoke(dialogue_id="d", seq=1, time=12.5, actor="user", content='{"time": 12.5}')
+    payload = event_to_json(event).decode()
+    assert content_payload_of_own(payload, event) == content_payload(payload)  # escaped inside the text: no clash
+    twin = TaskSampled(dialogue_id="d", seq=1, time=12.5, actor="sampler", domain="retail", task={"time": 12.5}, seed=1, base_db_hash="0" * 64)
+    text = event_to_json(twin).decode()
+    assert text.count('"time":12.5') == 2 and content_payload_of_own(text, twin) is None
+    assert '"time":12.5' in content_payload(text)  # the task's own member stays; only the envelope's goes

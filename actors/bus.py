@@ -84,10 +84,24 @@ class Delivery:
     @classmethod
     def of(cls, raw: Msg) -> "Delivery":
         headers = dict(raw.headers or {})
-        meta = raw.metadata
-        return cls(
-            raw.subject, headers.get("Nats-Msg-Id"), meta.num_delivered, meta.sequence.stream, headers
-        )
+        num_delivered, stream_seq = delivery_counts(raw)
+        return cls(raw.subject, headers.get("Nats-Msg-Id"), num_delivered, stream_seq, headers)
+
+
+def delivery_counts(raw: Msg) -> tuple[int, int]:
+    """(times delivered, stream sequence) of a JetStream delivery, read straight from its reply subject.
+
+    `$JS.ACK.<stream>.<consumer>.<delivered>.<stream seq>.<consumer seq>.<time>.<pending>`, or with a domain
+    and an account hash after `ACK` (12 tokens; 11 from older servers): nats-py's `Msg.metadata` parses
+    the same tokens into dataclasses and a datetime on every delivery. Anything else goes to `Msg.metadata`.
+    """
+    tokens = (raw.reply or "").split(".")
+    if len(tokens) >= 9 and tokens[0] == "$JS" and tokens[1] == "ACK":
+        at = 4 if len(tokens) == 9 else 6 if len(tokens) >= 11 else -1
+        if at >= 0 and tokens[at].isdigit() and tokens[at + 1].isdigit():
+            return int(tokens[at]), int(tokens[at + 1])
+    meta = raw.metadata
+    return meta.num_delivered, meta.sequence.stream
 
 
 @dataclass(frozen=True, slots=True)
@@ -246,7 +260,7 @@ async def retry_or_dead_letter(broker: NatsBroker, actor: str, retry: RetryPolic
 
 def unsettled(retry: RetryPolicy, raw: Msg) -> UnsettledDeliveriesError | None:
     """The error for a delivery past `max_deliver` that was never settled (its handler must not run again)."""
-    delivered = raw.metadata.num_delivered
+    delivered = delivery_counts(raw)[0]
     return UnsettledDeliveriesError(f"delivery {delivered}, none settled") if delivered > retry.max_deliver else None
 
 
@@ -363,11 +377,11 @@ class _DirectPull:
         self._slot_free.set()
 
     async def settle(self, raw: Msg, loop: asyncio.AbstractEventLoop) -> None:
-        meta = raw.metadata
-        structlog.contextvars.bind_contextvars(actor=self.actor, subject=raw.subject, stream_seq=meta.sequence.stream)  # in this task's context only
+        num_delivered, stream_seq = delivery_counts(raw)
+        structlog.contextvars.bind_contextvars(actor=self.actor, subject=raw.subject, stream_seq=stream_seq)  # in this task's context only
         try:
-            if meta.num_delivered > self.retry.max_deliver:  # earlier tries hung or killed the process: not again
-                raise UnsettledDeliveriesError(f"delivery {meta.num_delivered}, none settled")
+            if num_delivered > self.retry.max_deliver:  # earlier tries hung or killed the process: not again
+                raise UnsettledDeliveriesError(f"delivery {num_delivered}, none settled")
             beat = _Heartbeat(raw, loop)
             try:
                 await self.handler(Received(raw))

@@ -100,6 +100,33 @@ async def test_stored_messages_are_the_published_bytes_with_only_the_msg_id_head
     assert MessageDeadLettered.model_validate_json(stored[1].data) == dead
 
 
+@pytest.mark.parametrize("reply", [
+    "$JS.ACK.COVE.agent.3.1207.88.1764633599123456789.5",  # the server's usual form
+    "$JS.ACK.hub.a1b2c3.COVE.agent.3.1207.88.1764633599123456789.5.x7Yz",  # with a domain and account hash
+    "$JS.ACK.hub.a1b2c3.COVE.agent.2.99.88.1764633599123456789.0",  # the same from an older server (11 tokens)
+])
+def test_delivery_counts_read_from_the_reply_agree_with_nats_py_metadata(reply: str) -> None:
+    from nats.aio.msg import Msg
+
+    from actors.bus import delivery_counts
+
+    raw = Msg(None, subject="cove.agent_spoke.d1", reply=reply, data=b"{}")
+    meta = raw.metadata
+    assert delivery_counts(raw) == (meta.num_delivered, meta.sequence.stream)
+
+
+def test_a_delivery_without_a_jetstream_reply_is_refused_as_nats_py_refuses_it() -> None:
+    from nats.aio.msg import Msg
+
+    from actors.bus import delivery_counts
+
+    for reply in ("", "_INBOX.abc", "$JS.ACK.COVE.agent.x.1.2.3.4", "$JS.ACK.a.b.c.d.e.f.g.h.i"):
+        with pytest.raises(Exception) as expected:
+            Msg(None, subject="s", reply=reply, data=b"").metadata
+        with pytest.raises(type(expected.value)):
+            delivery_counts(Msg(None, subject="s", reply=reply, data=b""))
+
+
 async def test_replicas_share_one_durable_consumer(nats_server: EmbeddedNats) -> None:
     """Two replicas of one actor split the messages: each is handled once and both get some."""
     total, seen_a, seen_b, done = 40, [], [], asyncio.Event()

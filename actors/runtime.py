@@ -242,6 +242,17 @@ def delivered_event(cache: DialogueCache | None, raw: Msg) -> Event:
     return parse_event(raw.data)
 
 
+def may_answer(actor: str, event: Event) -> bool:
+    """False for a trigger that the actor's own decision answers with nothing whatever came before it (both
+    the user simulator and the executor get every agent turn: the user answers words, the executor runs calls)."""
+    if isinstance(event, AgentSpoke):
+        if actor == "user":
+            return bool(event.content) and not event.tool_calls
+        if actor == "executor":
+            return bool(event.tool_calls)
+    return True
+
+
 async def handle_trigger(ctx: ActorContext, actor: str, msg: Received, decide: Decide | None = None) -> None:
     """One delivery: parse (or take the event this process published), rebuild the dialogue, decide (`decide`, default
     the actor's own), publish; idempotent under redelivery."""
@@ -256,6 +267,9 @@ async def handle_trigger(ctx: ActorContext, actor: str, msg: Received, decide: D
     try:
         if ctx.cache.known(event.dialogue_id) > event.seq + 1:
             return  # this trigger was already answered (a redelivery): no view to build
+        if decide is None and not may_answer(actor, event):
+            ctx.cache.remember(event)  # the dialogue's prefix stays whole for the triggers that need a view
+            return
         view = await ctx.cache.view(event, ctx.fetch)
         if ctx.cache.known(event.dialogue_id) > event.seq + 1:
             return  # (the same, should the events read back go further)

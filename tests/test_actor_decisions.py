@@ -257,3 +257,24 @@ def test_cache_hands_back_a_published_event_only_for_the_very_bytes_published(wo
     found = cache.delivered(msg_id, body)
     assert (found is event) if case == "same bytes" else found is None
     assert parse_event(body) == event or case == "other bytes"  # what a parse would have given
+
+
+@pytest.mark.parametrize("fields", [
+    {"content": "Which order is it?"},
+    {"content": None, "tool_calls": [ToolCallRequest(id="a", name="list_all_product_types", arguments="{}")]},
+    {"content": "Let me look.", "tool_calls": [ToolCallRequest(id="a", name="list_all_product_types", arguments="{}")]},
+    {"content": ""},
+])
+def test_a_trigger_skipped_without_a_view_is_one_the_decision_answers_with_nothing(world, fields):
+    """`may_answer` lets the user simulator and the executor pass over an agent turn without building a view
+    only where their decisions would give nothing for it anyway."""
+    from actors.runtime import may_answer
+
+    base, task, _ = world
+    view = _view(task, base, (AgentSpoke, {"content": GREETING}), (UserSpoke, {"content": "I want to cancel an order."}), (AgentSpoke, fields))
+    user_answers = user_step(view, LIMITS) != []
+    executor_answers = execute_tool_calls(view, rebuild_world(view, base)[0]) != []
+    assert may_answer("user", view.last) or not user_answers
+    assert may_answer("executor", view.last) or not executor_answers
+    assert may_answer("user", view.last) == user_answers and may_answer("executor", view.last) == executor_answers
+    assert may_answer("agent", view.last) and may_answer("verifier", view.last)

@@ -477,6 +477,7 @@ def _space_runs(text: str) -> int:
 
 _PROMPT_PARTS: dict[tuple[Any, ...], tuple[str, int]] = {}  # a message's items -> (its JSON, its runs of spaces)
 _PROMPT_PARTS_KEPT = 8192  # about the messages of a few hundred dialogues in flight
+_TEXT_TYPES = frozenset({str, type(None)})
 
 
 def _prompt_json(messages: list[dict[str, Any]]) -> tuple[str, int]:
@@ -493,7 +494,7 @@ def _prompt_json(messages: list[dict[str, Any]]) -> tuple[str, int]:
     for message in messages:
         # a message of text (or null) values is keyed by its items; one with more in it (tool calls, a scripted
         # model's acts) by its repr, which tells 1, 1.0 and True apart (equal as keys, not as JSON)
-        flat = isinstance(message, dict) and all(type(value) is str or value is None for value in message.values())
+        flat = type(message) is dict and _TEXT_TYPES.issuperset(map(type, message.values()))
         key = tuple(message.items()) if flat else ("repr", repr(message))
         cached = _PROMPT_PARTS.get(key)
         if cached is None:

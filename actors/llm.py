@@ -37,6 +37,7 @@ from typing import Any
 import structlog
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
+from actors.memo import Kept
 from events.calls import ModelCall, ModelRole, TokenUsage
 
 log = structlog.get_logger(__name__)
@@ -475,8 +476,7 @@ def _space_runs(text: str) -> int:
     return text.count(" ")
 
 
-_PROMPT_PARTS: dict[tuple[Any, ...], tuple[str, int]] = {}  # a message's items -> (its JSON, its runs of spaces)
-_PROMPT_PARTS_KEPT = 8192  # about the messages of a few hundred dialogues in flight
+_PROMPT_PARTS: Kept[tuple[str, int]] = Kept(8192)  # a message's items -> (its JSON, its runs of spaces); a few hundred dialogues' messages
 _TEXT_TYPES = frozenset({str, type(None)})
 
 
@@ -499,10 +499,7 @@ def _prompt_json(messages: list[dict[str, Any]]) -> tuple[str, int]:
         cached = _PROMPT_PARTS.get(key)
         if cached is None:
             text = json.dumps(message, default=str, sort_keys=True)
-            cached = (text, _space_runs(text))
-            if len(_PROMPT_PARTS) >= _PROMPT_PARTS_KEPT:
-                del _PROMPT_PARTS[next(iter(_PROMPT_PARTS))]  # the oldest
-            _PROMPT_PARTS[key] = cached
+            cached = _PROMPT_PARTS.put(key, (text, _space_runs(text)))
         parts.append(cached[0])
         runs += cached[1]
     return "[" + ", ".join(parts) + "]", runs + max(len(parts) - 1, 0)

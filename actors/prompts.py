@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from functools import lru_cache
 
+from actors.memo import Kept
 from domains.registry import get_domain
 from domains.state import Database
 
@@ -30,23 +31,17 @@ def policy_text(domain: str) -> str:
 # The prompts are asked for at every turn and are the same text for every turn of a run: each is made
 # once per plug-in and base (per instruction for the user's), and the same string handed back, so what
 # hashes or compares it (the scripted models' kept prompt JSON) does so at once.
-_AGENT_PROMPTS: dict[tuple[str, int, int], tuple[object, Database, str]] = {}
-_PROMPTS_KEPT = 1024
+_AGENT_PROMPTS: Kept[str] = Kept(1024)
 
 
 def agent_system_prompt(domain: str, base: Database) -> str:
     """Our instructions, the domain's policy, and the lines its plug-in adds (airline's current time, for one)."""
     plugin = get_domain(domain)
-    key = (domain, id(plugin), id(base))
-    kept = _AGENT_PROMPTS.get(key)
-    if kept is not None and kept[0] is plugin and kept[1] is base:  # the very objects (ids can be reused once freed)
-        return kept[2]
+    kept = _AGENT_PROMPTS.get(domain, (plugin, base))
+    if kept is not None:
+        return kept
     parts = [f"<instructions>\n{AGENT_INSTRUCTIONS}\n</instructions>", f"<policy>\n{plugin.policy_text}</policy>", *plugin.prompt_extras(base)]
-    prompt = "\n\n".join(parts)
-    if len(_AGENT_PROMPTS) >= _PROMPTS_KEPT:
-        _AGENT_PROMPTS.pop(next(iter(_AGENT_PROMPTS)))
-    _AGENT_PROMPTS[key] = (plugin, base, prompt)
-    return prompt
+    return _AGENT_PROMPTS.put(domain, "\n\n".join(parts), (plugin, base))
 
 
 @lru_cache(maxsize=4096)

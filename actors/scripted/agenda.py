@@ -18,6 +18,7 @@ import re
 from dataclasses import dataclass, field, replace
 from typing import Any
 
+from actors.memo import Kept
 from domains.scripted.slots import slot_groups
 from domains.plugin import rule
 from domains.registry import get_domain, loaded_domains
@@ -66,15 +67,9 @@ class Agenda:
         reading is kept (per prompt and set of loaded domains) and each call gets its own copy of the
         needs' fields, so a caller that changes them changes nothing for the next turn."""
         plugins = tuple(loaded_domains())
-        key = (system_prompt, tuple(id(plugin) for plugin in plugins))
-        found = _AGENDAS.get(key)
-        if found is not None and all(a is b for a, b in zip(found[0], plugins)):  # the very plug-ins (ids can be reused)
-            kept = found[1]
-        else:
-            kept = cls._read(system_prompt)
-            if len(_AGENDAS) >= _AGENDAS_KEPT:
-                _AGENDAS.pop(next(iter(_AGENDAS)))
-            _AGENDAS[key] = (plugins, kept)
+        kept = _AGENDAS.get(system_prompt, plugins)
+        if kept is None:
+            kept = _AGENDAS.put(system_prompt, cls._read(system_prompt), plugins)
         return replace(kept, needs=tuple(replace(need, fields=dict(need.fields)) for need in kept.needs))
 
     @classmethod
@@ -123,8 +118,7 @@ class Agenda:
         return {}
 
 
-_AGENDAS: dict[tuple[str, tuple[int, ...]], tuple[tuple[Any, ...], Agenda]] = {}
-_AGENDAS_KEPT = 1024
+_AGENDAS: Kept[Agenda] = Kept(1024)  # a user system prompt's agenda, for the plug-ins loaded when it was read
 
 
 def _section(text: str, title: str) -> str:

@@ -6,7 +6,7 @@ from actors.drafts import Draft, draft
 from actors.view import DialogueView
 from domains.registry import get_domain
 from domains.state import Database, State
-from events import AgentSpoke, ToolCalled, ToolFailed, ToolReturned
+from events import AgentSpoke, Event, ToolCalled, ToolFailed, ToolReturned
 
 
 def rebuild_world(view: DialogueView, base: Database, world: State | None = None, done: int = 0) -> tuple[State, int]:
@@ -19,10 +19,15 @@ def rebuild_world(view: DialogueView, base: Database, world: State | None = None
     return world, len(pairs)
 
 
+def runs_calls(event: Event) -> bool:
+    """Whether the executor acts on this event: an agent turn with tool calls."""
+    return isinstance(event, AgentSpoke) and bool(event.tool_calls)
+
+
 def execute_tool_calls(view: DialogueView, world: State) -> list[Draft]:
     """ToolCalled + ToolReturned/ToolFailed for each call of the agent's last turn (which must be the trigger)."""
     turn = view.last
-    if not isinstance(turn, AgentSpoke) or not turn.tool_calls or view.ended is not None:
+    if not runs_calls(turn) or view.ended is not None:
         return []
     toolkit = get_domain(view.domain).toolkit
     drafts: list[Draft] = []

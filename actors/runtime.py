@@ -22,11 +22,11 @@ from nats.aio.msg import Msg
 from actors.bus import ACK_WAIT, ActorRouter, Delivery, Received, RetryPolicy, publish_event
 from actors.cache import DialogueCache
 from actors.drafts import Draft, stamp
-from actors.executor import execute_tool_calls, rebuild_world
+from actors.executor import execute_tool_calls, rebuild_world, runs_calls
 from actors.fuzzifier import RewriteSettings, rewritten_instruction, template_instruction
 from actors.sampler import SamplingSettings, TaskSequence, sample_requested_task
 from actors.stream import read_subject
-from actors.turns import DialogueLimits, ModelNeeded, agent_reply, agent_step, model_failure, user_reply, user_step
+from actors.turns import DialogueLimits, ModelNeeded, agent_reply, agent_step, model_failure, user_answers, user_reply, user_step
 from actors.verifier import unscored, verify_ended_dialogue
 from actors.view import DialogueView
 from domains.state import Database
@@ -156,7 +156,7 @@ async def _fuzzifier(ctx: ActorContext, view: DialogueView) -> list[Draft]:
 
 
 async def _executor(ctx: ActorContext, view: DialogueView) -> list[Draft]:
-    if not isinstance(view.last, AgentSpoke) or not view.last.tool_calls:
+    if not runs_calls(view.last):
         return []
     entry = ctx.cache.entry(view.dialogue_id)
     base = ctx.base(view.domain, view.task_event.base_db_hash if view.task_event else None)
@@ -242,15 +242,14 @@ def delivered_event(cache: DialogueCache | None, raw: Msg) -> Event:
     return parse_event(raw.data)
 
 
+# Both the user simulator and the executor get every agent turn; each decision passes over the other's.
+_ANSWERS: dict[str, Callable[[Event], bool]] = {"user": user_answers, "executor": runs_calls}
+
+
 def may_answer(actor: str, event: Event) -> bool:
-    """False for a trigger that the actor's own decision answers with nothing whatever came before it (both
-    the user simulator and the executor get every agent turn: the user answers words, the executor runs calls)."""
-    if isinstance(event, AgentSpoke):
-        if actor == "user":
-            return bool(event.content) and not event.tool_calls
-        if actor == "executor":
-            return bool(event.tool_calls)
-    return True
+    """False for a trigger that the actor's own decision answers with nothing, whatever came before it."""
+    answers = _ANSWERS.get(actor)
+    return answers is None or answers(event)
 
 
 async def handle_trigger(ctx: ActorContext, actor: str, msg: Received, decide: Decide | None = None) -> None:

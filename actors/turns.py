@@ -15,7 +15,7 @@ from actors.prompts import agent_system_prompt, user_system_prompt
 from actors.view import GREETING, UNUSABLE_REPLIES, DialogueView, stop_reason, unusable_agent_reply
 from domains.registry import get_domain
 from domains.state import Database
-from events import AgentSpoke, DialogueEnded, InstructionFuzzified, ModelCall, ModelCallFailed, ToolCallRequest, ToolFailed, ToolReturned, UserSpoke
+from events import AgentSpoke, DialogueEnded, Event, InstructionFuzzified, ModelCall, ModelCallFailed, ToolCallRequest, ToolFailed, ToolReturned, UserSpoke
 
 
 @dataclass(frozen=True)
@@ -79,13 +79,18 @@ def agent_reply(view: DialogueView, message: dict[str, Any], call: ModelCall) ->
     return [draft(AgentSpoke, content=content if content else None, tool_calls=requests, call=call)]
 
 
+def user_answers(event: Event) -> bool:
+    """Whether the simulated user answers this event: an agent turn in words (a turn of tool calls is the executor's)."""
+    return isinstance(event, AgentSpoke) and bool(event.content) and not event.tool_calls
+
+
 def user_step(view: DialogueView, limits: DialogueLimits, with_acts: bool = False) -> list[Draft] | ModelNeeded:
     """What the simulated user does after `view.last`: answer the agent's message, or end at the limit.
 
     `with_acts`: the user is a scripted model, so its own earlier messages carry the acts it recorded.
     """
     trigger = view.last
-    if view.ended is not None or not isinstance(trigger, AgentSpoke) or trigger.tool_calls or not trigger.content:
+    if view.ended is not None or not user_answers(trigger):
         return []
     if view.turns >= limits.max_turns:
         return _ended("max_turns", f"{view.turns} turns")

@@ -264,6 +264,9 @@ def test_cache_hands_back_a_published_event_only_for_the_very_bytes_published(wo
     {"content": None, "tool_calls": [ToolCallRequest(id="a", name="list_all_product_types", arguments="{}")]},
     {"content": "Let me look.", "tool_calls": [ToolCallRequest(id="a", name="list_all_product_types", arguments="{}")]},
     {"content": ""},
+    {"content": "   "},  # a model's blank reply: the user is asked (and its own model answers as it may)
+    {"content": "Sorry, I meant the other order, let me check it.", "tool_calls": [ToolCallRequest(id="b", name="get_order_details", arguments='{"order_id": "#W0000000"}')]},
+    {"content": "I'll cancel it now, no wait, first: is it the blue lamp you mean?"},
 ])
 def test_a_trigger_skipped_without_a_view_is_one_the_decision_answers_with_nothing(world, fields):
     """`may_answer` lets the user simulator and the executor pass over an agent turn without building a view
